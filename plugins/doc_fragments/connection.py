@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The connection options of every module. They must agree with
+    # plugins/module_utils/_client.py connection_argument_spec(); a unit test checks that.
+    DOCUMENTATION = r'''
+options:
+  host:
+    description:
+      - The VergeOS system to talk to, as a hostname (V(verge.example.com)), V(host:port), or an HTTPS URL
+        (V(https://verge.example.com:8443)). The collection adds C(/api/v4/) itself, so give no path.
+      - Only HTTPS is accepted; the VergeOS API v4 does not serve plain HTTP.
+      - If not set, the environment variable E(VERGEOS_HOST) is used, then E(VERGE_HOST).
+      - Required, through the option or the environment.
+    type: str
+  username:
+    description:
+      - User name for HTTP Basic authentication, used with O(password) when O(api_key) is not given.
+      - If not set, E(VERGEOS_USERNAME) is used, then E(VERGE_USERNAME).
+    type: str
+  password:
+    description:
+      - Password of O(username). Never logged or returned.
+      - If not set, E(VERGEOS_PASSWORD) is used, then E(VERGE_PASSWORD).
+      - A wrong password is never retried, so a job cannot lock the account by repeating it.
+    type: str
+  api_key:
+    description:
+      - VergeOS API key, sent as C(Authorization: Bearer <key>). Never logged or returned.
+      - Preferred over O(username)/O(password) when both are given (API keys bypass MFA and are rate-limited per key).
+      - If not set, E(VERGEOS_API_KEY) is used, then E(VERGE_API_KEY), then E(VERGE_TOKEN).
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the server's TLS certificate. Set to V(false) only for a lab system with a self-signed
+        certificate; prefer O(ca_path).
+      - V(false) holds even when E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) are set in the environment.
+      - If not set, E(VERGEOS_VERIFY_SSL) or E(VERGE_VERIFY_SSL) is used; E(VERGEOS_INSECURE=true) means V(false).
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates (or a directory of hashed CA certificates) to verify the server against,
+        for systems whose certificate comes from a private CA.
+      - If not set, E(VERGEOS_CA_PATH) or E(VERGE_CA_PATH) is used; if none of those is set, the system trust
+        store (or E(REQUESTS_CA_BUNDLE)) is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for the server to connect and to answer each request.
+      - If not set, E(VERGEOS_TIMEOUT) or E(VERGE_TIMEOUT) is used.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a read (GET) is retried after HTTP 429, 502, 503, 504, a dropped connection or a read
+        timeout, with exponential backoff and jitter (0.5s, 1s, 2s, ... capped by O(retry_max_wait)). A
+        C(Retry-After) header is honoured up to O(retry_max_wait).
+      - HTTP 401 and 403 are never retried (an account could be locked). The report generation request is never
+        retried (it could create a second bill).
+      - If not set, E(VERGEOS_RETRIES) or E(VERGE_RETRIES) is used.
+    type: int
+    default: 4
+  retry_max_wait:
+    description:
+      - The longest single wait, in seconds, between two tries of a read, including a server's C(Retry-After).
+      - If not set, E(VERGEOS_RETRY_MAX_WAIT) or E(VERGE_RETRY_MAX_WAIT) is used.
+    type: float
+    default: 60
+notes:
+  - The modules run on the Ansible controller (or execution environment) and need the Python library C(requests) there.
+  - Use C(module_defaults) with the action group C(group/vergeio.billing.verge) to set the connection options once.
+requirements:
+  - requests >= 2.25
+'''
+
+    ATTRIBUTES = r'''
+attributes:
+  action_group:
+    description: Use C(group/vergeio.billing.verge) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - vergeio.billing.verge
+'''

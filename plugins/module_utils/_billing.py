@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The billing resource: list / get / latest / summary / generate over VergeClient.
+
+What it adds to the HTTP client: the ``billing`` and ``billing_actions``
+endpoints, the time-range filter, which fields each call needs, and the
+never-twice rule of report generation.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import time
+
+from ansible_collections.vergeio.billing.plugins.module_utils._client import OutcomeUnknown, VergeError, key_path
+from ansible_collections.vergeio.billing.plugins.module_utils._records import (
+    RAW_FIELDS, ConversionProblems, convert_record, to_int,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import SUMMARY_RAW_FIELDS, Summary, record_figures, record_cost, validate_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_utc
+
+ENDPOINT = 'billing'
+ACTIONS = 'billing_actions'
+DEFAULT_PAGE_SIZE = 5000
+_WORD = re.compile(r'[A-Za-z_$][A-Za-z0-9_$]*')
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def build_filter(since=None, until=None, user_filter=None):
+    """The VergeOS filter for a time range (both bounds inclusive) ANDed with the user's filter in parentheses."""
+    parts = []
+    if user_filter is not None and user_filter.strip():
+        parts.append('(%s)' % user_filter.strip())
+    if since is not None:
+        parts.append('created ge %d' % since)
+    if until is not None:
+        parts.append('created le %d' % until)
+    return ' and '.join(parts) or None
+
+
+def filter_fields(user_filter):
+    """Record fields a user filter refers to (the server wants every filtered field in ``fields``)."""
+    if not user_filter:
+        return ()
+    bare = _QUOTED.sub(' ', user_filter)
+    known = set(RAW_FIELDS)
+    return tuple(sorted(set(word for word in _WORD.findall(bare) if word in known)))
+
+
+def _fields(base, user_filter):
+    extra = [field for field in filter_fields(user_filter) if field not in base]
+    return ','.join(tuple(base) + tuple(extra))
+
+
+class Billing:
+    """Billing records of one VergeOS system."""
+
+    def __init__(self, client, page_size=DEFAULT_PAGE_SIZE, now=None):
+        self.client = client
+        self.page_size = page_size
+        self.problems = ConversionProblems()
+        self._now = now
+
+    def now(self):
+        return int(time.time()) if self._now is None else self._now
+
+    def records(self, since=None, until=None, user_filter=None, limit=None, offset=None, rates=None):
+        """Converted records, newest first, every one matching (or ``limit`` of them from ``offset``)."""
+        rates = validate_rates(rates)
+        params = dict(fields=_fields(RAW_FIELDS, user_filter), sort='-created', offset=offset or 0)
+        query = build_filter(since, until, user_filter)
+        if query:
+            params['filter'] = query
+        rows = self.client.get_all(ENDPOINT, params, self.page_size, limit=limit)
+        return [self._convert(raw, rates) for raw in rows]
+
+    def _convert(self, raw, rates=None):
+        record = convert_record(raw, self.problems)
+        if rates is not None:
+            record['cost'] = record_cost(record_figures(raw)[4], rates)
+        return record
+
+    def get(self, key, rates=None):
+        """One converted record by ``$key``; VergeError (status 404) when it does not exist."""
+        try:
+            raw = self.client.request('GET', key_path(ENDPOINT, key), params=dict(fields=','.join(RAW_FIELDS)), expect=dict)
+        except VergeError as exc:
+            if exc.status == 404:
+                raise VergeError('Billing record %s does not exist (HTTP 404 from GET /api/v4/%s)' % (key, key_path(ENDPOINT, key)),
+                                 status=404, method='GET', path=exc.path, api_error=exc.api_error)
+            raise
+        if raw is None:
+            raise VergeError('Billing record %s: the server answered with an empty body' % key, method='GET', path=key_path(ENDPOINT, key))
+        return self._convert(raw, validate_rates(rates))
+
+    def latest_raw(self, since=None, until=None, user_filter=None, fields=RAW_FIELDS):
+        params = dict(fields=_fields(fields, user_filter), sort='-created', limit=1, offset=0)
+        query = build_filter(since, until, user_filter)
+        if query:
+            params['filter'] = query
+        rows = self.client.request('GET', ENDPOINT, params=params, expect=list)
+        if rows and not isinstance(rows[0], dict):
+            raise VergeError('GET /api/v4/%s returned a list holding a %s where objects were expected' % (ENDPOINT, type(rows[0]).__name__),
+                             method='GET', path=ENDPOINT)
+        return rows[0] if rows else None
+
+    def latest(self, since=None, until=None, user_filter=None, rates=None):
+        """The newest converted record (in the range, matching the filter), or None when there is none."""
+        rates = validate_rates(rates)
+        raw = self.latest_raw(since, until, user_filter)
+        return None if raw is None else self._convert(raw, rates)
+
+    def summary(self, since=None, until=None, user_filter=None, group_by=None, rates=None):
+        """The summary over every record in the range, fetched page by page with only the fields it needs.
+
+        The upper bound is pinned (``until`` or now at the start) so records created while paging are not counted;
+        rows are de-duplicated by ``$key`` in the client.
+        """
+        summary = Summary(group_by=group_by, rates=rates, problems=self.problems)
+        if until is None:
+            until = self.now()
+        params = dict(fields=_fields(SUMMARY_RAW_FIELDS, user_filter), sort='-created', filter=build_filter(since, until, user_filter))
+        self.client.get_all(ENDPOINT, params, self.page_size, on_page=summary.add_rows)
+        return summary.result(), until
+
+    def generate(self, check_mode=False, wait=False, wait_timeout=300, min_interval=None, poll_interval=2.0):
+        """Ask VergeOS for a new billing record: one POST, never resent. Returns a result dict for the module."""
+        before = self.latest_raw()
+        before_record = None if before is None else self._convert(before)
+        result = dict(changed=False, response=None, record=before_record, previous=before_record)
+        if min_interval and before_record and before_record['created_epoch']:
+            age = self.now() - before_record['created_epoch']
+            if age < min_interval:
+                result['skipped_reason'] = (
+                    'the newest billing record (key %s, created %s) is %ds old, younger than min_interval (%ds): nothing sent'
+                    % (before_record['key'], before_record['created'], age, min_interval))
+                return result
+        result['changed'] = True
+        result['record'] = None
+        if check_mode:
+            return result
+        try:
+            response = self.client.request('POST', ACTIONS, json_body={'action': 'generate'})
+        except OutcomeUnknown as exc:
+            grace = min(wait_timeout, 30) if wait else min(wait_timeout, 10)
+            appeared = self._wait_newer(before, grace, poll_interval)
+            if appeared is None:
+                raise VergeError(
+                    '%s. The outcome of the generate request is unknown: no new billing record appeared within %ds, but VergeOS '
+                    'may still create it. The request was NOT resent. Check the billing records (view: latest) before running '
+                    'this again, or use min_interval so a rerun cannot create a second bill.' % (exc.msg, grace),
+                    status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
+            result['warning'] = ('%s; the request was not resent, and a new billing record (key %s) did appear, so the report '
+                                 'was generated.' % (exc.msg, appeared['key']))
+            result['record'] = appeared
+            return result
+        result['response'] = response if isinstance(response, dict) else ({} if response is None else {'body': response})
+        if wait:
+            record = self._wait_newer(before, wait_timeout, poll_interval)
+            if record is None:
+                raise VergeError(
+                    'The generate request was accepted, but no new billing record appeared within wait_timeout (%ds). The request '
+                    'was not resent; raise wait_timeout, or check the billing records later.' % wait_timeout)
+            result['record'] = record
+        return result
+
+    def _wait_newer(self, before, timeout, poll_interval):
+        """The first record newer than ``before`` seen within ``timeout`` seconds (converted), else None."""
+        deadline = time.monotonic() + timeout
+        marker = _order(before)
+        while True:
+            raw = self.latest_raw()
+            if raw is not None and _order(raw) > marker:
+                return self._convert(raw)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(max(0.0, min(poll_interval, deadline - time.monotonic())))
+
+
+def _order(raw):
+    if raw is None:
+        return (-1, -1)
+    return (to_int(raw.get('created')), to_int(raw.get('$key')))
+
+
+def describe_range(since, until, query):
+    """What a result says about the range it covers."""
+    return dict(since=iso_utc(since), since_epoch=since, until=iso_utc(until), until_epoch=until, filter=query)

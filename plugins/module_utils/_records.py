@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one place where a raw VergeOS billing record becomes the record users see.
+
+Every property of the reference SDK's ``BillingRecord`` (pyvergeos
+``resources/billing.py``) is one row of ``FIELDS``: output name, raw API field,
+converter. Names and units are the reference's:
+
+- ``*_ram``/``*_ram_gb``: the API gives MB; GB = MB / 1024.
+- ``phys_*_used``, ``tierN_*``: the API gives bytes; GB = bytes / 1024**3.
+- timestamps: Unix epoch seconds (UTC). ``created``/``from_time``/``to_time``/``sent``
+  are ISO 8601 UTC strings (``2025-01-03T01:00:14+00:00``), null when 0 or absent;
+  ``*_epoch`` are the integers (0 when absent).
+
+Where the reference has bugs we differ, on purpose:
+- a null counter is 0 (the reference crashes on ``int(None)``);
+- a number sent as a string (``"36"``, ``"36.0"``) is converted (the reference
+  crashes on ``"36.0"``); a value that is no number at all becomes 0 and its
+  field is reported, never a traceback;
+- a null ``description`` is ``""`` (the reference returns the string ``"None"``).
+Integers are truncated toward zero like the reference's ``int()``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from datetime import datetime
+
+from ansible.module_utils.common.text.converters import to_text
+
+try:
+    from datetime import timezone
+    UTC = timezone.utc
+except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
+    UTC = None
+
+MB_PER_GB = 1024
+BYTES_PER_GB = 1024 ** 3
+TIERS = range(6)
+# Larger magnitudes (beyond 8 EiB in bytes) are not real counters: they become 0 and are reported.
+MAX_COUNTER = 2 ** 63
+
+
+class ConversionProblems(list):
+    """Collects ``field: raw value`` notes for values that could not be converted (they became 0/None)."""
+
+    def note(self, field, value):
+        if len(self) < 50:
+            self.append('%s=%r' % (field, to_text(value)[:40] if isinstance(value, str) else value))
+
+
+def to_int(value, field=None, problems=None):
+    """A counter: int, float (truncated), numeric string; None/missing/'' -> 0; anything else -> 0 and noted."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    try:
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, float):
+            number = int(value)
+        else:
+            text = to_text(value).strip()
+            if not text:
+                return 0
+            try:
+                number = int(text)
+            except ValueError:
+                number = int(float(text))
+        if abs(number) > MAX_COUNTER:
+            raise OverflowError(field)
+        return number
+    except (TypeError, ValueError, OverflowError):
+        if problems is not None:
+            problems.note(field, value)
+        return 0
+
+
+def to_iso(epoch):
+    """ISO 8601 UTC for an epoch integer; None for 0 (the reference's falsy check) or out of range."""
+    if not epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(epoch, UTC).isoformat()
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def to_description(value, field=None, problems=None):
+    if value is None:
+        return ''
+    return to_text(value)
+
+
+def ratio_pct(used, total):
+    """Utilization percent, 0.0 when total is 0 (as the reference)."""
+    if total == 0:
+        return 0.0
+    return (used / total) * 100
+
+
+# output name, raw API field, converter.
+# "int": to_int; "mb": MB integer; "bytes": bytes integer; "epoch": epoch integer; "text": description.
+# Each "mb"/"bytes" field also yields "<name>_gb"; each "epoch" field yields its ISO string and "<iso name>_epoch".
+FIELDS = (
+    ('key', '$key', 'int'),
+    ('created', 'created', 'epoch'),
+    ('from_time', 'from', 'epoch'),
+    ('to_time', 'to', 'epoch'),
+    ('sent', 'sent', 'epoch'),
+    ('description', 'description', 'text'),
+    ('used_cores', 'used_cores', 'int'),
+    ('total_cores', 'total_cores', 'int'),
+    ('online_cores', 'online_cores', 'int'),
+    ('phys_total_cpu', 'phys_total_cpu', 'int'),
+    ('total_nodes', 'total_nodes', 'int'),
+    ('online_nodes', 'online_nodes', 'int'),
+    ('running_machines', 'running_machines', 'int'),
+    ('used_ram', 'used_ram', 'mb'),
+    ('total_ram', 'total_ram', 'mb'),
+    ('online_ram', 'online_ram', 'mb'),
+    ('phys_ram_used', 'phys_ram_used', 'bytes'),
+    ('phys_vram_used', 'phys_vram_used', 'bytes'),
+) + tuple(
+    ('tier%d_%s' % (tier, kind), 'tier_%d_%s' % (tier, kind), 'bytes') for tier in TIERS for kind in ('used', 'total')
+) + (
+    ('gpus_total', 'gpus_total', 'int'),
+    ('gpus_used', 'gpus', 'int'),
+    ('gpus_idle', 'gpus_idle', 'int'),
+    ('vgpus_total', 'vgpus_total', 'int'),
+    ('vgpus_used', 'vgpus', 'int'),
+    ('vgpus_idle', 'vgpus_idle', 'int'),
+    ('workload_datapoints', 'workload_datapoints', 'int'),
+    ('storage_datapoints', 'storage_datapoints', 'int'),
+)
+
+# Raw field names, in the reference's order: what a full record request asks the server for.
+RAW_FIELDS = tuple(raw for _name, raw, _kind in FIELDS)
+
+# Epoch output names: created -> created_epoch, from_time -> from_epoch (the reference's names).
+EPOCH_NAMES = {'created': 'created_epoch', 'from_time': 'from_epoch', 'to_time': 'to_epoch', 'sent': 'sent_epoch'}
+
+_BY_NAME = dict((name, (raw, kind)) for name, raw, kind in FIELDS)
+
+
+def convert_value(raw_record, name, problems=None):
+    """One converted base field (integers, epochs, description) of a raw record, by output name."""
+    raw, kind = _BY_NAME[name]
+    value = raw_record.get(raw)
+    if kind == 'text':
+        return to_description(value)
+    return to_int(value, raw, problems)
+
+
+def convert_record(raw_record, problems=None):
+    """The full converted record: every property of the reference BillingRecord, same names and units."""
+    out = {}
+    for name, raw, kind in FIELDS:
+        value = raw_record.get(raw)
+        if kind == 'text':
+            out[name] = to_description(value)
+        elif kind == 'epoch':
+            epoch = to_int(value, raw, problems)
+            iso = to_iso(epoch)
+            if epoch and iso is None and problems is not None:
+                problems.note(raw, value)
+            out[name] = iso
+            out[EPOCH_NAMES[name]] = epoch
+        else:
+            number = to_int(value, raw, problems)
+            out[name] = number
+            if kind == 'mb':
+                out[name + '_gb'] = number / MB_PER_GB
+            elif kind == 'bytes':
+                out[name + '_gb'] = number / BYTES_PER_GB
+    add_derived(out)
+    return out
+
+
+def add_derived(out):
+    """The reference's computed properties: storage totals across tiers and the four utilization percentages."""
+    out['total_storage_used'] = sum(out['tier%d_used' % tier] for tier in TIERS)
+    out['total_storage_used_gb'] = out['total_storage_used'] / BYTES_PER_GB
+    out['total_storage_total'] = sum(out['tier%d_total' % tier] for tier in TIERS)
+    out['total_storage_total_gb'] = out['total_storage_total'] / BYTES_PER_GB
+    out['cpu_utilization_pct'] = ratio_pct(out['used_cores'], out['total_cores'])
+    out['ram_utilization_pct'] = ratio_pct(out['used_ram'], out['total_ram'])
+    out['gpu_utilization_pct'] = ratio_pct(out['gpus_used'], out['gpus_total'])
+    out['vgpu_utilization_pct'] = ratio_pct(out['vgpus_used'], out['vgpus_total'])
+    return out
+
+
+def output_names():
+    """Every key of a converted record, in order (for docs, CSV headers and tests)."""
+    sample = convert_record({})
+    return list(sample.keys())

@@ -1,0 +1,829 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: verge_billing_info
+short_description: Read VergeOS billing records, the latest record, or a chargeback summary
+version_added: 0.1.0
+description:
+  - Reads the system-wide billing records of a VergeOS system through its REST API v4 (C(/api/v4/billing)).
+  - O(view=records) returns the records in a time range, newest first, every one of them (the module pages
+    explicitly), or O(limit) of them from O(offset).
+  - O(view=latest) returns the newest record. O(key) returns one record by its key.
+  - O(view=summary) returns averages, peaks, time-weighted means, 95th percentiles, per-tier figures, optional
+    costs from a rate card, and optional per-day/week/month periods over every record in the range.
+  - Record fields have the names and units of the VergeOS Python SDK (pyvergeos) C(BillingRecord); see RV(record).
+  - Never changes anything; runs in check mode like in normal mode.
+author:
+  - vergeio.billing contributors
+extends_documentation_fragment:
+  - vergeio.billing.connection
+  - vergeio.billing.connection.ATTRIBUTES
+attributes:
+  check_mode:
+    description: Runs normally in check mode; it only reads.
+    support: full
+  diff_mode:
+    description: Nothing to show; it only reads.
+    support: none
+options:
+  view:
+    description:
+      - V(records) returns RV(records) (and RV(count)).
+      - V(latest) returns the newest record (created in O(since)..O(until) and matching O(filter), when given) as
+        RV(record); null when there is none.
+      - V(summary) returns RV(summary) over every record in the range.
+    type: str
+    choices: [records, latest, summary]
+    default: records
+  key:
+    description:
+      - Return only the record with this key (C($key)) as RV(record). The task fails when it does not exist.
+      - Cannot be combined with O(since), O(until), O(filter), O(limit), O(offset), O(group_by) or O(view=summary).
+    type: int
+  since:
+    description:
+      - Only records created at or after this time (inclusive).
+      - Unix epoch seconds (V(1735689600)); an ISO 8601 date (V(2026-10-01), meaning 00:00:00 UTC) or date and
+        time (V(2026-10-01T12:00:00Z); without an offset it is UTC, not the controller's local time); V(now); or a
+        time relative to now, V(-30d), V(-12h), V(-90m), V(-45s), V(-2w).
+    type: raw
+  until:
+    description:
+      - Only records created at or before this time (inclusive). Same forms as O(since); a date alone means the
+        end of that day (23:59:59 UTC), so O(since=2026-10-01) and O(until=2026-10-31) cover all of October.
+      - Must not be before O(since).
+      - For O(view=summary) without O(until), the range ends at the time the task started, so records created while
+        the module pages are not counted.
+    type: raw
+  filter:
+    description:
+      - A raw VergeOS API filter, for example V(description ct 'monthly') or V(used_cores gt 40). It is wrapped in
+        parentheses and ANDed with the time range, so V(a or b) cannot escape O(since)/O(until).
+      - Operators C(eq ne gt ge lt le bw ew cs ct rx), joined with C(and)/C(or) and parentheses.
+    type: str
+  limit:
+    description:
+      - O(view=records) returns at most this many records. Without it, every matching record is returned.
+    type: int
+  offset:
+    description:
+      - O(view=records) skips this many matching records (newest first) before returning any.
+    type: int
+    default: 0
+  page_size:
+    description:
+      - Rows per API request. The module pages with explicit C(limit)/C(offset) until every row is read. A summary
+        of 100,000 records takes 20 requests at the default.
+      - VergeOS allows about 1,000 requests an hour per API key.
+    type: int
+    default: 5000
+  rates:
+    description:
+      - A rate card, in price per unit-hour. Every key is optional and counts as 0. With it, RV(summary) (and each
+        of its periods) has C(cost), and each record of RV(records) and RV(record) has C(cost).
+      - Each record costs C(used_cores) x O(rates.core_hour) x its hours, plus C(used_ram_gb) x O(rates.ram_gb_hour)
+        x hours, plus C(tierN_used_gb) x C(tierN_gb_hour) x hours for each tier, plus C(gpus_used) x
+        O(rates.gpu_hour) x hours and C(vgpus_used) x O(rates.vgpu_hour) x hours, where hours is
+        max(C(to) - C(from), 0) / 3600.
+    type: dict
+    suboptions:
+      core_hour:
+        description: Price of one used CPU core for one hour.
+        type: float
+      ram_gb_hour:
+        description: Price of one GB (1024 MB) of used RAM for one hour.
+        type: float
+      tier0_gb_hour:
+        description: Price of one GB (1024**3 bytes) used on storage tier 0 for one hour.
+        type: float
+      tier1_gb_hour:
+        description: Price of one GB used on storage tier 1 for one hour.
+        type: float
+      tier2_gb_hour:
+        description: Price of one GB used on storage tier 2 for one hour.
+        type: float
+      tier3_gb_hour:
+        description: Price of one GB used on storage tier 3 for one hour.
+        type: float
+      tier4_gb_hour:
+        description: Price of one GB used on storage tier 4 for one hour.
+        type: float
+      tier5_gb_hour:
+        description: Price of one GB used on storage tier 5 for one hour.
+        type: float
+      gpu_hour:
+        description: Price of one used physical GPU for one hour.
+        type: float
+      vgpu_hour:
+        description: Price of one used vGPU for one hour.
+        type: float
+      currency:
+        description: A label copied into every C(cost), for example V(EUR).
+        type: str
+  group_by:
+    description:
+      - With O(view=summary), also return RV(summary.periods), one summary per UTC day, ISO week (starting Monday)
+        or calendar month, by each record's C(created) time.
+    type: str
+    choices: [day, week, month]
+notes:
+  - All times are UTC. Billing figures are not rounded; round them where you present them.
+  - The totals of the summary (C(total_gpus), C(total_vgpus), C(tiers[].total_gb)) come from the newest record in
+    the range, as in the VergeOS Python SDK.
+  - Values the API sends as strings are converted; null or missing counters count as 0 and missing times as null.
+    Values that are not numbers at all also count as 0, and the module warns which fields they were in.
+seealso:
+  - module: vergeio.billing.verge_billing_generate
+'''
+
+EXAMPLES = r'''
+- name: Summary of the last 30 days, with a rate card
+  vergeio.billing.verge_billing_info:
+    host: verge.example.com
+    api_key: "{{ vergeos_api_key }}"
+    view: summary
+    since: -30d
+    rates:
+      core_hour: 0.02
+      ram_gb_hour: 0.01
+      tier1_gb_hour: 0.0001
+      currency: EUR
+  register: billing
+
+- name: Show the cost
+  ansible.builtin.debug:
+    msg: "{{ billing.summary.cost.total | round(2) }} {{ billing.summary.cost.currency }}"
+
+- name: Monthly chargeback periods for October 2026 (connection from VERGEOS_* environment variables)
+  vergeio.billing.verge_billing_info:
+    view: summary
+    since: "2026-10-01"
+    until: "2026-10-31"
+    group_by: day
+
+- name: The latest record
+  vergeio.billing.verge_billing_info:
+    view: latest
+  register: latest
+
+- name: Records of the last week where more than 40 cores were in use
+  vergeio.billing.verge_billing_info:
+    since: -1w
+    filter: used_cores gt 40
+
+- name: One record by key
+  vergeio.billing.verge_billing_info:
+    key: 36
+
+- name: Set the connection once for every module of the collection
+  module_defaults:
+    group/vergeio.billing.verge:
+      host: verge.example.com
+      api_key: "{{ vergeos_api_key }}"
+      ca_path: /etc/pki/verge-ca.pem
+  block:
+    - name: The ten newest records
+      vergeio.billing.verge_billing_info:
+        limit: 10
+'''
+RETURN = r'''
+records:
+  description:
+    - With O(view=records), the matching records, newest first. Each has the keys of RV(record).
+  type: list
+  elements: dict
+  returned: when O(view=records) and O(key) is not given
+count:
+  description: Number of records in RV(records).
+  type: int
+  returned: when O(view=records) and O(key) is not given
+  sample: 720
+range:
+  description: The time range and the filter the module sent to the API.
+  type: dict
+  returned: when O(view=records) or O(view=summary)
+  contains:
+    since:
+      description: Lower bound (inclusive), ISO 8601 UTC; null when unbounded.
+      type: str
+      sample: "2026-10-01T00:00:00+00:00"
+    since_epoch:
+      description: Lower bound, Unix epoch seconds; null when unbounded.
+      type: int
+      sample: 1790812800
+    until:
+      description: Upper bound (inclusive), ISO 8601 UTC; null when unbounded.
+      type: str
+      sample: "2026-10-31T23:59:59+00:00"
+    until_epoch:
+      description: Upper bound, Unix epoch seconds; null when unbounded.
+      type: int
+      sample: 1793491199
+    filter:
+      description: The VergeOS filter sent; null when none.
+      type: str
+      sample: (used_cores gt 40) and created ge 1790812800 and created le 1793491199
+summary:
+  description:
+    - With O(view=summary), figures over every record in the range.
+    - The first eleven keys are those of the VergeOS Python SDK C(get_summary()), with its semantics (each record
+      counts once).
+    - The weight of a record is its period, max(C(to) - C(from), 0) seconds; a record without C(from) or C(to) has
+      weight 0. Time-weighted means (C(twa_*)) are sum(value x weight) / sum(weight), or the plain mean when all
+      weights are 0.
+    - 95th percentiles (C(p95_*)) are nearest-rank over records, the value at rank ceil(0.95 x n) of the values
+      sorted ascending.
+    - Figures are not rounded. With no records, numbers are 0 and times null.
+  type: dict
+  returned: when O(view=summary)
+  contains:
+    record_count:
+      description: Number of records in the range.
+      type: int
+      sample: 720
+    avg_cpu_utilization:
+      description: Mean over records of C(cpu_utilization_pct), percent.
+      type: float
+      sample: 41.7
+    peak_cpu_cores:
+      description: Largest C(used_cores) of any record, cores.
+      type: int
+      sample: 96
+    avg_ram_utilization:
+      description: Mean over records of C(ram_utilization_pct), percent.
+      type: float
+      sample: 38.2
+    peak_ram_gb:
+      description: Largest C(used_ram_gb), GB (MB / 1024).
+      type: float
+      sample: 312.5
+    avg_storage_used_gb:
+      description: Mean over records of C(total_storage_used_gb), GB (bytes / 1024**3).
+      type: float
+      sample: 7340.2
+    peak_storage_used_gb:
+      description: Largest C(total_storage_used_gb), GB.
+      type: float
+      sample: 7610.0
+    total_gpus:
+      description: C(gpus_total) of the newest record.
+      type: int
+      sample: 2
+    avg_gpus_used:
+      description: Mean over records of C(gpus_used).
+      type: float
+      sample: 0.8
+    total_vgpus:
+      description: C(vgpus_total) of the newest record.
+      type: int
+      sample: 8
+    avg_vgpus_used:
+      description: Mean over records of C(vgpus_used).
+      type: float
+      sample: 3.1
+    period_start:
+      description: The earliest C(from) of the records (ignoring records without one), ISO 8601 UTC.
+      type: str
+      sample: "2026-10-01T00:00:00+00:00"
+    period_end:
+      description: The latest C(to) of the records, ISO 8601 UTC.
+      type: str
+      sample: "2026-11-01T00:00:00+00:00"
+    hours:
+      description: Sum over records of max(C(to) - C(from), 0) / 3600, hours.
+      type: float
+      sample: 744.0
+    twa_cpu_cores:
+      description: Time-weighted mean of C(used_cores), cores.
+      type: float
+      sample: 40.9
+    twa_ram_gb:
+      description: Time-weighted mean of C(used_ram_gb), GB.
+      type: float
+      sample: 200.1
+    twa_storage_used_gb:
+      description: Time-weighted mean of C(total_storage_used_gb), GB.
+      type: float
+      sample: 7338.4
+    twa_gpus_used:
+      description: Time-weighted mean of C(gpus_used).
+      type: float
+      sample: 0.8
+    twa_vgpus_used:
+      description: Time-weighted mean of C(vgpus_used).
+      type: float
+      sample: 3.0
+    p95_cpu_cores:
+      description: 95th percentile (nearest rank) of C(used_cores), cores.
+      type: int
+      sample: 88
+    p95_ram_gb:
+      description: 95th percentile (nearest rank) of C(used_ram_gb), GB.
+      type: float
+      sample: 290.0
+    p95_storage_used_gb:
+      description: 95th percentile (nearest rank) of C(total_storage_used_gb), GB.
+      type: float
+      sample: 7600.5
+    p95_gpus_used:
+      description: 95th percentile (nearest rank) of C(gpus_used).
+      type: int
+      sample: 2
+    p95_vgpus_used:
+      description: 95th percentile (nearest rank) of C(vgpus_used).
+      type: int
+      sample: 6
+    peak_gpus_used:
+      description: Largest C(gpus_used).
+      type: int
+      sample: 2
+    peak_vgpus_used:
+      description: Largest C(vgpus_used).
+      type: int
+      sample: 7
+    tiers:
+      description: One entry per storage tier 0 to 5, in GB (bytes / 1024**3).
+      type: list
+      elements: dict
+      contains:
+        tier:
+          description: Tier number, 0 to 5.
+          type: int
+          sample: 1
+        avg_used_gb:
+          description: Mean over records of C(tierN_used_gb).
+          type: float
+          sample: 2048.0
+        twa_used_gb:
+          description: Time-weighted mean of C(tierN_used_gb).
+          type: float
+          sample: 2047.2
+        peak_used_gb:
+          description: Largest C(tierN_used_gb).
+          type: float
+          sample: 2100.0
+        p95_used_gb:
+          description: 95th percentile (nearest rank) of C(tierN_used_gb).
+          type: float
+          sample: 2090.0
+        total_gb:
+          description: C(tierN_total_gb) of the newest record.
+          type: float
+          sample: 8192.0
+    cost:
+      description:
+        - With O(rates), the cost of the records; each part is the sum over records of usage x rate x hours of the
+          record's period. C(storage) is the sum of C(tiers); C(total) the sum of C(cpu), C(ram), C(storage), C(gpu)
+          and C(vgpu).
+      type: dict
+      returned: when O(rates) is given
+      sample:
+        currency: EUR
+        cpu: 612.4
+        ram: 1490.2
+        storage: 120.0
+        tiers: {tier0: 0.0, tier1: 120.0, tier2: 0.0, tier3: 0.0, tier4: 0.0, tier5: 0.0}
+        gpu: 0.0
+        vgpu: 0.0
+        total: 2222.6
+    periods:
+      description:
+        - With O(group_by), one entry per UTC day, ISO week or month that holds records, oldest first.
+        - Each entry has C(period) (V(2026-10-01), V(2026-W40) or V(2026-10)), C(start) and C(end) (ISO 8601 UTC;
+          C(end) is the start of the next period, exclusive), and every key of RV(summary) above, computed over that
+          period's records (C(cost) when O(rates) is given).
+      type: list
+      elements: dict
+      returned: when O(group_by) is given
+record:
+  description:
+    - With O(view=latest), the newest record (null when there is none); with O(key), that record.
+    - Names and units are those of the VergeOS Python SDK C(BillingRecord). RAM comes from the API in MB, physical
+      RAM and storage in bytes; the C(*_gb) fields divide by 1024 (MB) or 1024**3 (bytes).
+    - With O(rates), also C(cost), the cost of this record, with the keys of RV(summary.cost).
+  type: dict
+  returned: when O(view=latest) or O(key) is given
+  contains:
+      key:
+        description: The record's C($key).
+        type: int
+        returned: always
+        sample: 36
+      created:
+        description: When the record was created, ISO 8601 UTC; null when the API gives 0 or nothing.
+        type: str
+        returned: always
+        sample: "2025-01-03T01:00:14+00:00"
+      created_epoch:
+        description: C(created) as Unix epoch seconds (0 when absent).
+        type: int
+        returned: always
+        sample: 1735866014
+      from_time:
+        description: Start of the billing period (API field C(from)), ISO 8601 UTC; null when absent.
+        type: str
+        returned: always
+        sample: "2025-01-03T00:00:00+00:00"
+      from_epoch:
+        description: Start of the billing period, Unix epoch seconds.
+        type: int
+        returned: always
+        sample: 1735862400
+      to_time:
+        description: End of the billing period (API field C(to)), ISO 8601 UTC; null when absent.
+        type: str
+        returned: always
+        sample: "2025-01-03T01:00:00+00:00"
+      to_epoch:
+        description: End of the billing period, Unix epoch seconds.
+        type: int
+        returned: always
+        sample: 1735866000
+      sent:
+        description: When the record was sent/reported, ISO 8601 UTC; null when not sent.
+        type: str
+        returned: always
+        sample: null
+      sent_epoch:
+        description: C(sent) as Unix epoch seconds (0 when not sent).
+        type: int
+        returned: always
+        sample: 0
+      description:
+        description: Description of the record (empty string when null).
+        type: str
+        returned: always
+        sample: "Billing run"
+      used_cores:
+        description: CPU cores used (allocated to running workloads).
+        type: int
+        returned: always
+        sample: 48
+      total_cores:
+        description: CPU cores in the system.
+        type: int
+        returned: always
+        sample: 128
+      online_cores:
+        description: CPU cores online.
+        type: int
+        returned: always
+        sample: 128
+      phys_total_cpu:
+        description: Physical CPU usage, percent.
+        type: int
+        returned: always
+        sample: 37
+      total_nodes:
+        description: Nodes in the system.
+        type: int
+        returned: always
+        sample: 4
+      online_nodes:
+        description: Nodes online.
+        type: int
+        returned: always
+        sample: 4
+      running_machines:
+        description: Virtual machines running.
+        type: int
+        returned: always
+        sample: 57
+      used_ram:
+        description: RAM used, MB (as the API gives it).
+        type: int
+        returned: always
+        sample: 196608
+      used_ram_gb:
+        description: RAM used, GB (= C(used_ram) / 1024).
+        type: float
+        returned: always
+        sample: 192.0
+      total_ram:
+        description: RAM in the system, MB.
+        type: int
+        returned: always
+        sample: 524288
+      total_ram_gb:
+        description: RAM in the system, GB (= C(total_ram) / 1024).
+        type: float
+        returned: always
+        sample: 512.0
+      online_ram:
+        description: RAM online, MB.
+        type: int
+        returned: always
+        sample: 524288
+      online_ram_gb:
+        description: RAM online, GB (= C(online_ram) / 1024).
+        type: float
+        returned: always
+        sample: 512.0
+      phys_ram_used:
+        description: Physical RAM used, bytes.
+        type: int
+        returned: always
+        sample: 214748364800
+      phys_ram_used_gb:
+        description: Physical RAM used, GB (= bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 200.0
+      phys_vram_used:
+        description: Physical VRAM used, bytes.
+        type: int
+        returned: always
+        sample: 0
+      phys_vram_used_gb:
+        description: Physical VRAM used, GB (= bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      tier0_used:
+        description: Storage tier 0 used, bytes (API field C(tier_0_used)).
+        type: int
+        returned: always
+        sample: 0
+      tier0_used_gb:
+        description: Storage tier 0 used, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      tier0_total:
+        description: Storage tier 0 capacity, bytes (API field C(tier_0_total)).
+        type: int
+        returned: always
+        sample: 0
+      tier0_total_gb:
+        description: Storage tier 0 capacity, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      tier1_used:
+        description: Storage tier 1 used, bytes (API field C(tier_1_used)).
+        type: int
+        returned: always
+        sample: 2199023255552
+      tier1_used_gb:
+        description: Storage tier 1 used, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 2048.0
+      tier1_total:
+        description: Storage tier 1 capacity, bytes (API field C(tier_1_total)).
+        type: int
+        returned: always
+        sample: 8796093022208
+      tier1_total_gb:
+        description: Storage tier 1 capacity, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 8192.0
+      tier2_used:
+        description: Storage tier 2 used, bytes (API field C(tier_2_used)).
+        type: int
+        returned: always
+        sample: 5497558138880
+      tier2_used_gb:
+        description: Storage tier 2 used, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 5120.0
+      tier2_total:
+        description: Storage tier 2 capacity, bytes (API field C(tier_2_total)).
+        type: int
+        returned: always
+        sample: 17592186044416
+      tier2_total_gb:
+        description: Storage tier 2 capacity, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 16384.0
+      tier3_used:
+        description: Storage tier 3 used, bytes (API field C(tier_3_used)).
+        type: int
+        returned: always
+        sample: 0
+      tier3_used_gb:
+        description: Storage tier 3 used, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      tier3_total:
+        description: Storage tier 3 capacity, bytes (API field C(tier_3_total)).
+        type: int
+        returned: always
+        sample: 0
+      tier3_total_gb:
+        description: Storage tier 3 capacity, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      tier4_used:
+        description: Storage tier 4 used, bytes (API field C(tier_4_used)).
+        type: int
+        returned: always
+        sample: 0
+      tier4_used_gb:
+        description: Storage tier 4 used, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      tier4_total:
+        description: Storage tier 4 capacity, bytes (API field C(tier_4_total)).
+        type: int
+        returned: always
+        sample: 0
+      tier4_total_gb:
+        description: Storage tier 4 capacity, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      tier5_used:
+        description: Storage tier 5 used, bytes (API field C(tier_5_used)).
+        type: int
+        returned: always
+        sample: 0
+      tier5_used_gb:
+        description: Storage tier 5 used, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      tier5_total:
+        description: Storage tier 5 capacity, bytes (API field C(tier_5_total)).
+        type: int
+        returned: always
+        sample: 0
+      tier5_total_gb:
+        description: Storage tier 5 capacity, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 0.0
+      gpus_total:
+        description: Physical GPUs in the system.
+        type: int
+        returned: always
+        sample: 2
+      gpus_used:
+        description: Physical GPUs in use (API field C(gpus)).
+        type: int
+        returned: always
+        sample: 1
+      gpus_idle:
+        description: Physical GPUs idle.
+        type: int
+        returned: always
+        sample: 1
+      vgpus_total:
+        description: vGPUs in the system.
+        type: int
+        returned: always
+        sample: 8
+      vgpus_used:
+        description: vGPUs in use (API field C(vgpus)).
+        type: int
+        returned: always
+        sample: 3
+      vgpus_idle:
+        description: vGPUs idle.
+        type: int
+        returned: always
+        sample: 5
+      workload_datapoints:
+        description: Workload data points collected for the period.
+        type: int
+        returned: always
+        sample: 60
+      storage_datapoints:
+        description: Storage data points collected for the period.
+        type: int
+        returned: always
+        sample: 60
+      total_storage_used:
+        description: Storage used across the six tiers, bytes.
+        type: int
+        returned: always
+        sample: 7696581394432
+      total_storage_used_gb:
+        description: Storage used across the six tiers, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 7168.0
+      total_storage_total:
+        description: Storage capacity across the six tiers, bytes.
+        type: int
+        returned: always
+        sample: 26388279066624
+      total_storage_total_gb:
+        description: Storage capacity across the six tiers, GB (bytes / 1024**3).
+        type: float
+        returned: always
+        sample: 24576.0
+      cpu_utilization_pct:
+        description: C(used_cores) / C(total_cores) x 100, percent; 0.0 when C(total_cores) is 0.
+        type: float
+        returned: always
+        sample: 37.5
+      ram_utilization_pct:
+        description: C(used_ram) / C(total_ram) x 100, percent; 0.0 when C(total_ram) is 0.
+        type: float
+        returned: always
+        sample: 37.5
+      gpu_utilization_pct:
+        description: C(gpus_used) / C(gpus_total) x 100, percent; 0.0 when C(gpus_total) is 0.
+        type: float
+        returned: always
+        sample: 50.0
+      vgpu_utilization_pct:
+        description: C(vgpus_used) / C(vgpus_total) x 100, percent; 0.0 when C(vgpus_total) is 0.
+        type: float
+        returned: always
+        sample: 37.5
+'''
+
+from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
+from ansible_collections.vergeio.billing.plugins.module_utils._billing import DEFAULT_PAGE_SIZE, Billing, build_filter, describe_range
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS, RATE_KEYS
+from ansible_collections.vergeio.billing.plugins.module_utils._time import parse_time
+
+RATES_SPEC = dict((name, dict(type='float')) for name in RATE_KEYS)
+RATES_SPEC['currency'] = dict(type='str')
+
+
+def main():
+    module = new_module(
+        dict(
+            view=dict(type='str', default='records', choices=['records', 'latest', 'summary']),
+            key=dict(type='int', no_log=False),
+            since=dict(type='raw'),
+            until=dict(type='raw'),
+            filter=dict(type='str'),
+            limit=dict(type='int'),
+            offset=dict(type='int', default=0),
+            page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
+            rates=dict(type='dict', options=RATES_SPEC),
+            group_by=dict(type='str', choices=list(GROUPS)),
+        ),
+        mutually_exclusive=[('key', other) for other in ('since', 'until', 'filter', 'limit', 'group_by')],
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        since = parse_time(params['since'], 'since')
+        until = parse_time(params['until'], 'until', end_of_day=True)
+        check_options(params, since, until)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    query = build_filter(since, until, params['filter'])
+
+    def work(client):
+        billing = Billing(client, page_size=params['page_size'])
+        result = dict(changed=False)
+        view, rates = params['view'], params['rates']
+        if params['key'] is not None:
+            result['record'] = billing.get(params['key'], rates=rates)
+        elif view == 'latest':
+            result['record'] = billing.latest(since, until, params['filter'], rates=rates)
+        elif view == 'summary':
+            result['summary'], pinned = billing.summary(since, until, params['filter'], params['group_by'], rates)
+            result['range'] = describe_range(since, pinned, build_filter(since, pinned, params['filter']))
+        else:
+            records = billing.records(since, until, params['filter'], params['limit'], params['offset'], rates)
+            result.update(records=records, count=len(records), range=describe_range(since, until, query))
+        if billing.problems:
+            result['warnings'] = ['Some values from the API were not numbers and were counted as 0: %s' % ', '.join(billing.problems)]
+        return result
+
+    run(module, work)
+
+
+def check_options(params, since, until):
+    """Combinations the argument spec cannot express; raises ValueError naming the options."""
+    if since is not None and until is not None and since > until:
+        raise ValueError('since (%s) is after until (%s): swap them or widen the range' % (params['since'], params['until']))
+    if params['key'] is not None:
+        if params['view'] == 'summary':
+            raise ValueError('key cannot be combined with view=summary; use since/until/filter to choose the records of a summary')
+        if params['offset']:
+            raise ValueError('key cannot be combined with offset')
+    if params['group_by'] and params['view'] != 'summary':
+        raise ValueError('group_by needs view=summary (got view=%s)' % params['view'])
+    if params['limit'] is not None and params['limit'] < 1:
+        raise ValueError('limit must be 1 or more, got %d; leave it out to get every record' % params['limit'])
+    if params['offset'] < 0:
+        raise ValueError('offset must be 0 or more, got %d' % params['offset'])
+    if params['view'] != 'records' and (params['limit'] is not None or params['offset']):
+        raise ValueError('limit and offset apply to view=records only (got view=%s)' % params['view'])
+    if not 1 <= params['page_size'] <= 100000:
+        raise ValueError('page_size must be between 1 and 100000, got %d' % params['page_size'])
+
+
+if __name__ == '__main__':
+    main()
