@@ -36,6 +36,8 @@ tree:
 	@rm -rf $(TREE) && mkdir -p $(TREE)
 	@git ls-files -z --cached --others --exclude-standard | xargs -0 -r sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh \
 	  | tar --null -T - -cf - | tar -xf - -C $(TREE)
+	@# build/ is ignored by this repo's git, so give the copy a git index of its own for ansible-test to list files from.
+	@cd $(TREE) && git init -q && git add -A
 
 build: venv
 	rm -f $(BUILD)/vergeio-billing-*.tar.gz
@@ -63,7 +65,10 @@ integration: venv tree
 integration-2.16: venv venv-2.16 tree
 	$(PY) tests/run_integration.py --venv $(VENV216) --tree $(TREE)
 
+# ansible-test bootstraps pip in its sanity venvs with a get-pip.py from its own file host, which is not reachable
+# here: tests/sanity/get_pip.py stands in for it (see the file), then the sanity requirements come from PyPI.
 sanity: venv tree
+	mkdir -p $(HOME)/.ansible/test/cache && cp tests/sanity/get_pip.py $(HOME)/.ansible/test/cache/get_pip_24_2.py
 	cd $(TREE) && $(VENV)/bin/ansible-test sanity --venv --requirements --python 3.11 --color no
 
 lint: venv

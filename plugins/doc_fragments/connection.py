@@ -33,7 +33,7 @@ options:
     type: str
   api_key:
     description:
-      - VergeOS API key, sent as C(Authorization: Bearer <key>). Never logged or returned.
+      - "VergeOS API key, sent as C(Authorization: Bearer <key>). Never logged or returned."
       - Preferred over O(username)/O(password) when both are given (API keys bypass MFA and are rate-limited per key).
       - If not set, E(VERGEOS_API_KEY) is used, then E(VERGE_API_KEY), then E(VERGE_TOKEN).
     type: str

@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -76,7 +77,7 @@ def parse_time(value, option, now=None, end_of_day=False):
 
 
 def _epoch(number, option):
-    if number != number or number < 0 or number > MAX_EPOCH:  # NaN, negative or beyond year 9999
+    if math.isnan(number) or number < 0 or number > MAX_EPOCH:  # NaN, negative or beyond year 9999
         raise ValueError('%s: %r is out of range for a time; use %s' % (option, number, TIME_FORMS))
     return int(number)
 

@@ -12,7 +12,7 @@ module: verge_billing_generate
 short_description: Generate a new VergeOS billing record (a bill for the period since the last one), safely
 version_added: 0.1.0
 description:
-  - Sends C(POST /api/v4/billing_actions) with C({"action": "generate"}) exactly once, so VergeOS creates a new
+  - Sends C(POST /api/v4/billing_actions) with C({"action":"generate"}) exactly once, so VergeOS creates a new
     billing record covering the time since the previous one.
   - The request is never resent, not even after a timeout, a dropped connection or a server error, because a second
     request could create a second bill. When the outcome is unknown, the module looks for a new record and either
@@ -22,7 +22,7 @@ description:
     record is younger than O(min_interval).
   - With O(wait=true), waits until the new record appears and returns it.
 author:
-  - vergeio.billing contributors
+  - vergeio.billing contributors (@vergeio)
 extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES

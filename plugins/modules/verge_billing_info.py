@@ -21,7 +21,7 @@ description:
   - Record fields have the names and units of the VergeOS Python SDK (pyvergeos) C(BillingRecord); see RV(record).
   - Never changes anything; runs in check mode like in normal mode.
 author:
-  - vergeio.billing contributors
+  - vergeio.billing contributors (@vergeio)
 extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
@@ -753,8 +753,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._billing import DE
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS, RATE_KEYS
 from ansible_collections.vergeio.billing.plugins.module_utils._time import parse_time
 
-RATES_SPEC = dict((name, dict(type='float')) for name in RATE_KEYS)
-RATES_SPEC['currency'] = dict(type='str')
+RATES_SPEC = dict(((name, dict(type='float')) for name in RATE_KEYS), currency=dict(type='str'))
 
 
 def main():
