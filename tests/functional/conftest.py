@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -36,7 +37,14 @@ _SCRUB = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE')
 
 
 class AnsibleRun:
-    """What one ansible run did: return code, output, and the task results parsed from the json callback."""
+    """What one ansible run did: return code, output, ad hoc results and the play recap.
+
+    ansible-core's own callbacks are used (the json callback lives in ansible.posix, which we do not install):
+    an ad hoc result is the JSON after ``host | STATUS =>``; a playbook's recap is parsed into ``stats``.
+    """
+
+    _RESULT = re.compile(r'^(\S+) \| ([A-Z!]+)(?: \| rc=\d+)? => ', re.M)
+    _RECAP = re.compile(r'^(\S+)\s+: ((?:\w+=\d+\s*)+)$', re.M)
 
     def __init__(self, proc, command):
         self.rc = proc.returncode
@@ -45,24 +53,24 @@ class AnsibleRun:
         self.command = command
         self.results = []
         self.stats = {}
-        try:
-            data = json.loads(self.stdout[self.stdout.index('{'):])
-        except ValueError:
-            data = None
-        if data:
-            self.stats = data.get('stats', {})
-            for play in data.get('plays', []):
-                for task in play.get('tasks', []):
-                    for host, result in task.get('hosts', {}).items():
-                        result = dict(result)
-                        result['_task'] = task.get('task', {}).get('name')
-                        result['_host'] = host
-                        self.results.append(result)
+        decoder = json.JSONDecoder()
+        for match in self._RESULT.finditer(self.stdout):
+            try:
+                result, _end = decoder.raw_decode(self.stdout, match.end())
+            except ValueError:
+                continue
+            result['_host'] = match.group(1)
+            result['_status'] = match.group(2)
+            self.results.append(result)
+        if 'PLAY RECAP' in self.stdout:
+            recap = self.stdout[self.stdout.rindex('PLAY RECAP'):]
+            for match in self._RECAP.finditer(recap):
+                self.stats[match.group(1)] = dict((k, int(v)) for k, v in (item.split('=') for item in match.group(2).split()))
 
     @property
     def result(self):
-        """The (last) task result of a single-task run."""
-        assert self.results, 'no task result in output:\n%s\n%s' % (self.stdout[-3000:], self.stderr[-3000:])
+        """The (last) result of an ad hoc run."""
+        assert self.results, 'no result in output:\n%s\n%s' % (self.stdout[-3000:], self.stderr[-3000:])
         return self.results[-1]
 
     @property
@@ -79,8 +87,8 @@ def sim_env(sim, auth='api_key', extra=None, ca=True):
         ANSIBLE_LOCALHOST_WARNING='0',
         ANSIBLE_INVENTORY_UNPARSED_WARNING='0',
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
-        ANSIBLE_STDOUT_CALLBACK='json',
+        ANSIBLE_CALLBACK_RESULT_FORMAT='json',
+        ANSIBLE_STDOUT_CALLBACK='default',
         ANSIBLE_RETRY_FILES_ENABLED='0',
         PATH=BIN + os.pathsep + env.get('PATH', ''),
     )
@@ -98,8 +106,10 @@ def sim_env(sim, auth='api_key', extra=None, ca=True):
 
 
 def run_module(module, args, env, check=False, verbosity=0, timeout=300):
-    """``ansible localhost -m vergeio.billing.MODULE -a JSON`` with the json callback."""
-    command = [os.path.join(BIN, 'ansible'), 'localhost', '-m', 'vergeio.billing.%s' % module, '-a', json.dumps(args)]
+    """``ansible localhost -m vergeio.billing.MODULE -a JSON``."""
+    command = [os.path.join(BIN, 'ansible'), 'localhost', '-m', 'vergeio.billing.%s' % module]
+    if args:
+        command += ['-a', json.dumps(args)]
     if check:
         command.append('--check')
     if verbosity:
