@@ -67,7 +67,7 @@ def main():
             rc = proc.wait()
         requests_seen = len(sim.requests_log())
     leaks = scan(log_path, [API_KEY, PASSWORD])
-    print('integration on ansible-core %s: exit %d, %d API requests served, -vvv log %s (%d bytes), secrets found in it: %d'
+    print('integration on ansible-core %s: exit %d, %d API requests in the simulator log at the end, -vvv log %s (%d bytes), secrets found in it: %d'
           % (version, rc, requests_seen, log_path, os.path.getsize(log_path), len(leaks)))
     for leak in leaks:
         print('LEAK: %s' % leak)
