@@ -20,7 +20,7 @@ from simulator.vergeos_sim import Simulator  # noqa: E402  pylint: disable=wrong
 
 
 def main():
-    with Simulator(records=24 * 90, seed=2026) as sim:
+    with Simulator(records=24 * 90, seed=2029) as sim:
         print('VergeOS API simulator on %s with %d hourly billing records (CA %s)' % (sim.url, len(sim.records), sim.ca_path))
         env = dict(os.environ)
         env.update(
