@@ -75,7 +75,7 @@ lint: venv
 	$(VENV)/bin/ansible-lint --profile production
 
 docs-lint: venv tree
-	cd $(TREE) && $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+	cd $(TREE) && PATH=$(VENV)/bin:$$PATH $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
