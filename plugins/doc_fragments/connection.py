@@ -54,26 +54,41 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for the server to connect and to answer each request.
+      - Seconds to wait for the server to connect and to answer each request (each try of a read counts on its own).
+      - More than 0 and at most 86400.
       - If not set, E(VERGEOS_TIMEOUT) or E(VERGE_TIMEOUT) is used.
     type: float
     default: 30
   retries:
     description:
-      - How many times a read (GET) is retried after HTTP 429, 502, 503, 504, a dropped connection or a read
-        timeout, with exponential backoff and jitter (0.5s, 1s, 2s, ... capped by O(retry_max_wait)). A
-        C(Retry-After) header is honoured up to O(retry_max_wait).
+      - How many times a read (GET) is tried again after HTTP 429, 502, 503, 504, a dropped connection (reset or
+        EOF, also while the answer is being read) or a read timeout, so a read is tried at most O(retries) + 1
+        times. Between two tries the module waits 0.5s, 1s, 2s, ... (doubling) plus up to 0.5s of random jitter,
+        each wait capped by O(retry_max_wait). A C(Retry-After) header (seconds or a date) replaces that wait, also
+        capped by O(retry_max_wait).
       - HTTP 401 and 403 are never retried (an account could be locked). The report generation request is never
         retried (it could create a second bill).
-      - If not set, E(VERGEOS_RETRIES) or E(VERGE_RETRIES) is used.
+      - A read that still fails after its retries fails the task; a summary or a record list is never reported
+        from part of the pages.
+      - From 0 to 100. If not set, E(VERGEOS_RETRIES) or E(VERGE_RETRIES) is used.
     type: int
     default: 4
   retry_max_wait:
     description:
       - The longest single wait, in seconds, between two tries of a read, including a server's C(Retry-After).
-      - If not set, E(VERGEOS_RETRY_MAX_WAIT) or E(VERGE_RETRY_MAX_WAIT) is used.
+      - From 0 to 3600. If not set, E(VERGEOS_RETRY_MAX_WAIT) or E(VERGE_RETRY_MAX_WAIT) is used.
     type: float
     default: 60
+  retry_budget:
+    description:
+      - The most seconds one task spends on retrying reads, summed over all its reads (every page of a summary),
+        counting the failed tries and the waits between tries. When a retry would go over it, the read fails
+        instead. So failures make a task last at most O(retry_budget) + O(timeout) seconds longer than it would
+        without them, however many pages it reads.
+      - V(0) turns retries off. From 0 to 86400.
+      - If not set, E(VERGEOS_RETRY_BUDGET) or E(VERGE_RETRY_BUDGET) is used.
+    type: float
+    default: 300
 notes:
   - The modules run on the Ansible controller (or execution environment) and need the Python library C(requests) there.
   - Use C(module_defaults) with the action group C(group/vergeio.billing.verge) to set the connection options once.

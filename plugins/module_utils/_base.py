@@ -12,7 +12,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vergeio.billing.plugins.module_utils._client import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, VergeClient, VergeError, connection_argument_spec,
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, VergeClient, VergeError, connection_argument_spec, host_secrets,
 )
 
 
@@ -21,6 +21,8 @@ def new_module(argument_spec, **kwargs):
     spec = connection_argument_spec()
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, **kwargs)
+    # A host like https://user:password@... is refused; its user info must not show in the invocation echo either.
+    module.no_log_values.update(host_secrets(module.params.get('host')))
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     return module

@@ -90,7 +90,7 @@ class Billing:
             raw = self.client.request('GET', key_path(ENDPOINT, key), params=dict(fields=','.join(RAW_FIELDS)), expect=dict)
         except VergeError as exc:
             if exc.status == 404:
-                raise VergeError('Billing record %s does not exist (HTTP 404 from GET /api/v4/%s)' % (key, key_path(ENDPOINT, key)),
+                raise VergeError('The billing record with key %s does not exist (HTTP 404 from GET /api/v4/%s)' % (key, key_path(ENDPOINT, key)),
                                  status=404, method='GET', path=exc.path, api_error=exc.api_error)
             raise
         if raw is None:
@@ -117,19 +117,32 @@ class Billing:
     def summary(self, since=None, until=None, user_filter=None, group_by=None, rates=None):
         """The summary over every record in the range, fetched page by page with only the fields it needs.
 
-        The upper bound is pinned (``until`` or now at the start) so records created while paging are not counted;
-        rows are de-duplicated by ``$key`` in the client.
+        The upper bound is pinned so records created while paging are not counted: ``until``, or else the last whole
+        second before the start (``created`` has one-second resolution, so a record created later in the second the
+        summary starts would share its ``created`` with the bound, and would sort above the rows already read).
+        Rows are de-duplicated by ``$key`` in the client: a row that still shifts the pages (a server clock running
+        behind) repeats a row, which is counted once.
         """
         summary = Summary(group_by=group_by, rates=rates, problems=self.problems)
         if until is None:
-            until = self.now()
+            until = self.now() - 1
         params = dict(fields=_fields(SUMMARY_RAW_FIELDS, user_filter), sort='-created', filter=build_filter(since, until, user_filter))
         self.client.get_all(ENDPOINT, params, self.page_size, on_page=summary.add_rows)
         return summary.result(), until
 
     def generate(self, check_mode=False, wait=False, wait_timeout=300, min_interval=None, poll_interval=2.0):
-        """Ask VergeOS for a new billing record: one POST, never resent. Returns a result dict for the module."""
-        before = self.latest_raw()
+        """Ask VergeOS for a new billing record: one POST, never resent. Returns a result dict for the module.
+
+        - Nothing is sent unless the newest record could be read first (it is what "new" is measured against).
+        - When the POST's outcome is unknown (no answer, a dropped connection, a 5xx, a 2xx that is not JSON), the
+          records are checked for up to ``min(wait_timeout, 10)`` seconds (30 with ``wait``): a new one means
+          success, with a warning; none means a failure that says the request was not resent.
+        """
+        try:
+            before = self.latest_raw()
+        except VergeError as exc:
+            raise VergeError('Nothing was sent: reading the newest billing record before generating a new one failed. %s' % exc.msg,
+                             status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
         before_record = None if before is None else self._convert(before)
         result = dict(changed=False, response=None, record=before_record, previous=before_record)
         if min_interval and before_record and before_record['created_epoch']:
@@ -147,20 +160,33 @@ class Billing:
             response = self.client.request('POST', ACTIONS, json_body={'action': 'generate'})
         except OutcomeUnknown as exc:
             grace = min(wait_timeout, 30) if wait else min(wait_timeout, 10)
-            appeared = self._wait_newer(before, grace, poll_interval)
+            try:
+                appeared = self._wait_newer(before, grace, poll_interval)
+            except VergeError as check:
+                raise VergeError(
+                    '%s. The outcome of the generate request is unknown, and the request was NOT resent; looking for a new '
+                    'billing record failed too (%s). Check the billing records (view: latest) before running this again, '
+                    'or use min_interval so a rerun cannot create a second bill.' % (exc.msg.rstrip('.'), check.msg.rstrip('.')),
+                    status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
             if appeared is None:
                 raise VergeError(
-                    '%s. The outcome of the generate request is unknown: no new billing record appeared within %ds, but VergeOS '
+                    '%s. The outcome of the generate request is unknown: no new billing record appeared within %ss, but VergeOS '
                     'may still create it. The request was NOT resent. Check the billing records (view: latest) before running '
-                    'this again, or use min_interval so a rerun cannot create a second bill.' % (exc.msg, grace),
+                    'this again, or use min_interval so a rerun cannot create a second bill.' % (exc.msg.rstrip('.'), _secs(grace)),
                     status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
             result['warning'] = ('%s; the request was not resent, and a new billing record (key %s) did appear, so the report '
-                                 'was generated.' % (exc.msg, appeared['key']))
+                                 'was generated.' % (exc.msg.rstrip('.'), appeared['key']))
             result['record'] = appeared
             return result
         result['response'] = response if isinstance(response, dict) else ({} if response is None else {'body': response})
         if wait:
-            record = self._wait_newer(before, wait_timeout, poll_interval)
+            try:
+                record = self._wait_newer(before, wait_timeout, poll_interval)
+            except VergeError as exc:
+                raise VergeError(
+                    'The generate request was accepted, so the report is being generated (the request was not resent), but '
+                    'reading the new billing record failed: %s' % exc.msg,
+                    status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
             if record is None:
                 raise VergeError(
                     'The generate request was accepted, but no new billing record appeared within wait_timeout (%ds). The request '
@@ -169,16 +195,24 @@ class Billing:
         return result
 
     def _wait_newer(self, before, timeout, poll_interval):
-        """The first record newer than ``before`` seen within ``timeout`` seconds (converted), else None."""
+        """The first record newer than ``before`` seen within ``timeout`` seconds (converted), else None.
+
+        Looks at least once, and once more at the deadline; a failing look raises (its reads are retried as usual).
+        """
         deadline = time.monotonic() + timeout
         marker = _order(before)
         while True:
             raw = self.latest_raw()
             if raw is not None and _order(raw) > marker:
                 return self._convert(raw)
-            if time.monotonic() >= deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 return None
-            time.sleep(max(0.0, min(poll_interval, deadline - time.monotonic())))
+            time.sleep(max(0.0, min(poll_interval, remaining)))
+
+
+def _secs(seconds):
+    return ('%d' % seconds) if float(seconds).is_integer() else ('%s' % seconds)
 
 
 def _order(raw):

@@ -32,10 +32,11 @@ TIME_FORMS = ("Unix epoch seconds (1735689600), an ISO 8601 date (2026-10-01) or
               "(2026-10-01T12:00:00Z; no offset means UTC), 'now', or a relative time like -30d, -12h, -90m, -45s, -2w")
 DURATION_FORMS = 'seconds (3600) or a number with a unit: 30s, 30m, 12h, 7d, 2w'
 
-_RELATIVE = re.compile(r'^-\s*(\d+)\s*([smhdw])$')
-_DURATION = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhdw]?)$')
-_NUMBER = re.compile(r'^\d+(\.\d+)?$')
-_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
+# ASCII digits only: Python's \d also matches other scripts' digits, which no user means as a time.
+_RELATIVE = re.compile(r'^-\s*([0-9]{1,15})\s*([smhdw])$')
+_DURATION = re.compile(r'^([0-9]{1,15}(?:\.[0-9]{1,15})?)\s*([smhdw]?)$')
+_NUMBER = re.compile(r'^[0-9]+(\.[0-9]+)?$')
+_DATE = re.compile(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
 # Unix epochs beyond the year 9999 are not times.
 MAX_EPOCH = 253402300799
 
@@ -45,8 +46,8 @@ def parse_time(value, option, now=None, end_of_day=False):
     now = int(time.time()) if now is None else now
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise ValueError('%s: %r is not a time; use %s' % (option, value, TIME_FORMS))
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError('%s: %s is not a time; use %s' % (option, _show(value), TIME_FORMS))
     if isinstance(value, (int, float)):
         return _epoch(value, option)
     text = str(value).strip()
@@ -55,46 +56,64 @@ def parse_time(value, option, now=None, end_of_day=False):
         return now
     match = _RELATIVE.match(lowered)
     if match:
-        return now - int(match.group(1)) * UNITS[match.group(2)]
+        return _epoch(now - int(match.group(1)) * UNITS[match.group(2)], option, text)
     if _NUMBER.match(text):
         return _epoch(float(text), option)
     if _DATE.match(text):
         try:
             day = datetime.strptime(text, '%Y-%m-%d').replace(tzinfo=UTC)
         except ValueError as exc:
-            raise ValueError('%s: %r is not a valid date (%s); use %s' % (option, text, exc, TIME_FORMS))
+            raise ValueError('%s: %s is not a valid date (%s); use %s' % (option, _show(text), exc, TIME_FORMS))
         if end_of_day:
             day += timedelta(days=1, seconds=-1)
-        return int(day.timestamp())
+        return _epoch(day.timestamp(), option, text)
     iso = text[:-1] + '+00:00' if text[-1:] in ('Z', 'z') else text
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError:
-        raise ValueError('%s: %r is not a time; use %s' % (option, text, TIME_FORMS))
+        raise ValueError('%s: %s is not a time; use %s' % (option, _show(text), TIME_FORMS))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _epoch(moment.timestamp(), option)
+    try:
+        stamp = moment.timestamp()
+    except (OverflowError, OSError, ValueError):  # a date near year 1 or 9999 with an offset beyond it
+        raise ValueError('%s: %s is out of range for a time; use %s' % (option, _show(text), TIME_FORMS))
+    return _epoch(stamp, option, text)
 
 
-def _epoch(number, option):
-    if math.isnan(number) or number < 0 or number > MAX_EPOCH:  # NaN, negative or beyond year 9999
-        raise ValueError('%s: %r is out of range for a time; use %s' % (option, number, TIME_FORMS))
+def _epoch(number, option, shown=None):
+    """``number`` as int epoch seconds; ValueError when it is NaN, before 1970 or after the year 9999."""
+    if (isinstance(number, float) and math.isnan(number)) or number < 0 or number > MAX_EPOCH:
+        raise ValueError('%s: %s is out of range for a time (1970 to 9999); use %s'
+                         % (option, _show(number if shown is None else shown), TIME_FORMS))
     return int(number)
+
+
+def _show(value):
+    """A user's value for a message, bounded in length."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 30:
+        return 'an integer of about %d digits' % int(value.bit_length() * 0.30103 + 1)
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + '...'
 
 
 def parse_duration(value, option):
     """Seconds (int) for a duration; raises ValueError naming ``option``."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise ValueError('%s: %r is not a duration; use %s' % (option, value, DURATION_FORMS))
-    text = str(value).strip().lower()
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError('%s: %s is not a duration; use %s' % (option, _show(value), DURATION_FORMS))
+    if isinstance(value, (int, float)):
+        if (isinstance(value, float) and math.isnan(value)) or value < 0 or value > MAX_EPOCH:
+            raise ValueError('%s: %s is out of range; use %s' % (option, _show(value), DURATION_FORMS))
+        return int(value)
+    text = value.strip().lower()
     match = _DURATION.match(text)
     if not match:
-        raise ValueError('%s: %r is not a duration; use %s' % (option, value, DURATION_FORMS))
+        raise ValueError('%s: %s is not a duration; use %s' % (option, _show(value), DURATION_FORMS))
     seconds = float(match.group(1)) * UNITS[match.group(2) or 's']
     if seconds > MAX_EPOCH:
-        raise ValueError('%s: %r is too long; use %s' % (option, value, DURATION_FORMS))
+        raise ValueError('%s: %s is too long; use %s' % (option, _show(value), DURATION_FORMS))
     return int(seconds)
 
 

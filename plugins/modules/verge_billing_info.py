@@ -59,8 +59,8 @@ options:
       - Only records created at or before this time (inclusive). Same forms as O(since); a date alone means the
         end of that day (23:59:59 UTC), so O(since=2026-10-01) and O(until=2026-10-31) cover all of October.
       - Must not be before O(since).
-      - For O(view=summary) without O(until), the range ends at the time the task started, so records created while
-        the module pages are not counted.
+      - For O(view=summary) without O(until), the range ends at the last whole second before the task started, so
+        records created while the module pages are not counted (RV(range.until_epoch) says where it ended).
     type: raw
   filter:
     description:
@@ -808,6 +808,8 @@ def check_options(params, since, until):
     if since is not None and until is not None and since > until:
         raise ValueError('since (%s) is after until (%s): swap them or widen the range' % (params['since'], params['until']))
     if params['key'] is not None:
+        if isinstance(params['key'], bool) or params['key'] < 1:
+            raise ValueError('key must be the $key of a billing record, a whole number of 1 or more, got %d' % params['key'])
         if params['view'] == 'summary':
             raise ValueError('key cannot be combined with view=summary; use since/until/filter to choose the records of a summary')
         if params['offset']:
