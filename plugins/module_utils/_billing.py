@@ -34,12 +34,28 @@ def build_filter(since=None, until=None, user_filter=None):
     """The VergeOS filter for a time range (both bounds inclusive) ANDed with the user's filter in parentheses."""
     parts = []
     if user_filter is not None and user_filter.strip():
+        check_filter(user_filter)
         parts.append('(%s)' % user_filter.strip())
     if since is not None:
         parts.append('created ge %d' % since)
     if until is not None:
         parts.append('created le %d' % until)
     return ' and '.join(parts) or None
+
+
+def check_filter(user_filter):
+    """Refuse a filter whose parentheses (outside quotes) do not balance: ``a) or (b`` would escape the time range."""
+    depth = 0
+    for char in _QUOTED.sub("''", user_filter):
+        if char == '(':
+            depth += 1
+        elif char == ')':
+            depth -= 1
+            if depth < 0:
+                break
+    if depth != 0:
+        raise ValueError('filter: its parentheses do not balance (outside quoted strings), got %r; a filter is wrapped in '
+                         'parentheses and ANDed with since/until, and must not close or open more than it uses' % user_filter)
 
 
 def filter_fields(user_filter):

@@ -19,7 +19,10 @@ are ours, for chargeback:
 - sums use ``math.fsum`` (correctly rounded, independent of record order).
 Nothing is rounded here: rounding belongs to presentation.
 
-Memory: one ``array('d')`` per figure (8 bytes a record), not the raw JSON.
+Speed and memory: each page of raw records is converted column by column (one list comprehension a field,
+plain integers taken as they are), its figures appended to one ``array('d')`` per figure (8 bytes a record; the
+integer figures cores/GPUs/vGPUs are kept as ints so their peaks and percentiles stay exact), and the page is
+dropped: memory grows with the figures, not with the raw JSON.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,11 +30,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
+import operator
 from array import array
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    BYTES_PER_GB, MB_PER_GB, TIERS, ratio_pct, to_int,
+    BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, ratio_pct, to_int,
 )
 
 UTC = timezone.utc
@@ -47,6 +51,8 @@ COLUMNS = ('weight', 'cpu_pct', 'cores', 'ram_pct', 'ram_gb', 'storage_gb', 'gpu
 
 RATE_KEYS = ('core_hour', 'ram_gb_hour') + tuple('tier%d_gb_hour' % tier for tier in TIERS) + ('gpu_hour', 'vgpu_hour')
 GROUPS = ('day', 'week', 'month')
+# The period of records whose 'created' is not a time a calendar can hold; listed last, start and end null.
+UNKNOWN_PERIOD = 'unknown'
 
 REFERENCE_KEYS = ('record_count', 'avg_cpu_utilization', 'peak_cpu_cores', 'avg_ram_utilization', 'peak_ram_gb',
                   'avg_storage_used_gb', 'peak_storage_used_gb', 'total_gpus', 'avg_gpus_used', 'total_vgpus',
@@ -139,57 +145,155 @@ def record_cost(figures, rates):
     return cost
 
 
+# The raw fields in the order a record is converted (and its junk values noted): usage first, then the totals.
+CONVERT_ORDER = ('created', '$key', 'from', 'to', 'used_cores', 'total_cores', 'used_ram', 'total_ram') + tuple(
+    'tier_%d_used' % tier for tier in TIERS) + ('gpus', 'vgpus', 'gpus_total', 'vgpus_total') + tuple(
+    'tier_%d_total' % tier for tier in TIERS)
+# Figures kept as integers (exact peaks and percentiles); the others are floats, 8 bytes a record in an array('d').
+INT_COLUMNS = ('cores', 'gpus', 'vgpus')
+FLOAT_COLUMNS = tuple(name for name in COLUMNS if name not in INT_COLUMNS)
+_JUST_INT = frozenset([int])
+
+
+class _Notes(list):
+    """Collects the junk values of one column with their row, so they can be noted in row-by-row order."""
+
+    def __init__(self, position):
+        super(_Notes, self).__init__()
+        self.position = position
+        self.row = 0
+
+    def note(self, field, value):
+        self.append((self.row, self.position, field, value))
+
+
+def _int_column(rows, field, position, notes):
+    """``to_int`` of ``field`` over ``rows``; plain in-range ints (nearly every value) are taken as they are."""
+    column = [row.get(field) for row in rows]
+    if set(map(type, column)) == _JUST_INT and -MAX_COUNTER <= min(column) and max(column) <= MAX_COUNTER:
+        return column
+    found = _Notes(position)
+    for row, value in enumerate(column):
+        if value.__class__ is not int or not -MAX_COUNTER <= value <= MAX_COUNTER:
+            found.row = row
+            column[row] = to_int(value, field, found)
+    notes.extend(found)
+    return column
+
+
+class _Page:
+    """The figures of a list of raw records, one column (list) each; computed column by column, not row by row."""
+
+    def __init__(self, rows, problems=None):
+        notes = []
+        ints = [_int_column(rows, field, position, notes) for position, field in enumerate(CONVERT_ORDER)]
+        if notes and problems is not None:
+            notes.sort(key=lambda note: note[:2])  # by row, then field: the order a record-by-record conversion notes them
+            for _row, _position, field, value in notes:
+                problems.note(field, value)
+        created, keys, starts, ends, cores, total_cores, ram, total_ram = ints[:8]
+        tiers_used = ints[8:14]
+        self.size = len(rows)
+        self.created, self.keys, self.starts, self.ends = created, keys, starts, ends
+        self.totals = ints[16:]  # gpus_total, vgpus_total, tier_0_total .. tier_5_total
+        self.ints = dict(cores=cores, gpus=ints[14], vgpus=ints[15])
+        floats = dict(
+            weight=[float(end - start) if start and end and end > start else 0.0 for start, end in zip(starts, ends)],
+            cpu_pct=[used / total * 100 if total else 0.0 for used, total in zip(cores, total_cores)],
+            ram_pct=[used / total * 100 if total else 0.0 for used, total in zip(ram, total_ram)],
+            ram_gb=[used / MB_PER_GB for used in ram],
+            storage_gb=[(t0 + t1 + t2 + t3 + t4 + t5) / BYTES_PER_GB for t0, t1, t2, t3, t4, t5 in zip(*tiers_used)],
+        )
+        for tier in TIERS:
+            floats['tier%d_gb' % tier] = [used / BYTES_PER_GB for used in tiers_used[tier]]
+        self.floats = floats
+
+    def totals_of(self, row):
+        gpus_total, vgpus_total = self.totals[0][row], self.totals[1][row]
+        return dict(gpus_total=gpus_total, vgpus_total=vgpus_total,
+                    tiers_total_gb=[column[row] / BYTES_PER_GB for column in self.totals[2:]])
+
+
+def _pick(column, rows):
+    return column if rows is None else [column[row] for row in rows]
+
+
 class _Group:
     """The columns of one set of records (the whole range, or one period)."""
 
     def __init__(self):
-        self.columns = dict((name, array('d')) for name in COLUMNS)
+        self.columns = dict((name, array('d')) for name in FLOAT_COLUMNS)
+        self.ints = dict((name, []) for name in INT_COLUMNS)
+        self.count = 0
         self.first_from = None
         self.last_to = None
         self.newest = None  # ((created, key), totals)
 
-    def add(self, created, key, start, end, figures, totals):
-        for name, value in zip(COLUMNS, figures):
-            self.columns[name].append(value)
-        if start and (self.first_from is None or start < self.first_from):
-            self.first_from = start
-        if end and (self.last_to is None or end > self.last_to):
-            self.last_to = end
+    def add(self, page, rows=None):
+        """Add the records of ``page`` (or those at the indexes ``rows``, ascending)."""
+        for name, column in self.columns.items():
+            column.extend(_pick(page.floats[name], rows))
+        for name, column in self.ints.items():
+            column.extend(_pick(page.ints[name], rows))
+        count = page.size if rows is None else len(rows)
+        if not count:
+            return
+        self.count += count
+        starts = [start for start in _pick(page.starts, rows) if start]
+        if starts:
+            start = min(starts)
+            if self.first_from is None or start < self.first_from:
+                self.first_from = start
+        ends = [end for end in _pick(page.ends, rows) if end]
+        if ends:
+            end = max(ends)
+            if self.last_to is None or end > self.last_to:
+                self.last_to = end
+        # The newest record: the greatest (created, key); on a tie the first one seen.
+        index = range(page.size) if rows is None else rows
+        created, key, minus_row = max(zip(_pick(page.created, rows), _pick(page.keys, rows), [-row for row in index]))
         if self.newest is None or (created, key) > self.newest[0]:
-            self.newest = ((created, key), totals)
+            self.newest = ((created, key), page.totals_of(-minus_row))
 
     def __len__(self):
-        return len(self.columns['weight'])
+        return self.count
+
+    def _floats(self, name):
+        return self.columns[name] if name in self.columns else array('d', self.ints[name])
 
     def result(self, rates):
-        count = len(self)
-        cols = self.columns
-        weights = cols['weight']
+        count = self.count
+        weights = self.columns['weight']
         total_weight = math.fsum(weights)
         totals = self.newest[1] if self.newest else dict(gpus_total=0, vgpus_total=0, tiers_total_gb=[0.0] * len(TIERS))
+        rank = (95 * count + 99) // 100 - 1  # 0-based nearest rank of the 95th percentile
 
         def avg(name):
-            return math.fsum(cols[name]) / count if count else 0.0
+            return math.fsum(self._floats(name)) / count if count else 0.0
 
         def twa(name):
             if not count:
                 return 0.0
             if total_weight <= 0:
                 return avg(name)
-            return math.fsum(value * weight for value, weight in zip(cols[name], weights)) / total_weight
+            return math.fsum(map(operator.mul, self._floats(name), weights)) / total_weight
 
         def peak(name):
-            return max(cols[name]) if count else 0.0
+            return max(self.columns[name]) if count else 0.0
 
         def p95(name):
-            if not count:
-                return 0.0
-            return sorted(cols[name])[(95 * count + 99) // 100 - 1]
+            return sorted(self.columns[name])[rank] if count else 0.0
+
+        def peak_int(name):
+            return max(self.ints[name]) if count else 0
+
+        def p95_int(name):
+            return sorted(self.ints[name])[rank] if count else 0
 
         out = dict(
             record_count=count,
             avg_cpu_utilization=avg('cpu_pct'),
-            peak_cpu_cores=int(peak('cores')),
+            peak_cpu_cores=peak_int('cores'),
             avg_ram_utilization=avg('ram_pct'),
             peak_ram_gb=peak('ram_gb'),
             avg_storage_used_gb=avg('storage_gb'),
@@ -206,13 +310,13 @@ class _Group:
             twa_storage_used_gb=twa('storage_gb'),
             twa_gpus_used=twa('gpus'),
             twa_vgpus_used=twa('vgpus'),
-            p95_cpu_cores=int(p95('cores')),
+            p95_cpu_cores=p95_int('cores'),
             p95_ram_gb=p95('ram_gb'),
             p95_storage_used_gb=p95('storage_gb'),
-            p95_gpus_used=int(p95('gpus')),
-            p95_vgpus_used=int(p95('vgpus')),
-            peak_gpus_used=int(peak('gpus')),
-            peak_vgpus_used=int(peak('vgpus')),
+            p95_gpus_used=p95_int('gpus'),
+            p95_vgpus_used=p95_int('vgpus'),
+            peak_gpus_used=peak_int('gpus'),
+            peak_vgpus_used=peak_int('vgpus'),
             tiers=[dict(
                 tier=tier,
                 avg_used_gb=avg('tier%d_gb' % tier),
@@ -227,27 +331,39 @@ class _Group:
         return out
 
     def _cost(self, rates):
-        parts = ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'total')
-        sums = dict((part, array('d')) for part in parts)
-        tier_sums = dict(('tier%d' % tier, array('d')) for tier in TIERS)
-        for figures in zip(*(self.columns[name] for name in COLUMNS)):
-            row = record_cost(figures, rates)
-            for part in parts:
-                sums[part].append(row[part])
-            for name, value in row['tiers'].items():
-                tier_sums[name].append(value)
-        cost = dict((part, math.fsum(values)) for part, values in sums.items())
-        cost['tiers'] = dict((name, math.fsum(values)) for name, values in tier_sums.items())
+        """record_cost() of every record, column by column (the same products), summed with fsum."""
+        hours = [weight / 3600 for weight in self.columns['weight']]
+
+        def parts(name, rate):
+            return [value * rate * hour for value, hour in zip(self._floats(name), hours)]
+
+        tiers = dict(('tier%d' % tier, parts('tier%d_gb' % tier, rates['tier%d_gb_hour' % tier])) for tier in TIERS)
+        rows = dict(cpu=parts('cores', rates['core_hour']), ram=parts('ram_gb', rates['ram_gb_hour']),
+                    storage=list(map(math.fsum, zip(*tiers.values()))),
+                    gpu=parts('gpus', rates['gpu_hour']), vgpu=parts('vgpus', rates['vgpu_hour']))
+        rows['total'] = list(map(math.fsum, zip(rows['cpu'], rows['ram'], rows['storage'], rows['gpu'], rows['vgpu'])))
+        cost = dict((part, math.fsum(rows[part])) for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'total'))
+        cost['tiers'] = dict((name, math.fsum(values)) for name, values in tiers.items())
         cost['currency'] = rates['currency']
         return cost
 
 
 def _iso(epoch):
-    return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch else None
+    """ISO 8601 UTC of an epoch; None for 0/None, and for a time no datetime can hold (like the records' to_iso)."""
+    if not epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(epoch, UTC).isoformat()
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 class Summary:
-    """Feed raw record pages with ``add_rows``; read the summary with ``result()``."""
+    """Feed raw record pages with ``add_rows``; read the summary with ``result()``.
+
+    Each page is converted column by column (``_Page``); its figures are appended to arrays, and the page itself
+    is not kept.
+    """
 
     def __init__(self, group_by=None, rates=None, problems=None):
         if group_by is not None and group_by not in GROUPS:
@@ -259,22 +375,42 @@ class Summary:
         self.buckets = {}
 
     def add_rows(self, rows):
-        for raw in rows:
-            created, key, start, end, figures, totals = record_figures(raw, self.problems)
-            self.all.add(created, key, start, end, figures, totals)
-            if self.group_by:
-                label, b_start, b_end = bucket_of(created, self.group_by)
-                group = self.buckets.get(label)
-                if group is None:
-                    group = self.buckets[label] = (b_start, b_end, _Group())
-                group[2].add(created, key, start, end, figures, totals)
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
+        page = _Page(rows, self.problems)
+        self.all.add(page)
+        if self.group_by:
+            members = {}
+            indexes = None
+            start = end = 0  # the bucket [start, end) of the previous record: consecutive records mostly share one
+            for row, created in enumerate(page.created):
+                if not start <= created < end:
+                    try:
+                        label, start, end = bucket_of(created, self.group_by)
+                        bounds = (start, end)
+                    except (ValueError, OverflowError, OSError):
+                        # a 'created' no calendar can hold (year > 9999 or < 1): counted, noted, in its own period
+                        if self.problems is not None:
+                            self.problems.note('created', created)
+                        label, start, end, bounds = UNKNOWN_PERIOD, created, created, (None, None)
+                    if label not in self.buckets:
+                        self.buckets[label] = bounds + (_Group(),)
+                    indexes = members.setdefault(label, [])
+                indexes.append(row)
+            for label, indexes in members.items():
+                self.buckets[label][2].add(page, indexes)
 
     def result(self):
         out = self.all.result(self.rates)
         if self.group_by:
             periods = []
-            for label, (b_start, b_end, group) in sorted(self.buckets.items(), key=lambda item: item[1][0]):
-                period = dict(period=label, start=_iso(b_start) or _iso_zero(), end=_iso(b_end))
+            ordered = sorted(self.buckets.items(), key=lambda item: (item[1][0] is None, item[1][0] or 0))
+            for label, (b_start, b_end, group) in ordered:
+                if b_start is None:
+                    period = dict(period=label, start=None, end=None)
+                else:
+                    period = dict(period=label, start=_iso(b_start) or _iso_zero(), end=_iso(b_end))
                 period.update(group.result(self.rates))
                 periods.append(period)
             out['periods'] = periods

@@ -399,6 +399,8 @@ summary:
         - Each entry has C(period) (V(2026-10-01), V(2026-W40) or V(2026-10)), C(start) and C(end) (ISO 8601 UTC;
           C(end) is the start of the next period, exclusive), and every key of RV(summary) above, computed over that
           period's records (C(cost) when O(rates) is given).
+        - Records whose C(created) is not a time a calendar can hold (beyond the year 9999) are in a last period
+          named V(unknown), with C(start) and C(end) null, and the module warns about them.
       type: list
       elements: dict
       returned: when O(group_by) is given
@@ -778,9 +780,9 @@ def main():
         since = parse_time(params['since'], 'since')
         until = parse_time(params['until'], 'until', end_of_day=True)
         check_options(params, since, until)
+        query = build_filter(since, until, params['filter'])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    query = build_filter(since, until, params['filter'])
 
     def work(client):
         billing = Billing(client, page_size=params['page_size'])

@@ -1,0 +1,321 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The client's pure parts: host parsing, the connection argument spec against its doc fragment, environment
+fallbacks, the action group and the collection version."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import AnsibleFallbackNotFound
+
+from ansible_collections.vergeio.billing.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.vergeio.billing.plugins.module_utils import _client
+from ansible_collections.vergeio.billing.plugins.module_utils._client import (
+    COLLECTION_VERSION, ENV, _validate_certs_fallback, connection_argument_spec, parse_host,
+)
+
+# tests/unit/plugins/module_utils/<this file> -> the collection root
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+ALL_ENV_NAMES = sorted(set(name for names in ENV.values() for name in names))
+
+
+def read_yaml(*path):
+    with open(os.path.join(ROOT, *path)) as handle:
+        return yaml.safe_load(handle)
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No VergeOS variable from the shell running the tests leaks into them."""
+    for name in list(os.environ):
+        if name.startswith('VERGE'):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# parse_host
+
+
+@pytest.mark.parametrize('host, expected', [
+    ('verge.example.com', 'https://verge.example.com'),
+    (' verge.example.com ', 'https://verge.example.com'),
+    ('verge.example.com:8443', 'https://verge.example.com:8443'),
+    ('verge.example.com:443', 'https://verge.example.com:443'),
+    ('https://verge.example.com', 'https://verge.example.com'),
+    ('https://verge.example.com/', 'https://verge.example.com'),
+    ('https://verge.example.com:8443', 'https://verge.example.com:8443'),
+    ('https://verge.example.com:8443/', 'https://verge.example.com:8443'),
+    ('HTTPS://Verge.Example.COM:8443', 'https://verge.example.com:8443'),
+    ('verge', 'https://verge'),
+    ('10.0.0.5', 'https://10.0.0.5'),
+    ('10.0.0.5:8443', 'https://10.0.0.5:8443'),
+    ('[::1]', 'https://[::1]'),
+    ('[::1]:8443', 'https://[::1]:8443'),
+    ('https://[fe80::1]', 'https://[fe80::1]'),
+    ('https://[2001:db8::5]:8443/', 'https://[2001:db8::5]:8443'),
+])
+def test_parse_host_accepts(host, expected):
+    assert parse_host(host).lower() == expected
+
+
+@pytest.mark.parametrize('host, words', [
+    (None, ['host is required', 'VERGEOS_HOST']),
+    ('', ['host is required']),
+    ('   ', ['host is required']),
+    ('http://verge.example.com', ['https']),
+    ('HTTP://verge.example.com:80', ['https']),
+    ('ftp://verge.example.com', ['https']),
+    ('verge.example.com/api/v4', ['path']),
+    ('https://verge.example.com/api/v4/', ['path']),
+    ('https://verge.example.com/ui', ['path']),
+    ('https://verge.example.com?x=1', ['query']),
+    ('verge.example.com:99999', ['not valid']),
+    ('verge.example.com:port', ['not valid']),
+    ('https://:8443', ['no hostname']),
+])
+def test_parse_host_rejects(host, words):
+    with pytest.raises(ValueError) as excinfo:
+        parse_host(host)
+    message = str(excinfo.value)
+    for word in words:
+        assert word in message, message
+    # every rejection says what is accepted, except the credentials one
+    assert 'host:port' in message or 'credentials' in message, message
+
+
+@pytest.mark.parametrize('host', [
+    'https://admin:S3cretPw@verge.example.com',
+    'https://admin:S3cretPw@verge.example.com:8443',
+    'https://admin:S3cretPw@verge.example.com/api',
+    'admin:S3cretPw@verge.example.com',
+    'admin:S3cretPw@verge.example.com:8443',
+    'http://admin:S3cretPw@verge.example.com',
+    'https://admin:S3cretPw@verge.example.com:notaport',
+    'https://S3cretPw@verge.example.com',
+    'https://admin:S3cretPw@@verge.example.com',
+    'https://admin:p@S3cretPw@verge.example.com',
+    'https://admin:p@S3cretPw@verge.example.com:bad',
+    # a password holding a URL delimiter: urlsplit takes the part before it as the port
+    'https://admin:S3cretPw#1@verge.example.com',
+    'https://admin:S3cretPw/x@verge.example.com',
+    'https://admin:S3cretPw?x@verge.example.com',
+    'admin:S3cretPw#1@verge.example.com',
+])
+def test_parse_host_never_echoes_a_password(host):
+    with pytest.raises(ValueError) as excinfo:
+        parse_host(host)
+    message = str(excinfo.value)
+    assert 'S3cretPw' not in message, message
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.sampled_from(['https://', '']),
+       st.sampled_from(['admin:', '', 'a@b:']),
+       st.text(alphabet='abcdefghijkXYZ0123456789', min_size=1, max_size=8),
+       st.sampled_from(['', '#', '/', '?', '@', ':', '%', '!', '[']),
+       st.text(alphabet='abcXYZ0123456789#/?@:', max_size=8),
+       st.sampled_from(['verge.example.com', 'verge.example.com:8443', '[::1]:8443', '10.0.0.5']))
+def test_parse_host_never_echoes_a_password_property(scheme, user, head, delimiter, tail, host):
+    secret = 'Pw' + head + 'Q'  # no form of the message contains "Pw...Q" unless it came from the password
+    url = '%s%s%s%s%s@%s' % (scheme, user, secret, delimiter, tail, host)
+    try:
+        parse_host(url)
+    except ValueError as exc:
+        assert secret not in str(exc), (url, str(exc))
+    else:
+        pytest.fail('a host with user info was accepted: %r -> %r' % (url, parse_host(url)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The argument spec and its doc fragment
+
+
+def fragment_options():
+    return yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+
+
+def test_spec_options_equal_documented_options():
+    assert sorted(connection_argument_spec()) == sorted(fragment_options())
+
+
+@pytest.mark.parametrize('name', sorted(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']))
+def test_spec_type_and_default_match_the_docs(name):
+    spec = connection_argument_spec()[name]
+    doc = fragment_options()[name]
+    assert spec.get('type', 'str') == doc.get('type', 'str')
+    assert spec.get('default') == doc.get('default')
+    if 'default' in doc:
+        assert type(spec['default']) is type(doc['default']) or spec['type'] == 'float'
+    assert bool(spec.get('required')) == bool(doc.get('required'))
+    assert bool(spec.get('no_log')) == (name in ('password', 'api_key'))
+
+
+def test_secrets_are_no_log():
+    spec = connection_argument_spec()
+    assert spec['password']['no_log'] is True and spec['api_key']['no_log'] is True
+
+
+def documented_env(text):
+    return set(re.findall(r'E\((VERGE[A-Z0-9_]*)', text))
+
+
+def test_env_vars_in_the_docs_are_wired_and_vice_versa():
+    assert documented_env(ModuleDocFragment.DOCUMENTATION) == set(ALL_ENV_NAMES)
+
+
+@pytest.mark.parametrize('name', sorted(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']))
+def test_each_option_documents_its_own_env_vars(name):
+    doc_env = documented_env(' '.join(fragment_options()[name]['description']))
+    spec = connection_argument_spec()[name]
+    if name == 'validate_certs':
+        assert doc_env == set(ENV['validate_certs'] + ENV['insecure'])
+        assert spec['fallback'] == (_validate_certs_fallback,)
+    else:
+        assert doc_env == set(ENV[name])
+        function, names = spec['fallback']
+        assert function.__name__ == 'env_fallback' and list(names) == ENV[name]
+
+
+def test_design_names_are_all_honoured():
+    # DESIGN.md section 5: both families of names must just work
+    for name in ('VERGEOS_HOST', 'VERGEOS_USERNAME', 'VERGEOS_PASSWORD', 'VERGEOS_API_KEY', 'VERGEOS_INSECURE',
+                 'VERGEOS_VERIFY_SSL', 'VERGEOS_TIMEOUT', 'VERGE_HOST', 'VERGE_USERNAME', 'VERGE_PASSWORD', 'VERGE_TOKEN',
+                 'VERGE_API_KEY', 'VERGE_VERIFY_SSL', 'VERGE_TIMEOUT'):
+        assert name in ALL_ENV_NAMES, name
+
+
+def validate(params):
+    result = ArgumentSpecValidator(connection_argument_spec()).validate(params)
+    assert result.error_messages == [], result.error_messages
+    return result
+
+
+def test_defaults_without_env(clean_env):
+    params = validate({}).validated_parameters
+    assert params == dict(host=None, username=None, password=None, api_key=None, validate_certs=True, ca_path=None,
+                          timeout=30.0, retries=4, retry_max_wait=60.0, retry_budget=300.0)
+
+
+@pytest.mark.parametrize('option, names, value, expected', [
+    ('host', ENV['host'], 'verge.example.com', 'verge.example.com'),
+    ('username', ENV['username'], 'admin', 'admin'),
+    ('password', ENV['password'], 'pw-from-env', 'pw-from-env'),
+    ('api_key', ENV['api_key'], 'key-from-env', 'key-from-env'),
+    ('timeout', ENV['timeout'], '12.5', 12.5),
+    ('retries', ENV['retries'], '7', 7),
+    ('retry_max_wait', ENV['retry_max_wait'], '3', 3.0),
+    ('retry_budget', ENV['retry_budget'], '45', 45.0),
+])
+def test_env_fallbacks_first_set_wins(clean_env, option, names, value, expected):
+    for index, name in enumerate(names):
+        clean_env.setenv(name, value)
+        for later in names[index + 1:]:
+            clean_env.setenv(later, 'other')
+        assert validate({}).validated_parameters[option] == expected, name
+        # an explicit option beats the environment
+        if option not in ('timeout', 'retries', 'retry_max_wait', 'retry_budget'):
+            assert validate({option: 'explicit'}).validated_parameters[option] == 'explicit'
+        for later in names[index:]:
+            clean_env.delenv(later)
+
+
+def test_secrets_from_env_are_masked(clean_env):
+    clean_env.setenv('VERGE_PASSWORD', 'pw-from-env-123')
+    clean_env.setenv('VERGEOS_API_KEY', 'key-from-env-456')
+    result = validate({})
+    assert set(['pw-from-env-123', 'key-from-env-456']) <= set(result._no_log_values)
+
+
+@pytest.mark.parametrize('env, expected', [
+    ({'VERGEOS_INSECURE': 'true'}, False),
+    ({'VERGEOS_INSECURE': 'TRUE'}, False),
+    ({'VERGEOS_INSECURE': 'yes'}, False),
+    ({'VERGEOS_INSECURE': '1'}, False),
+    ({'VERGEOS_INSECURE': 'false'}, True),
+    ({'VERGEOS_INSECURE': 'no'}, True),
+    ({'VERGEOS_INSECURE': '0'}, True),
+    ({'VERGEOS_VERIFY_SSL': 'false'}, False),
+    ({'VERGEOS_VERIFY_SSL': 'true'}, True),
+    ({'VERGE_VERIFY_SSL': 'no'}, False),
+    ({'VERGE_VERIFY_SSL': '1'}, True),
+    # an explicit verify setting beats the inverted INSECURE one
+    ({'VERGEOS_VERIFY_SSL': 'true', 'VERGEOS_INSECURE': 'true'}, True),
+    ({'VERGE_VERIFY_SSL': 'false', 'VERGEOS_INSECURE': 'false'}, False),
+    ({'VERGEOS_VERIFY_SSL': '', 'VERGEOS_INSECURE': 'true'}, False),
+    ({'VERGEOS_VERIFY_SSL': 'true', 'VERGE_VERIFY_SSL': 'false'}, True),
+])
+def test_validate_certs_from_env(clean_env, env, expected):
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert validate({}).validated_parameters['validate_certs'] is expected
+    assert validate({'validate_certs': not expected}).validated_parameters['validate_certs'] is (not expected)
+
+
+def test_validate_certs_fallback_without_env(clean_env):
+    with pytest.raises(AnsibleFallbackNotFound):
+        _validate_certs_fallback()
+    clean_env.setenv('VERGEOS_INSECURE', '  ')
+    with pytest.raises(AnsibleFallbackNotFound):
+        _validate_certs_fallback()
+
+
+def test_validate_certs_fallback_values(clean_env):
+    clean_env.setenv('VERGEOS_INSECURE', 'true')
+    assert _validate_certs_fallback() is False
+    clean_env.setenv('VERGEOS_INSECURE', 'off')
+    assert _validate_certs_fallback() is True
+    clean_env.setenv('VERGEOS_VERIFY_SSL', 'false')
+    assert _validate_certs_fallback() == 'false'
+
+
+def test_junk_insecure_value_is_an_error_naming_the_option(clean_env):
+    clean_env.setenv('VERGEOS_INSECURE', 'maybe')
+    result = ArgumentSpecValidator(connection_argument_spec()).validate({})
+    assert len(result.error_messages) == 1
+    assert 'validate_certs' in result.error_messages[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Collection metadata
+
+
+def module_names():
+    folder = os.path.join(ROOT, 'plugins', 'modules')
+    return sorted(name[:-3] for name in os.listdir(folder) if name.endswith('.py') and not name.startswith('_'))
+
+
+def test_root_is_the_collection_root():
+    assert read_yaml('galaxy.yml')['namespace'] == 'vergeio' and read_yaml('galaxy.yml')['name'] == 'billing'
+
+
+def test_action_group_lists_exactly_the_modules():
+    modules = module_names()
+    assert modules, 'no modules found under plugins/modules'
+    group = read_yaml('meta', 'runtime.yml')['action_groups']['verge']
+    assert len(group) == len(set(group))
+    assert sorted(group) == modules
+
+
+def test_action_group_name_matches_the_docs():
+    membership = yaml.safe_load(ModuleDocFragment.ATTRIBUTES)['attributes']['action_group']['membership']
+    groups = read_yaml('meta', 'runtime.yml')['action_groups']
+    assert membership == ['vergeio.billing.%s' % name for name in groups]
+    assert 'group/vergeio.billing.verge' in ModuleDocFragment.DOCUMENTATION
+
+
+def test_collection_version_is_the_galaxy_version():
+    assert COLLECTION_VERSION == str(read_yaml('galaxy.yml')['version'])
+    assert _client.COLLECTION_NAME == 'vergeio.billing'
