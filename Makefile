@@ -57,7 +57,8 @@ units-2.16: venv-2.16 tree
 	cd $(TREE) && $(VENV216)/bin/ansible-test units --local --python 3.11 --color no
 
 functional: venv tree
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/functional tests/unit_sim
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/unit_sim
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/functional
 
 integration: venv tree
 	$(PY) tests/run_integration.py --venv $(VENV) --tree $(TREE)
