@@ -134,8 +134,8 @@ def main():
     params = module.params
     try:
         min_interval = parse_duration(params['min_interval'], 'min_interval')
-        if params['wait_timeout'] < 0:
-            raise ValueError('wait_timeout must be 0 or more seconds, got %d' % params['wait_timeout'])
+        if isinstance(params['wait_timeout'], bool) or params['wait_timeout'] < 0:
+            raise ValueError('wait_timeout must be 0 or more seconds, got %r' % params['wait_timeout'])
         if not 0 < params['poll_interval'] <= 3600:
             raise ValueError('poll_interval must be more than 0 and at most 3600 seconds, got %s' % params['poll_interval'])
     except ValueError as exc:

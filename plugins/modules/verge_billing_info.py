@@ -809,8 +809,12 @@ def check_options(params, since, until):
     """Combinations the argument spec cannot express; raises ValueError naming the options."""
     if since is not None and until is not None and since > until:
         raise ValueError('since (%s) is after until (%s): swap them or widen the range' % (params['since'], params['until']))
+    for name in ('key', 'limit', 'offset', 'page_size'):
+        # Ansible's int check lets booleans through (bool is an int in Python); true is no count of records
+        if isinstance(params[name], bool):
+            raise ValueError('%s must be a whole number, got %r' % (name, params[name]))
     if params['key'] is not None:
-        if isinstance(params['key'], bool) or params['key'] < 1:
+        if params['key'] < 1:
             raise ValueError('key must be the $key of a billing record, a whole number of 1 or more, got %d' % params['key'])
         if params['view'] == 'summary':
             raise ValueError('key cannot be combined with view=summary; use since/until/filter to choose the records of a summary')

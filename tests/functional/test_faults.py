@@ -718,6 +718,8 @@ BAD_OPTIONS = [
     ('verge_billing_info', dict(since='0001-01-01'), ['since', 'out of range']),
     ('verge_billing_info', dict(since='2026-10-02', until='2026-10-01'), ['since', 'after until']),
     ('verge_billing_info', dict(limit=0), ['limit must be 1 or more']),
+    ('verge_billing_info', dict(page_size=True), ['page_size must be a whole number']),
+    ('verge_billing_info', dict(limit=True), ['limit must be a whole number']),
     ('verge_billing_info', dict(limit=-5), ['limit must be 1 or more']),
     ('verge_billing_info', dict(offset=-1), ['offset must be 0 or more']),
     ('verge_billing_info', dict(view='everything'), ['view', 'records, latest, summary']),
