@@ -179,8 +179,12 @@ def check_connection_options(params):
         value = params.get(name)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                or value > high or value < low or (low_open and value == low):
+        try:
+            bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value > high or value < low or (low_open and value == low)
+        except OverflowError:  # an integer too large for a float
+            bad = True
+        if bad:
             env = ' (or %s)' % ' / '.join(ENV[name])
             raise ValueError('%s%s must be a number of seconds %s %s and at most %s, got %r'
                              % (name, env, 'more than' if low_open else 'from', _num(low), _num(high), value))

@@ -711,7 +711,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if rule is None:
             reply = sim.handle_api(method, path, query, headers, body)
             sim.log_status(entry, reply.status)
-            self._write(reply)
+            self._write(reply, entry=entry)
             return
         self._deliver_fault(rule, entry, method, path, query, headers, body)
 
@@ -729,7 +729,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 sim.sleep(rule["seconds"])
                 reply = sim.handle_api(method, path, query, headers, body)
             sim.log_status(entry, reply.status, fault=action)
-            self._write(reply)
+            self._write(reply, entry=entry)
         elif action == "status":
             if rule["apply"]:
                 sim.handle_api(method, path, query, headers, body)
@@ -737,11 +737,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             text = rule["body"] if rule["body"] is not None else json.dumps({"err": "injected %d" % status})
             extra = {"Retry-After": rule["retry_after"]} if "retry_after" in rule else {}
             sim.log_status(entry, status, fault=action)
-            self._write(Reply(status, raw=text.encode("utf-8"), content_type=rule["content_type"], headers=extra))
+            self._write(Reply(status, raw=text.encode("utf-8"), content_type=rule["content_type"], headers=extra), entry=entry)
         elif action == "malformed":
             reply = _malformed(sim.handle_api(method, path, query, headers, body), rule["kind"])
             sim.log_status(entry, reply.status, fault=action)
-            self._write(reply)
+            self._write(reply, entry=entry)
         else:
             if rule["apply"]:
                 sim.handle_api(method, path, query, headers, body)
@@ -769,7 +769,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 pass
         conn.close()
 
-    def _write(self, reply, close=False):
+    def _write(self, reply, close=False, entry=None):
         body = reply.body()
         try:
             phrase = HTTPStatus(reply.status).phrase
@@ -790,6 +790,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         if self.command == "HEAD":
             body = b""
+        if entry is not None:
+            self.server.sim.log_bytes(entry, len(body))
         try:
             if len(body) < 65536:
                 self.wfile.write(head + body)
@@ -1186,6 +1188,7 @@ class Simulator:
                 "body": body.decode("utf-8", "replace"),
                 "status": None,
                 "fault": None,
+                "bytes": None,
             }
             self._log.append(entry)
             if len(self._log) > self.log_limit:
@@ -1198,6 +1201,11 @@ class Simulator:
             entry["status"] = status
             if fault is not None:
                 entry["fault"] = fault
+
+    def log_bytes(self, entry, nbytes):
+        """Record the length of the response body sent for a logged request."""
+        with self._lock:
+            entry["bytes"] = nbytes
 
     def requests_log(self):
         """Copies of the logged requests (admin /_sim requests are not logged)."""

@@ -572,6 +572,16 @@ def test_request_log_captures_headers(sim):
     assert sim.requests_log() == [] and sim.count() == 0
 
 
+def test_request_log_counts_response_bytes(sim):
+    ok = call(sim, "GET", "/api/v4/billing", params={"fields": "$key,created", "limit": 3})
+    denied = call(sim, "GET", "/api/v4/billing", auth=None)
+    sim.add_fault(method="GET", path="/api/v4/billing", action="reset")
+    with pytest.raises(requests.ConnectionError):
+        call(sim, "GET", "/api/v4/billing")
+    log = sim.requests_log()
+    assert [e["bytes"] for e in log] == [len(ok.content), len(denied.content), None]
+
+
 def test_admin_http_api():
     with Simulator(records=10, seed=1, end=END) as server:
         def admin(method, path, body=None):

@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Paging of view=summary through real ``ansible`` runs: records created while it pages are neither counted twice
+nor missed, the request count is what explicit limit/offset paging costs, and only the summary's fields are asked for.
+
+Expected figures come from the simulator's own records, not from the module.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+import time
+from urllib.parse import parse_qs
+
+from conftest import run_module, sim_env  # pylint: disable=import-error
+from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
+
+BILLING = '/api/v4/billing'
+# Written out here, not imported: the fields a summary needs are part of what this test checks.
+SUMMARY_FIELDS = set(['$key', 'created', 'from', 'to', 'used_cores', 'total_cores', 'used_ram', 'total_ram', 'gpus', 'gpus_total',
+                      'vgpus', 'vgpus_total'] + ['tier_%d_%s' % (tier, kind) for tier in range(6) for kind in ('used', 'total')])
+
+
+def pages_for(rows, page_size):
+    """Requests explicit paging needs: every full page, then one short (possibly empty) page that ends it."""
+    return rows // page_size + 1
+
+
+def page_requests(sim):
+    return [entry for entry in sim.requests_log() if entry['method'] == 'GET' and entry['path'] == BILLING]
+
+
+def query(entry):
+    return dict((name, values[0]) for name, values in parse_qs(entry['query'], keep_blank_values=True).items())
+
+
+def in_range(sim, until):
+    return [record for record in sim.records if int(record['created']) <= until]
+
+
+class BetweenPages(threading.Thread):
+    """Calls ``action(number)`` while page request ``number`` (first .. last) is held by a delay fault.
+
+    The request is in the simulator's log as soon as it arrives, and the fault holds its answer for a while: what
+    ``action`` changes is what that page, and every later one, is computed from.
+    """
+
+    def __init__(self, sim, action, first, last):
+        super(BetweenPages, self).__init__(daemon=True)
+        self.sim, self.action, self.first, self.last = sim, action, first, last
+        self.done = []
+        self.stop = threading.Event()
+
+    def run(self):
+        number = self.first
+        while number <= self.last and not self.stop.is_set():
+            if len(page_requests(self.sim)) >= number:
+                self.action(number)
+                self.done.append(number)
+                number += 1
+            else:
+                time.sleep(0.005)
+
+
+def test_records_generated_while_paging_are_not_counted():
+    """New bills keep arriving while a 50-row summary pages: the pinned bound keeps every one of them out."""
+    with Simulator(records=1000, seed=11) as sim:
+        # Each page request waits 0.2 s before it is answered; a bill is generated during that wait, so every
+        # page after the first is served with more records than the one before.
+        sim.add_fault(method='GET', path=BILLING, action='delay', seconds=0.2, times=0)
+        generator = BetweenPages(sim, lambda _number: sim.generate(), 1, 6)
+        generator.start()
+        try:
+            run = run_module('verge_billing_info', dict(view='summary', page_size=50), sim_env(sim))
+        finally:
+            generator.stop.set()
+            generator.join()
+        assert run.rc == 0, run.output
+        until = run.result['range']['until_epoch']
+        expected = len(in_range(sim, until))
+        assert len(generator.done) == 6 and len(sim.records) == 1006
+        assert run.result['summary']['record_count'] == expected
+        assert expected == 1000  # the bills generated while it paged were created after the bound: not in the range
+        requests = page_requests(sim)
+        assert len(requests) == pages_for(expected, 50) == 21  # 1000 = 20 x 50: the 21st page is the empty one
+        assert [int(query(entry)['offset']) for entry in requests] == list(range(0, 1050, 50))
+        assert all(query(entry)['filter'] == 'created le %d' % until for entry in requests)
+
+
+def test_a_row_that_shifts_the_pages_is_counted_once():
+    """Records that appear at the top of the range while it pages (a server clock behind the controller's) shift
+    the later pages down, so the next page repeats a row already read: it is counted once, and nothing is skipped."""
+    end = int(time.time()) // 3600 * 3600 - 7200
+    with Simulator(records=730, seed=12, end=end) as sim:
+        original = [dict(record) for record in sim.records]
+        quiet = run_module('verge_billing_info', dict(view='summary', rates=dict(core_hour=1)), sim_env(sim))
+        assert quiet.rc == 0, quiet.output
+        sim.reset_log()
+        sim.add_fault(method='GET', path=BILLING, action='delay', seconds=0.2, times=0)
+
+        newest = max(original, key=lambda record: int(record['created']))
+
+        def insert(number):
+            # created after the newest original record (in the past, so inside the range): above every row read so far
+            sim.set_records(sim.records + [dict(newest, **{'$key': 10000 + number, 'created': int(newest['created']) + number,
+                                                           'used_cores': 10 ** 6})])
+
+        inserter = BetweenPages(sim, insert, 2, 4)
+        inserter.start()
+        try:
+            run = run_module('verge_billing_info', dict(view='summary', page_size=50, rates=dict(core_hour=1)), sim_env(sim))
+        finally:
+            inserter.stop.set()
+            inserter.join()
+        assert run.rc == 0, run.output
+        # Inserted while pages 2, 3 and 4 were being served (page 1 had already been read): each one shifted the rows
+        # after it by one, so pages 2, 3 and 4 each began with a row already read. Those rows count once, and the
+        # inserted ones (created after the summary started reading) are not counted: the figures are those of the
+        # records that were there when it started, exactly as a quiet run computed them.
+        assert inserter.done == [2, 3, 4]
+        until = run.result['range']['until_epoch']
+        assert len(in_range(sim, until)) == 733
+        summary = run.result['summary']
+        assert summary['record_count'] == len(original) == 730
+        assert summary == quiet.result['summary']
+        assert summary['peak_cpu_cores'] < 10 ** 6
+        # Explicit paging read until a short page: 733 rows in range by then, so 14 full pages and a short one.
+        assert len(page_requests(sim)) == pages_for(733, 50) == 15
+
+
+def test_summary_pages_of_5000_with_only_its_fields():
+    with Simulator(records=20000, seed=13) as sim:
+        run = run_module('verge_billing_info', dict(view='summary', page_size=5000), sim_env(sim))
+        assert run.rc == 0, run.output
+        until = run.result['range']['until_epoch']
+        assert run.result['summary']['record_count'] == len(in_range(sim, until)) == 20000
+        requests = page_requests(sim)
+        assert len(requests) == 5  # four full pages, then the empty one that says there is no more
+        assert len(sim.requests_log()) == 5
+        for number, entry in enumerate(requests):
+            params = query(entry)
+            fields = params['fields'].split(',')
+            assert len(fields) == len(set(fields)) and set(fields) == SUMMARY_FIELDS
+            assert (params['limit'], params['offset'], params['sort']) == ('5000', str(5000 * number), '-created')
