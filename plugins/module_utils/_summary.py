@@ -35,7 +35,7 @@ from array import array
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, ratio_pct, to_int,
+    BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, ratio_pct, to_int, to_iso,
 )
 
 UTC = timezone.utc
@@ -302,8 +302,8 @@ class _Group:
             avg_gpus_used=avg('gpus'),
             total_vgpus=totals['vgpus_total'],
             avg_vgpus_used=avg('vgpus'),
-            period_start=_iso(self.first_from),
-            period_end=_iso(self.last_to),
+            period_start=to_iso(self.first_from),
+            period_end=to_iso(self.last_to),
             hours=total_weight / 3600,
             twa_cpu_cores=twa('cores'),
             twa_ram_gb=twa('ram_gb'),
@@ -346,16 +346,6 @@ class _Group:
         cost['tiers'] = dict((name, math.fsum(values)) for name, values in tiers.items())
         cost['currency'] = rates['currency']
         return cost
-
-
-def _iso(epoch):
-    """ISO 8601 UTC of an epoch; None for 0/None, and for a time no datetime can hold (like the records' to_iso)."""
-    if not epoch:
-        return None
-    try:
-        return datetime.fromtimestamp(epoch, UTC).isoformat()
-    except (OverflowError, ValueError, OSError):
-        return None
 
 
 class Summary:
@@ -410,7 +400,7 @@ class Summary:
                 if b_start is None:
                     period = dict(period=label, start=None, end=None)
                 else:
-                    period = dict(period=label, start=_iso(b_start) or _iso_zero(), end=_iso(b_end))
+                    period = dict(period=label, start=to_iso(b_start) or _iso_zero(), end=to_iso(b_end))
                 period.update(group.result(self.rates))
                 periods.append(period)
             out['periods'] = periods
