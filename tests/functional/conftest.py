@@ -78,7 +78,7 @@ class AnsibleRun:
         return self.stdout + self.stderr
 
 
-def sim_env(sim, auth='api_key', extra=None, ca=True):
+def sim_env(sim, auth='api_key', extra=None, ca=True, api_key=API_KEY, username=USERNAME, password=PASSWORD):
     """An environment with the connection to ``sim`` in VERGEOS_* variables and nothing of the caller's."""
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB)
     env.update(
@@ -97,10 +97,10 @@ def sim_env(sim, auth='api_key', extra=None, ca=True):
         if ca:
             env['VERGEOS_CA_PATH'] = sim.ca_path
         if auth == 'api_key':
-            env['VERGEOS_API_KEY'] = API_KEY
+            env['VERGEOS_API_KEY'] = api_key
         elif auth == 'basic':
-            env['VERGEOS_USERNAME'] = USERNAME
-            env['VERGEOS_PASSWORD'] = PASSWORD
+            env['VERGEOS_USERNAME'] = username
+            env['VERGEOS_PASSWORD'] = password
     env.update(extra or {})
     return env
 

@@ -174,14 +174,7 @@ def sim(sims):  # pylint: disable=redefined-outer-name
 
 def sim_environment(server, auth='api_key', extra=None, ca=True):
     """The connection to ``server`` in VERGEOS_* variables, with this session's credentials."""
-    env = sim_env(server, auth=None, ca=ca)
-    if auth == 'api_key':
-        env['VERGEOS_API_KEY'] = API_KEY
-    elif auth == 'basic':
-        env['VERGEOS_USERNAME'] = USERNAME
-        env['VERGEOS_PASSWORD'] = PASSWORD
-    env.update(extra or {})
-    return env
+    return sim_env(server, auth=auth, extra=extra, ca=ca, api_key=API_KEY, username=USERNAME, password=PASSWORD)
 
 
 def scan(text, needles=NEEDLES):

@@ -26,7 +26,7 @@ sys.path.insert(0, __file__.rsplit('/functional/', 1)[0])
 
 from simulator.vergeos_sim import Simulator, make_records  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
-pyvergeos = pytest.importorskip('pyvergeos')
+import pyvergeos  # noqa: E402  pylint: disable=wrong-import-position  # pinned test dependency: missing must fail, not skip
 
 REFERENCE_SUMMARY_KEYS = ('record_count', 'avg_cpu_utilization', 'peak_cpu_cores', 'avg_ram_utilization', 'peak_ram_gb',
                           'avg_storage_used_gb', 'peak_storage_used_gb', 'total_gpus', 'avg_gpus_used', 'total_vgpus',

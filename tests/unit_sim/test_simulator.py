@@ -1,6 +1,7 @@
 """Tests of the VergeOS API simulator (tests/simulator/vergeos_sim.py)."""
 
 import errno
+import importlib
 import json
 import os
 import select
@@ -671,7 +672,7 @@ def test_cli_ready_file_and_sigterm(tmp_path):
 @pytest.fixture(name="pyvergeos")
 def fixture_pyvergeos(monkeypatch):
     """The reference SDK; the simulator's CA goes in through REQUESTS_CA_BUNDLE."""
-    module = pytest.importorskip("pyvergeos", reason="the reference SDK pyvergeos is not installed")
+    module = importlib.import_module("pyvergeos")  # pinned in both requirement files: a missing SDK must fail, not skip
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     return module
 
