@@ -32,13 +32,12 @@ __metaclass__ = type
 import math
 import operator
 from array import array
-from datetime import datetime, timedelta, timezone
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, ratio_pct, to_int, to_iso,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in
 
-UTC = timezone.utc
 
 # Raw fields the summary needs (and nothing more: a summary of 100,000 records should not pull 38 fields).
 SUMMARY_RAW_FIELDS = ('$key', 'created', 'from', 'to', 'used_cores', 'total_cores', 'used_ram', 'total_ram') + tuple(
@@ -50,7 +49,6 @@ COLUMNS = ('weight', 'cpu_pct', 'cores', 'ram_pct', 'ram_gb', 'storage_gb', 'gpu
     'tier%d_gb' % tier for tier in TIERS)
 
 RATE_KEYS = ('core_hour', 'ram_gb_hour') + tuple('tier%d_gb_hour' % tier for tier in TIERS) + ('gpu_hour', 'vgpu_hour')
-GROUPS = ('day', 'week', 'month')
 # The period of records whose 'created' is not a time a calendar can hold; listed last, start and end null.
 UNKNOWN_PERIOD = 'unknown'
 
@@ -78,25 +76,10 @@ def record_figures(raw, problems=None):
     return created, key, start, end, figures, totals
 
 
-def bucket_of(epoch, group_by):
-    """(label, start epoch, end epoch exclusive) of the UTC day / ISO week (Monday) / month holding ``epoch``."""
-    moment = datetime.fromtimestamp(epoch, UTC)
-    if group_by == 'day':
-        start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-        end = start + timedelta(days=1)
-        label = start.strftime('%Y-%m-%d')
-    elif group_by == 'week':
-        start = (moment - timedelta(days=moment.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-        end = start + timedelta(days=7)
-        year, week, _day = start.isocalendar()[:3]
-        label = '%04d-W%02d' % (year, week)
-    elif group_by == 'month':
-        start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        end = (start + timedelta(days=32)).replace(day=1)
-        label = start.strftime('%Y-%m')
-    else:
-        raise ValueError('group_by must be one of %s, got %r' % (', '.join(GROUPS), group_by))
-    return label, int(start.timestamp()), int(end.timestamp())
+def bucket_of(epoch, group_by, zone=None):
+    """(label, start epoch, end epoch exclusive) of the day / ISO week (Monday) / month holding ``epoch`` in ``zone``
+    (None: UTC); see _time.calendar_bucket."""
+    return calendar_bucket(epoch, group_by, zone)
 
 
 def validate_rates(rates):
@@ -355,10 +338,11 @@ class Summary:
     is not kept.
     """
 
-    def __init__(self, group_by=None, rates=None, problems=None):
+    def __init__(self, group_by=None, rates=None, problems=None, zone=None):
         if group_by is not None and group_by not in GROUPS:
             raise ValueError('group_by must be one of %s, got %r' % (', '.join(GROUPS), group_by))
         self.group_by = group_by
+        self.zone = zone
         self.rates = validate_rates(rates)
         self.problems = problems
         self.all = _Group()
@@ -377,7 +361,7 @@ class Summary:
             for row, created in enumerate(page.created):
                 if not start <= created < end:
                     try:
-                        label, start, end = bucket_of(created, self.group_by)
+                        label, start, end = bucket_of(created, self.group_by, self.zone)
                         bounds = (start, end)
                     except (ValueError, OverflowError, OSError):
                         # a 'created' no calendar can hold (year > 9999 or < 1): counted, noted, in its own period
@@ -400,19 +384,15 @@ class Summary:
                 if b_start is None:
                     period = dict(period=label, start=None, end=None)
                 else:
-                    period = dict(period=label, start=to_iso(b_start) or _iso_zero(), end=to_iso(b_end))
+                    period = dict(period=label, start=iso_in(b_start, self.zone), end=iso_in(b_end, self.zone))
                 period.update(group.result(self.rates))
                 periods.append(period)
             out['periods'] = periods
         return out
 
 
-def _iso_zero():
-    return datetime.fromtimestamp(0, UTC).isoformat()
-
-
-def summarize(rows, group_by=None, rates=None, problems=None):
+def summarize(rows, group_by=None, rates=None, problems=None, zone=None):
     """The summary of an iterable of raw records."""
-    summary = Summary(group_by=group_by, rates=rates, problems=problems)
+    summary = Summary(group_by=group_by, rates=rates, problems=problems, zone=zone)
     summary.add_rows(rows)
     return summary.result()
