@@ -152,16 +152,18 @@ class Billing:
 
         Returns ``(summary, until_epoch)``. Without ``until`` the range is pinned by ``pin_until`` to the newest
         record's ``created``, so records created while the pages are read fall outside it: a new record's ``created``
-        is later than the pin (or, within the pin's own second, it sorts first, on a page already read). Rows are
-        de-duplicated by ``$key`` in the client, so a row that still shifts the pages under ``sort=-created`` is
-        read twice but counted once; none is skipped. ``until_epoch`` is None when the range holds no record.
+        is later than the pin, or, within the pin's own second, its ``$key`` is higher than the newest record's and it
+        is left out by ``_not_after``. Rows are de-duplicated by ``$key`` in the client, so a row that still shifts
+        the pages under ``sort=-created`` is read twice but counted once; none is skipped. ``until_epoch`` is None
+        when the range holds no record.
         """
         summary = Summary(group_by=group_by, rates=rates, problems=self.problems)
-        pinned, _newest = self.pin_until(since, until, user_filter)
+        pinned, newest = self.pin_until(since, until, user_filter)
         if pinned is None:
             return summary.result(), None
         params = dict(fields=_fields(SUMMARY_RAW_FIELDS, user_filter), sort='-created', filter=build_filter(since, pinned, user_filter))
-        self.client.get_all(ENDPOINT, params, self.page_size, on_page=summary.add_rows)
+        on_page = summary.add_rows if newest is None else _not_after(newest, summary.add_rows)
+        self.client.get_all(ENDPOINT, params, self.page_size, on_page=on_page)
         return summary.result(), pinned
 
     def generate(self, check_mode=False, wait=False, wait_timeout=300, min_interval=None, poll_interval=2.0):
@@ -232,6 +234,24 @@ class Billing:
             if remaining <= 0:
                 return None
             time.sleep(max(0.0, min(poll_interval, remaining)))
+
+
+def _not_after(newest, add_rows):
+    """``add_rows`` for the rows up to ``newest`` by (``created``, ``$key``): the rows of ``newest``'s own second
+    that came after it (a higher ``$key``: created after the range was pinned) are left out.
+
+    Under ``sort=-created`` the rows of that second come first, so only the head of a page is looked at.
+    """
+    created, key = _order(newest)
+
+    def add(rows):
+        head = 0
+        while head < len(rows) and to_int(rows[head].get('created')) >= created:
+            head += 1
+        if head:
+            rows = [row for row in rows[:head] if _order(row) <= (created, key)] + list(rows[head:])
+        return add_rows(rows)
+    return add
 
 
 def _order(raw):
