@@ -170,7 +170,8 @@ class Auth:
 
 
 class _Attempt:
-    """The tries of one request: how many, what each failed one got, and whether the budget stopped them."""
+    """The tries of one request: how many, what each failed one got ('HTTP 503', 'read timeout'), and whether the
+    budget stopped them."""
 
     def __init__(self):
         self.tries = 0
@@ -256,9 +257,10 @@ class VergeClient:
             entry['tries'] = attempt.tries
             self.trace.append(entry)
             if attempt.tries > 1:
-                ended = 'HTTP %d' % entry['status'] if entry['status'] is not None else 'no answer'
+                # every try but the last failed; the last one got a status, or failed too
+                ended = 'HTTP %d' % entry['status'] if entry['status'] is not None else attempt.failures[-1]
                 self.retried.append(dict(method=method, path=API_PREFIX + path, tries=attempt.tries,
-                                         failures=list(attempt.failures), ended=ended))
+                                         failures=attempt.failures[:attempt.tries - 1], ended=ended))
 
     def _send(self, method, path, params, json_body, where, attempt):
         """The one retry loop: the response to the last try, or a VergeError."""
@@ -271,11 +273,9 @@ class VergeClient:
                     allow_redirects=False)
             except (requests.exceptions.RequestException, urllib3_errors.HTTPError) as exc:
                 self.spent += max(0.0, time.monotonic() - began)
-                if _may_resend(method, exc):
-                    attempt.failures.append(_failure_name(exc))
-                    if self._wait_for_next_try(attempt, self.retry.backoff(attempt.tries)):
-                        continue
-                    attempt.failures.pop()
+                attempt.failures.append(_failure_name(exc))
+                if _may_resend(method, exc) and self._wait_for_next_try(attempt, self.retry.backoff(attempt.tries)):
+                    continue
                 raise self._error(exc, method, path, where, attempt)
             if method == 'GET' and response.status_code in RETRY_STATUSES:
                 self.spent += max(0.0, time.monotonic() - began)
@@ -283,7 +283,6 @@ class VergeClient:
                 attempt.failures.append('HTTP %d' % response.status_code)
                 if self._wait_for_next_try(attempt, wait):
                     continue
-                attempt.failures.pop()
             return response
 
     def _wait_for_next_try(self, attempt, wait):

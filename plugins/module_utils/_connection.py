@@ -78,7 +78,9 @@ HOST_FORMS = "a hostname, 'host:port' or 'https://host[:port]'"
 
 def number_forms(option):
     kind, low, high, low_open, what = NUMBERS[option]
-    return '%s %s %s and at most %s' % (what, 'more than' if low_open else 'from', format_number(low), format_number(high))
+    if low_open:
+        return '%s more than %s and at most %s' % (what, format_number(low), format_number(high))
+    return '%s from %s to %s' % (what, format_number(low), format_number(high))
 
 
 class Origin:

@@ -201,7 +201,7 @@ def test_a_cut_off_body_fails_after_the_retries(monkeypatch):
         client.request('GET', 'billing', expect=list)
     assert len(fake.calls) == 3 and 'connection was dropped' in excinfo.value.msg and '3 tries' in excinfo.value.msg
     assert client.trace[0]['status'] is None and client.trace[0]['tries'] == 3
-    assert client.retry_warnings() == ['GET /api/v4/billing was tried 3 times (connection dropped, connection dropped, then no answer)']
+    assert client.retry_warnings() == ['GET /api/v4/billing was tried 3 times (connection dropped, connection dropped, then connection dropped)']
 
 
 @pytest.mark.parametrize('params', [dict(api_key=API_KEY), dict(username='ops', password=PASSWORD)])

@@ -284,9 +284,9 @@ def test_validate_certs_fallback_values_and_source():
     ('VERGE_VERIFY_SSL', '2', ["VERGE_VERIFY_SSL='2' is not valid"]),
     ('VERGEOS_TIMEOUT', 'abc', ["VERGEOS_TIMEOUT='abc' is not valid", 'a number of seconds more than 0 and at most 86400']),
     ('VERGE_TIMEOUT', '1,5', ["VERGE_TIMEOUT='1,5' is not valid"]),
-    ('VERGEOS_RETRIES', '2.0', ["VERGEOS_RETRIES='2.0' is not valid", 'a whole number', 'from 0 and at most 100']),
-    ('VERGE_RETRY_MAX_WAIT', 'x', ["VERGE_RETRY_MAX_WAIT='x' is not valid", 'from 0 and at most 3600']),
-    ('VERGEOS_RETRY_BUDGET', '5m', ["VERGEOS_RETRY_BUDGET='5m' is not valid", 'from 0 and at most 86400']),
+    ('VERGEOS_RETRIES', '2.0', ["VERGEOS_RETRIES='2.0' is not valid", 'a whole number', 'from 0 to 100']),
+    ('VERGE_RETRY_MAX_WAIT', 'x', ["VERGE_RETRY_MAX_WAIT='x' is not valid", 'from 0 to 3600']),
+    ('VERGEOS_RETRY_BUDGET', '5m', ["VERGEOS_RETRY_BUDGET='5m' is not valid", 'from 0 to 86400']),
 ])
 def test_a_bad_environment_value_is_kept_as_a_problem_naming_the_variable(clean_env, variable, value, words):
     clean_env.setenv(variable, value)
@@ -302,7 +302,7 @@ def test_a_bad_environment_value_is_kept_as_a_problem_naming_the_variable(clean_
     ({'VERGEOS_TIMEOUT': '0'}, {}, 'timeout (from VERGEOS_TIMEOUT) must be a number of seconds more than 0 and at most 86400, got 0.0'),
     ({'VERGE_TIMEOUT': 'inf'}, {}, 'timeout (from VERGE_TIMEOUT) must be'),
     ({'VERGEOS_RETRIES': '101'}, {}, 'retries (from VERGEOS_RETRIES) must be a whole number'),
-    ({}, {'retry_budget': -1.0}, 'retry_budget must be a number of seconds from 0 and at most 86400, got -1.0'),
+    ({}, {'retry_budget': -1.0}, 'retry_budget must be a number of seconds from 0 to 86400, got -1.0'),
 ])
 def test_a_value_out_of_range_names_the_option_and_its_variable(environ, params, words):
     origin = Origin(environ)
