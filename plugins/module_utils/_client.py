@@ -359,6 +359,7 @@ class VergeClient:
                 'that signed the server certificate as a PEM file with ca_path (or VERGEOS_CA_PATH), or, for a lab '
                 'system with a self-signed certificate, set validate_certs: false (or VERGEOS_INSECURE=true).'
                 % (self.base_url, detail, against, hint))
+
     def _decode(self, response, method, path, where, expect, attempt=None):
         status = response.status_code
         if status >= 400 or status < 200 or 300 <= status < 400:
@@ -394,6 +395,7 @@ class VergeClient:
             raise VergeError('%s returned a JSON %s where a JSON %s was expected' % (where, _json_name(data), _JSON_NAMES[expect]),
                              status=status, method=method, path=path)
         return data
+
     def get_all(self, path, params, page_size, on_page=None, limit=None):
         """GET every row matching ``params`` by explicit limit/offset paging.
 
@@ -460,6 +462,7 @@ class VergeClient:
             if helper is not None:
                 helper.shutdown(wait=True)  # a page still being fetched after a failure is awaited, then dropped
         return total if on_page is not None else rows
+
     def close(self):
         self.session.close()
 

@@ -165,7 +165,7 @@ def connection_argument_spec(origin=None):
     origin = Origin() if origin is None else origin
 
     def fallback(option):
-        return (origin.fallback, {'option': option})
+        return (origin.fallback, [option])
 
     return dict(
         host=dict(type='str', fallback=fallback('host')),

@@ -143,6 +143,7 @@ RAW_FIELDS = tuple(raw for _name, raw, _kind in FIELDS)
 # Epoch output names: created -> created_epoch, from_time -> from_epoch (the reference's names).
 EPOCH_NAMES = {'created': 'created_epoch', 'from_time': 'from_epoch', 'to_time': 'to_epoch', 'sent': 'sent_epoch'}
 
+
 def convert_record(raw_record, problems=None):
     """The full converted record: every property of the reference BillingRecord, same names and units."""
     out = {}

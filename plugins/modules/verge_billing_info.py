@@ -841,6 +841,7 @@ def main():
         billing = Billing(client, page_size=params['page_size'])
         result = dict(changed=False)
         view, rates = params['view'], params['rates']
+        count = None  # records found, for the empty-range warning of view=records and view=summary
         if params['key'] is not None:
             result['record'] = billing.get(params['key'], rates=rates)
         elif view == 'latest':

@@ -181,8 +181,8 @@ def test_env_vars_in_the_docs_are_wired_and_vice_versa():
 def test_each_option_documents_its_own_env_vars(name):
     doc_env = documented_env(' '.join(fragment_options()[name]['description']))
     spec = connection_argument_spec()[name]
-    function, kwargs = spec['fallback']
-    assert function.__name__ == 'fallback' and isinstance(function.__self__, Origin) and kwargs == {'option': name}
+    function, args = spec['fallback']
+    assert function.__name__ == 'fallback' and isinstance(function.__self__, Origin) and args == [name]
     if name == 'validate_certs':
         assert doc_env == set(ENV['validate_certs'] + ENV['insecure'])
     else:
