@@ -9,7 +9,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The connection options of every module. They must agree with
-    # plugins/module_utils/_client.py connection_argument_spec(); a unit test checks that.
+    # plugins/module_utils/_connection.py connection_argument_spec(); a unit test checks that.
     DOCUMENTATION = r'''
 options:
   host:
@@ -19,6 +19,7 @@ options:
       - Only HTTPS is accepted; the VergeOS API v4 does not serve plain HTTP.
       - If not set, the environment variable E(VERGEOS_HOST) is used, then E(VERGE_HOST).
       - Required, through the option or the environment.
+      - An error about a value taken from an environment variable names that variable.
     type: str
   username:
     description:
@@ -35,7 +36,10 @@ options:
     description:
       - "VergeOS API key, sent as C(Authorization: Bearer <key>). Never logged or returned."
       - Preferred over O(username)/O(password) when both are given (API keys bypass MFA and are rate-limited per key).
-      - If not set, E(VERGEOS_API_KEY) is used, then E(VERGE_API_KEY), then E(VERGE_TOKEN).
+      - If not set, E(VERGEOS_API_KEY) is used, then E(VERGE_API_KEY), then E(VERGE_TOKEN) (the Python SDK's token,
+        sent the same way).
+      - When the server refuses it (HTTP 401), the message says whether an API key or a token was sent and where it
+        came from (this option or the variable's name), never the key.
     type: str
   validate_certs:
     description:
@@ -43,6 +47,8 @@ options:
         certificate; prefer O(ca_path).
       - V(false) holds even when E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) are set in the environment.
       - If not set, E(VERGEOS_VERIFY_SSL) or E(VERGE_VERIFY_SSL) is used; E(VERGEOS_INSECURE=true) means V(false).
+        These take V(true)/V(false), V(yes)/V(no), V(on)/V(off) or V(1)/V(0); any other value fails the task with
+        a message naming the variable.
     type: bool
     default: true
   ca_path:
@@ -56,7 +62,8 @@ options:
     description:
       - Seconds to wait for the server to connect and to answer each request (each try of a read counts on its own).
       - More than 0 and at most 86400.
-      - If not set, E(VERGEOS_TIMEOUT) or E(VERGE_TIMEOUT) is used.
+      - If not set, E(VERGEOS_TIMEOUT) or E(VERGE_TIMEOUT) is used. A value there that is not such a number fails
+        the task with a message naming the variable (as for every numeric option below).
     type: float
     default: 30
   retries:
@@ -67,7 +74,10 @@ options:
         each wait capped by O(retry_max_wait). A C(Retry-After) header (seconds or a date) replaces that wait, also
         capped by O(retry_max_wait).
       - HTTP 401 and 403 are never retried (an account could be locked). The report generation request is never
-        retried (it could create a second bill).
+        retried once sent (it could create a second bill); a request whose connection could not be opened was not
+        sent, and is tried again like a read.
+      - Every request that was retried adds a warning naming its method, path, what each failed try got and how
+        many tries it took, at any verbosity. With C(-vvv), the result lists every request in C(api_requests).
       - A read that still fails after its retries fails the task; a summary or a record list is never reported
         from part of the pages.
       - From 0 to 100. If not set, E(VERGEOS_RETRIES) or E(VERGE_RETRIES) is used.

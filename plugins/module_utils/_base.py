@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """What every module of the collection shares: the AnsibleModule with the connection options, the client, and
-failures that carry the API's details and never a traceback or a secret."""
+results and failures that carry the API's details (and, at -vvv, each request made), never a traceback or a secret."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,40 +11,59 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vergeio.billing.plugins.module_utils._client import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, VergeClient, VergeError, connection_argument_spec, host_secrets,
+from ansible_collections.vergeio.billing.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, VergeError
+from ansible_collections.vergeio.billing.plugins.module_utils._connection import (
+    Origin, connection_argument_spec, host_secrets, open_client,
 )
+
+# From this verbosity (-vvv) on, a result carries api_requests: one entry per HTTP request.
+TRACE_VERBOSITY = 3
 
 
 def new_module(argument_spec, **kwargs):
-    """An AnsibleModule whose spec is the connection options plus ``argument_spec``; fails early without requests."""
-    spec = connection_argument_spec()
+    """An AnsibleModule whose spec is the connection options plus ``argument_spec``.
+
+    Fails early, naming the variable, when a connection option's environment variable holds a value it cannot
+    take, and when requests is missing.
+    """
+    origin = Origin()
+    spec = connection_argument_spec(origin)
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, **kwargs)
+    module.verge_origin = origin
     # A host like https://user:password@... is refused; its user info must not show in the invocation echo either.
     module.no_log_values.update(host_secrets(module.params.get('host')))
+    if origin.problems:
+        module.fail_json(msg='; '.join(origin.problems))
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     return module
 
 
 def run(module, work):
-    """Call ``work(client)`` with a client for the module's connection options and exit with its result.
+    """Call ``work(client)`` with a client for the module's connection options and exit with its result (a dict).
 
     A VergeError or ValueError ends the task with its message (and the HTTP status, method and path when there
-    are some); the client's session is always closed.
+    are some). Either way every retried request adds a warning, and from -vvv on the result carries
+    ``api_requests``. The client's session is always closed.
     """
     client = None
+    result = failure = None
     try:
-        client = VergeClient(module.params)
+        client = open_client(module.params, getattr(module, 'verge_origin', None))
         result = work(client)
-        for warning in result.pop('warnings', []):
-            module.warn(warning)
-        module.exit_json(**result)
     except VergeError as exc:
-        module.fail_json(msg=exc.msg, **exc.details())
+        failure = dict(exc.details(), msg=exc.msg)
     except ValueError as exc:
-        module.fail_json(msg=str(exc))
+        failure = dict(msg=str(exc))
     finally:
         if client is not None:
             client.close()
+    outcome = failure if failure is not None else result
+    for warning in outcome.pop('warnings', []) + (client.retry_warnings() if client is not None else []):
+        module.warn(warning)
+    if client is not None and module._verbosity >= TRACE_VERBOSITY:  # pylint: disable=protected-access
+        outcome['api_requests'] = client.trace
+    if failure is not None:
+        module.fail_json(**outcome)
+    module.exit_json(**outcome)

@@ -16,12 +16,11 @@ __metaclass__ = type
 import re
 import time
 
-from ansible_collections.vergeio.billing.plugins.module_utils._client import OutcomeUnknown, VergeError, key_path
+from ansible_collections.vergeio.billing.plugins.module_utils._client import OutcomeUnknown, VergeError, format_number, key_path
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    RAW_FIELDS, ConversionProblems, convert_record, to_int,
+    RAW_FIELDS, ConversionProblems, convert_record, to_int, to_iso,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import SUMMARY_RAW_FIELDS, Summary, record_figures, record_cost, validate_rates
-from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_utc
 
 ENDPOINT = 'billing'
 ACTIONS = 'billing_actions'
@@ -109,8 +108,7 @@ class Billing:
             raw = self.client.request('GET', key_path(ENDPOINT, key), params=dict(fields=','.join(RAW_FIELDS)), expect=dict)
         except VergeError as exc:
             if exc.status == 404:
-                raise VergeError('The billing record with key %s does not exist (HTTP 404 from GET /api/v4/%s)' % (key, key_path(ENDPOINT, key)),
-                                 status=404, method='GET', path=exc.path, api_error=exc.api_error)
+                raise exc.reworded('The billing record with key %s does not exist (HTTP 404 from GET /api/v4/%s)' % (key, key_path(ENDPOINT, key)))
             raise
         if raw is None:
             raise VergeError('Billing record %s: the server answered with an empty body' % key, method='GET', path=key_path(ENDPOINT, key))
@@ -133,24 +131,43 @@ class Billing:
         raw = self.latest_raw(since, until, user_filter)
         return None if raw is None else self._convert(raw, rates)
 
+    def pin_until(self, since=None, until=None, user_filter=None):
+        """The upper bound of a range, from the server's own data: ``(until_epoch_or_None, newest_raw_or_None)``.
+
+        With ``until`` given, that is the bound (and nothing is read). Without it, the newest record in the range
+        (``sort=-created``, ``limit=1``, every field) is read and the bound is its ``created``: the range then holds
+        every record the server had when the task started, whatever the controller's clock says (a VergeOS clock
+        running ahead of the controller would otherwise leave its newest records out). ``(None, None)`` when the
+        range holds no record at all.
+        """
+        if until is not None:
+            return until, None
+        newest = self.latest_raw(since, None, user_filter)
+        if newest is None:
+            return None, None
+        return to_int(newest.get('created')), newest
+
     def summary(self, since=None, until=None, user_filter=None, group_by=None, rates=None):
         """The summary over every record in the range, fetched page by page with only the fields it needs.
 
-        The upper bound is pinned so records created while paging are not counted: ``until``, or else the last whole
-        second before the start (``created`` has one-second resolution, so a record created later in the second the
-        summary starts would share its ``created`` with the bound, and would sort above the rows already read).
-        Rows are de-duplicated by ``$key`` in the client: a row that still shifts the pages (a server clock running
-        behind) repeats a row, which is counted once.
+        Returns ``(summary, until_epoch)``. Without ``until`` the range is pinned by ``pin_until`` to the newest
+        record's ``created``, so records created while the pages are read fall outside it: a new record's ``created``
+        is later than the pin, or, within the pin's own second, its ``$key`` is higher than the newest record's and it
+        is left out by ``_not_after``. Rows are de-duplicated by ``$key`` in the client, so a row that still shifts
+        the pages under ``sort=-created`` is read twice but counted once; none is skipped. ``until_epoch`` is None
+        when the range holds no record.
         """
         summary = Summary(group_by=group_by, rates=rates, problems=self.problems)
-        if until is None:
-            until = self.now() - 1
-        params = dict(fields=_fields(SUMMARY_RAW_FIELDS, user_filter), sort='-created', filter=build_filter(since, until, user_filter))
-        self.client.get_all(ENDPOINT, params, self.page_size, on_page=summary.add_rows)
-        return summary.result(), until
+        pinned, newest = self.pin_until(since, until, user_filter)
+        if pinned is None:
+            return summary.result(), None
+        params = dict(fields=_fields(SUMMARY_RAW_FIELDS, user_filter), sort='-created', filter=build_filter(since, pinned, user_filter))
+        on_page = summary.add_rows if newest is None else _not_after(newest, summary.add_rows)
+        self.client.get_all(ENDPOINT, params, self.page_size, on_page=on_page)
+        return summary.result(), pinned
 
     def generate(self, check_mode=False, wait=False, wait_timeout=300, min_interval=None, poll_interval=2.0):
-        """Ask VergeOS for a new billing record: one POST, never resent. Returns a result dict for the module.
+        """Ask VergeOS for a new billing record: one POST, never resent. Returns a Generated.
 
         - Nothing is sent unless the newest record could be read first (it is what "new" is measured against).
         - When the POST's outcome is unknown (no answer, a dropped connection, a 5xx, a 2xx that is not JSON), the
@@ -160,21 +177,19 @@ class Billing:
         try:
             before = self.latest_raw()
         except VergeError as exc:
-            raise VergeError('Nothing was sent: reading the newest billing record before generating a new one failed. %s' % exc.msg,
-                             status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
-        before_record = None if before is None else self._convert(before)
-        result = dict(changed=False, response=None, record=before_record, previous=before_record)
-        if min_interval and before_record and before_record['created_epoch']:
-            age = self.now() - before_record['created_epoch']
+            raise exc.reworded('Nothing was sent: reading the newest billing record before generating a new one failed. %s' % exc.msg)
+        previous = None if before is None else self._convert(before)
+        if min_interval and previous and previous['created_epoch']:
+            age = self.now() - previous['created_epoch']
             if age < min_interval:
-                result['skipped_reason'] = (
+                return Generated(False, previous, record=previous, skipped_reason=(
                     'the newest billing record (key %s, created %s) is %ds old, younger than min_interval (%ds): nothing sent'
-                    % (before_record['key'], before_record['created'], age, min_interval))
-                return result
-        result['changed'] = True
-        result['record'] = None
+                    % (previous['key'], previous['created'], age, min_interval)))
         if check_mode:
-            return result
+            return Generated(True, previous)
+        unknown = 'The outcome of the generate request is unknown'
+        rerun = ('Check the billing records (view: latest) before running this again, or use min_interval so a rerun '
+                 'cannot create a second bill.')
         try:
             response = self.client.request('POST', ACTIONS, json_body={'action': 'generate'})
         except OutcomeUnknown as exc:
@@ -182,36 +197,27 @@ class Billing:
             try:
                 appeared = self._wait_newer(before, grace, poll_interval)
             except VergeError as check:
-                raise VergeError(
-                    '%s. The outcome of the generate request is unknown, and the request was NOT resent; looking for a new '
-                    'billing record failed too (%s). Check the billing records (view: latest) before running this again, '
-                    'or use min_interval so a rerun cannot create a second bill.' % (exc.msg.rstrip('.'), check.msg.rstrip('.')),
-                    status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
+                raise exc.reworded('%s. %s, and the request was NOT resent; looking for a new billing record failed too (%s). %s'
+                                   % (exc.msg.rstrip('.'), unknown, check.msg.rstrip('.'), rerun))
             if appeared is None:
-                raise VergeError(
-                    '%s. The outcome of the generate request is unknown: no new billing record appeared within %ss, but VergeOS '
-                    'may still create it. The request was NOT resent. Check the billing records (view: latest) before running '
-                    'this again, or use min_interval so a rerun cannot create a second bill.' % (exc.msg.rstrip('.'), _secs(grace)),
-                    status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
-            result['warning'] = ('%s; the request was not resent, and a new billing record (key %s) did appear, so the report '
-                                 'was generated.' % (exc.msg.rstrip('.'), appeared['key']))
-            result['record'] = appeared
-            return result
-        result['response'] = response if isinstance(response, dict) else ({} if response is None else {'body': response})
-        if wait:
-            try:
-                record = self._wait_newer(before, wait_timeout, poll_interval)
-            except VergeError as exc:
-                raise VergeError(
-                    'The generate request was accepted, so the report is being generated (the request was not resent), but '
-                    'reading the new billing record failed: %s' % exc.msg,
-                    status=exc.status, method=exc.method, path=exc.path, api_error=exc.api_error)
-            if record is None:
-                raise VergeError(
-                    'The generate request was accepted, but no new billing record appeared within wait_timeout (%ds). The request '
-                    'was not resent; raise wait_timeout, or check the billing records later.' % wait_timeout)
-            result['record'] = record
-        return result
+                raise exc.reworded('%s. %s: no new billing record appeared within %ss, but VergeOS may still create it. The '
+                                   'request was NOT resent. %s' % (exc.msg.rstrip('.'), unknown, format_number(grace), rerun))
+            return Generated(True, previous, record=appeared, warning=(
+                '%s; the request was not resent, and a new billing record (key %s) did appear, so the report was generated.'
+                % (exc.msg.rstrip('.'), appeared['key'])))
+        response = response if isinstance(response, dict) else ({} if response is None else {'body': response})
+        if not wait:
+            return Generated(True, previous, response=response)
+        try:
+            record = self._wait_newer(before, wait_timeout, poll_interval)
+        except VergeError as exc:
+            raise exc.reworded('The generate request was accepted, so the report is being generated (the request was not '
+                               'resent), but reading the new billing record failed: %s' % exc.msg)
+        if record is None:
+            raise VergeError(
+                'The generate request was accepted, but no new billing record appeared within wait_timeout (%ds). The request '
+                'was not resent; raise wait_timeout, or check the billing records later.' % wait_timeout)
+        return Generated(True, previous, response=response, record=record)
 
     def _wait_newer(self, before, timeout, poll_interval):
         """The first record newer than ``before`` seen within ``timeout`` seconds (converted), else None.
@@ -230,8 +236,22 @@ class Billing:
             time.sleep(max(0.0, min(poll_interval, remaining)))
 
 
-def _secs(seconds):
-    return ('%d' % seconds) if float(seconds).is_integer() else ('%s' % seconds)
+def _not_after(newest, add_rows):
+    """``add_rows`` for the rows up to ``newest`` by (``created``, ``$key``): the rows of ``newest``'s own second
+    that came after it (a higher ``$key``: created after the range was pinned) are left out.
+
+    Under ``sort=-created`` the rows of that second come first, so only the head of a page is looked at.
+    """
+    created, key = _order(newest)
+
+    def add(rows):
+        head = 0
+        while head < len(rows) and to_int(rows[head].get('created')) >= created:
+            head += 1
+        if head:
+            rows = [row for row in rows[:head] if _order(row) <= (created, key)] + list(rows[head:])
+        return add_rows(rows)
+    return add
 
 
 def _order(raw):
@@ -240,6 +260,20 @@ def _order(raw):
     return (to_int(raw.get('created')), to_int(raw.get('$key')))
 
 
+class Generated:
+    """What ``Billing.generate`` did, as data: whether a request was (or, in check mode, would be) sent, the
+    newest record before it, the server's answer, the new (or, when skipped, the newest) record, why nothing was
+    sent, and a warning when the outcome was unknown but a new record appeared."""
+
+    def __init__(self, sent, previous, response=None, record=None, skipped_reason=None, warning=None):
+        self.sent = sent
+        self.previous = previous
+        self.response = response
+        self.record = record
+        self.skipped_reason = skipped_reason
+        self.warning = warning
+
+
 def describe_range(since, until, query):
-    """What a result says about the range it covers."""
-    return dict(since=iso_utc(since), since_epoch=since, until=iso_utc(until), until_epoch=until, filter=query)
+    """What a result says about the range it covers (times as ISO 8601 UTC by to_iso, and as epochs)."""
+    return dict(since=to_iso(since), since_epoch=since, until=to_iso(until), until_epoch=until, filter=query)

@@ -27,15 +27,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from ansible.module_utils.common.text.converters import to_text
 
-try:
-    from datetime import timezone
-    UTC = timezone.utc
-except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
-    UTC = None
+UTC = timezone.utc
 
 MB_PER_GB = 1024
 BYTES_PER_GB = 1024 ** 3
@@ -81,7 +77,10 @@ def to_int(value, field=None, problems=None):
 
 
 def to_iso(epoch):
-    """ISO 8601 UTC for an epoch integer; None for 0 (the reference's falsy check) or out of range."""
+    """ISO 8601 UTC for an epoch integer; None for 0 (the reference's falsy check) or out of range.
+
+    The collection's one epoch-to-ISO conversion: records, summary periods and result ranges all use it.
+    """
     if not epoch:
         return None
     try:
@@ -143,17 +142,6 @@ RAW_FIELDS = tuple(raw for _name, raw, _kind in FIELDS)
 
 # Epoch output names: created -> created_epoch, from_time -> from_epoch (the reference's names).
 EPOCH_NAMES = {'created': 'created_epoch', 'from_time': 'from_epoch', 'to_time': 'to_epoch', 'sent': 'sent_epoch'}
-
-_BY_NAME = dict((name, (raw, kind)) for name, raw, kind in FIELDS)
-
-
-def convert_value(raw_record, name, problems=None):
-    """One converted base field (integers, epochs, description) of a raw record, by output name."""
-    raw, kind = _BY_NAME[name]
-    value = raw_record.get(raw)
-    if kind == 'text':
-        return to_description(value)
-    return to_int(value, raw, problems)
 
 
 def convert_record(raw_record, problems=None):

@@ -82,6 +82,50 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+api_requests:
+  description:
+    - One entry per HTTP request the module made, in the order they were made; a request that was retried is one
+      entry (see C(tries)). It never holds a credential.
+    - Only at verbosity 3 or more (C(-vvv)); also in the result of a failed task.
+  type: list
+  elements: dict
+  returned: when run with C(-vvv) or more
+  contains:
+    method:
+      description: The HTTP method.
+      type: str
+      returned: always
+      sample: GET
+    path:
+      description: The path of the request, without host or query.
+      type: str
+      returned: always
+      sample: /api/v4/billing
+    query:
+      description: The query parameters sent (C(fields), C(filter), C(sort), C(limit), C(offset)); never a credential.
+      type: dict
+      returned: always
+      sample: {fields: "$key,created", filter: "created le 1767225600", sort: "-created", limit: 10000, offset: 0}
+    status:
+      description: The HTTP status of the last try; null when no answer came (a dropped connection, a timeout).
+      type: int
+      returned: always
+      sample: 200
+    bytes:
+      description: Size of the last answer's body, in bytes (as received, after any content decoding); null without one.
+      type: int
+      returned: always
+      sample: 1873210
+    ms:
+      description: Milliseconds from the first try to the end of the last, the waits between tries included.
+      type: float
+      returned: always
+      sample: 412.7
+    tries:
+      description: How many times the request was sent (1 when it was not retried).
+      type: int
+      returned: always
+      sample: 1
 changed:
   description: Whether a generate request was sent (or, in check mode, would be).
   type: bool
@@ -142,12 +186,14 @@ def main():
         module.fail_json(msg=str(exc))
 
     def work(client):
-        result = Billing(client).generate(
+        done = Billing(client).generate(
             check_mode=module.check_mode, wait=params['wait'], wait_timeout=params['wait_timeout'],
             min_interval=min_interval, poll_interval=params['poll_interval'])
-        warning = result.pop('warning', None)
-        if warning:
-            result['warnings'] = [warning]
+        result = dict(changed=done.sent, response=done.response, record=done.record, previous=done.previous)
+        if done.skipped_reason:
+            result['skipped_reason'] = done.skipped_reason
+        if done.warning:
+            result['warnings'] = [done.warning]
         return result
 
     run(module, work)

@@ -59,8 +59,10 @@ options:
       - Only records created at or before this time (inclusive). Same forms as O(since); a date alone means the
         end of that day (23:59:59 UTC), so O(since=2026-10-01) and O(until=2026-10-31) cover all of October.
       - Must not be before O(since).
-      - For O(view=summary) without O(until), the range ends at the last whole second before the task started, so
-        records created while the module pages are not counted (RV(range.until_epoch) says where it ended).
+      - For O(view=summary) without O(until), the range ends at the C(created) time of the newest record (in the range
+        and matching O(filter)) when the task starts, read from VergeOS itself, so the summary covers every record
+        the system holds whatever the controller's clock says, and records created while the module pages are not
+        counted (RV(range.until_epoch) says where it ended).
     type: raw
   filter:
     description:
@@ -88,6 +90,8 @@ options:
     description:
       - A rate card, in price per unit-hour. Every key is optional and counts as 0. With it, RV(summary) (and each
         of its periods) has C(cost), and each record of RV(records) and RV(record) has C(cost).
+      - Each rate is a number of 0 or more, or a string holding one (V("0.02")); a bad one fails the task with
+        its key and value.
       - Each record costs C(used_cores) x O(rates.core_hour) x its hours, plus C(used_ram_gb) x O(rates.ram_gb_hour)
         x hours, plus C(tierN_used_gb) x C(tierN_gb_hour) x hours for each tier, plus C(gpus_used) x
         O(rates.gpu_hour) x hours and C(vgpus_used) x O(rates.vgpu_hour) x hours, where hours is
@@ -96,34 +100,34 @@ options:
     suboptions:
       core_hour:
         description: Price of one used CPU core for one hour.
-        type: float
+        type: raw
       ram_gb_hour:
         description: Price of one GB (1024 MB) of used RAM for one hour.
-        type: float
+        type: raw
       tier0_gb_hour:
         description: Price of one GB (1024**3 bytes) used on storage tier 0 for one hour.
-        type: float
+        type: raw
       tier1_gb_hour:
         description: Price of one GB used on storage tier 1 for one hour.
-        type: float
+        type: raw
       tier2_gb_hour:
         description: Price of one GB used on storage tier 2 for one hour.
-        type: float
+        type: raw
       tier3_gb_hour:
         description: Price of one GB used on storage tier 3 for one hour.
-        type: float
+        type: raw
       tier4_gb_hour:
         description: Price of one GB used on storage tier 4 for one hour.
-        type: float
+        type: raw
       tier5_gb_hour:
         description: Price of one GB used on storage tier 5 for one hour.
-        type: float
+        type: raw
       gpu_hour:
         description: Price of one used physical GPU for one hour.
-        type: float
+        type: raw
       vgpu_hour:
         description: Price of one used vGPU for one hour.
-        type: float
+        type: raw
       currency:
         description: A label copied into every C(cost), for example V(EUR).
         type: str
@@ -194,6 +198,50 @@ EXAMPLES = r'''
         limit: 10
 '''
 RETURN = r'''
+api_requests:
+  description:
+    - One entry per HTTP request the module made, in the order they were made; a request that was retried is one
+      entry (see C(tries)). It never holds a credential.
+    - Only at verbosity 3 or more (C(-vvv)); also in the result of a failed task.
+  type: list
+  elements: dict
+  returned: when run with C(-vvv) or more
+  contains:
+    method:
+      description: The HTTP method.
+      type: str
+      returned: always
+      sample: GET
+    path:
+      description: The path of the request, without host or query.
+      type: str
+      returned: always
+      sample: /api/v4/billing
+    query:
+      description: The query parameters sent (C(fields), C(filter), C(sort), C(limit), C(offset)); never a credential.
+      type: dict
+      returned: always
+      sample: {fields: "$key,created", filter: "created le 1767225600", sort: "-created", limit: 10000, offset: 0}
+    status:
+      description: The HTTP status of the last try; null when no answer came (a dropped connection, a timeout).
+      type: int
+      returned: always
+      sample: 200
+    bytes:
+      description: Size of the last answer's body, in bytes (as received, after any content decoding); null without one.
+      type: int
+      returned: always
+      sample: 1873210
+    ms:
+      description: Milliseconds from the first try to the end of the last, the waits between tries included.
+      type: float
+      returned: always
+      sample: 412.7
+    tries:
+      description: How many times the request was sent (1 when it was not retried).
+      type: int
+      returned: always
+      sample: 1
 records:
   description:
     - With O(view=records), the matching records, newest first. Each has the keys of RV(record).
@@ -223,7 +271,10 @@ range:
       type: str
       sample: "2026-10-31T23:59:59+00:00"
     until_epoch:
-      description: Upper bound, Unix epoch seconds; null when unbounded.
+      description:
+        - Upper bound, Unix epoch seconds; null when unbounded.
+        - For O(view=summary) without O(until), the newest record's C(created) (the VergeOS clock), or null when the
+          range holds no record.
       type: int
       sample: 1793491199
     filter:
@@ -755,7 +806,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._billing import DE
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS, RATE_KEYS
 from ansible_collections.vergeio.billing.plugins.module_utils._time import parse_time
 
-RATES_SPEC = dict(((name, dict(type='float')) for name in RATE_KEYS), currency=dict(type='str'))
+# The rates are taken as given (raw) and checked by validate_rates, whose message names the key and the value; a
+# float type here would let Ansible refuse a text rate with its own message, which names neither.
+RATES_SPEC = dict(((name, dict(type='raw')) for name in RATE_KEYS), currency=dict(type='str'))
 
 
 def main():
@@ -788,6 +841,7 @@ def main():
         billing = Billing(client, page_size=params['page_size'])
         result = dict(changed=False)
         view, rates = params['view'], params['rates']
+        count = None  # records found, for the empty-range warning of view=records and view=summary
         if params['key'] is not None:
             result['record'] = billing.get(params['key'], rates=rates)
         elif view == 'latest':
@@ -795,14 +849,29 @@ def main():
         elif view == 'summary':
             result['summary'], pinned = billing.summary(since, until, params['filter'], params['group_by'], rates)
             result['range'] = describe_range(since, pinned, build_filter(since, pinned, params['filter']))
+            count = result['summary']['record_count']
         else:
             records = billing.records(since, until, params['filter'], params['limit'], params['offset'], rates)
             result.update(records=records, count=len(records), range=describe_range(since, until, query))
+            count = len(records)
+        warnings = []
+        if 'range' in result and not count:
+            warnings.append(empty_range_warning(view, params, result['range']))
         if billing.problems:
-            result['warnings'] = ['Some values from the API were not numbers and were counted as 0: %s' % ', '.join(billing.problems)]
+            warnings.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(billing.problems))
+        result['warnings'] = warnings
         return result
 
     run(module, work)
+
+
+def empty_range_warning(view, params, where):
+    """The warning for a records list or summary that found no record: it names the range and the filter."""
+    bounds = '%s to %s' % (where['since'] or 'the oldest record', where['until'] or 'the newest record')
+    if params['offset'] and view == 'records':
+        bounds += ', after skipping offset=%d' % params['offset']
+    return 'No billing record in the range %s%s: the %s is empty' % (
+        bounds, ' matching filter %r' % params['filter'] if params['filter'] else '', 'summary' if view == 'summary' else 'list')
 
 
 def check_options(params, since, until):

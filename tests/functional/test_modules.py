@@ -114,7 +114,7 @@ def test_records_equal_reference(clean_sim, reference):  # pylint: disable=redef
 
 
 def test_reference_crashes_on_null_and_we_do_not(tmp_path):
-    """The reference's int(None) bug (DESIGN.md section 4): a null counter crashes it; we count it as 0."""
+    """The reference's int(None) bug (docs/design.md, "Reference SDK bugs not repeated"): a null counter crashes it; we count it as 0."""
     with Simulator(records=10, seed=1) as server:
         records = make_records(50, seed=1, quirks=False)
         records[-1]['used_cores'] = None

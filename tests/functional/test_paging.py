@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Paging of view=summary through real ``ansible`` runs: records created while it pages are neither counted twice
-nor missed, the request count is what explicit limit/offset paging costs, and only the summary's fields are asked for.
+nor missed, the request count is what explicit limit/offset paging costs (plus the one request that pins the range
+to the newest record), and only the summary's fields are asked for.
 
 Expected figures come from the simulator's own records, not from the module.
 """
@@ -42,6 +43,13 @@ def in_range(sim, until):
     return [record for record in sim.records if int(record['created']) <= until]
 
 
+def split(requests):
+    """The request that pins a summary's range (the newest record: limit 1), and the pages after it."""
+    pin = query(requests[0])
+    assert (pin['limit'], pin['sort'], pin['offset']) == ('1', '-created', '0'), pin
+    return requests[0], requests[1:]
+
+
 class BetweenPages(threading.Thread):
     """Calls ``action(number)`` while page request ``number`` (first .. last) is held by a delay fault.
 
@@ -70,9 +78,9 @@ def test_records_generated_while_paging_are_not_counted():
     """New bills keep arriving while a 50-row summary pages: the pinned bound keeps every one of them out."""
     with Simulator(records=1000, seed=11) as sim:
         # Each page request waits 0.2 s before it is answered; a bill is generated during that wait, so every
-        # page after the first is served with more records than the one before.
+        # page is served with more records than the one before. (Request 1 pins the range; 2 is the first page.)
         sim.add_fault(method='GET', path=BILLING, action='delay', seconds=0.2, times=0)
-        generator = BetweenPages(sim, lambda _number: sim.generate(), 1, 6)
+        generator = BetweenPages(sim, lambda _number: sim.generate(), 2, 7)
         generator.start()
         try:
             run = run_module('verge_billing_info', dict(view='summary', page_size=50), sim_env(sim))
@@ -85,15 +93,17 @@ def test_records_generated_while_paging_are_not_counted():
         assert len(generator.done) == 6 and len(sim.records) == 1006
         assert run.result['summary']['record_count'] == expected
         assert expected == 1000  # the bills generated while it paged were created after the bound: not in the range
-        requests = page_requests(sim)
+        assert until == max(int(record['created']) for record in sim.records[:1000])  # the newest record at the start
+        _pin, requests = split(page_requests(sim))
         assert len(requests) == pages_for(expected, 50) == 21  # 1000 = 20 x 50: the 21st page is the empty one
         assert [int(query(entry)['offset']) for entry in requests] == list(range(0, 1050, 50))
         assert all(query(entry)['filter'] == 'created le %d' % until for entry in requests)
 
 
 def test_a_row_that_shifts_the_pages_is_counted_once():
-    """Records that appear at the top of the range while it pages (a server clock behind the controller's) shift
-    the later pages down, so the next page repeats a row already read: it is counted once, and nothing is skipped."""
+    """Records that appear at the top of the range while it pages (created in the very second of the newest
+    record, which the range is pinned to) shift the later pages down, so the next page repeats a row already read:
+    it is counted once, and nothing is skipped; the new records themselves are not counted."""
     end = int(time.time()) // 3600 * 3600 - 7200
     with Simulator(records=730, seed=12, end=end) as sim:
         original = [dict(record) for record in sim.records]
@@ -105,11 +115,11 @@ def test_a_row_that_shifts_the_pages_is_counted_once():
         newest = max(original, key=lambda record: int(record['created']))
 
         def insert(number):
-            # created after the newest original record (in the past, so inside the range): above every row read so far
-            sim.set_records(sim.records + [dict(newest, **{'$key': 10000 + number, 'created': int(newest['created']) + number,
+            # created in the second of the newest original record (so inside the pinned range), after it
+            sim.set_records(sim.records + [dict(newest, **{'$key': 10000 + number, 'created': int(newest['created']),
                                                            'used_cores': 10 ** 6})])
 
-        inserter = BetweenPages(sim, insert, 2, 4)
+        inserter = BetweenPages(sim, insert, 3, 5)  # request 1 pins the range, 2 is page 1
         inserter.start()
         try:
             run = run_module('verge_billing_info', dict(view='summary', page_size=50, rates=dict(core_hour=1)), sim_env(sim))
@@ -121,15 +131,49 @@ def test_a_row_that_shifts_the_pages_is_counted_once():
         # after it by one, so pages 2, 3 and 4 each began with a row already read. Those rows count once, and the
         # inserted ones (created after the summary started reading) are not counted: the figures are those of the
         # records that were there when it started, exactly as a quiet run computed them.
-        assert inserter.done == [2, 3, 4]
+        assert inserter.done == [3, 4, 5]
         until = run.result['range']['until_epoch']
+        assert until == int(newest['created'])
         assert len(in_range(sim, until)) == 733
         summary = run.result['summary']
         assert summary['record_count'] == len(original) == 730
         assert summary == quiet.result['summary']
         assert summary['peak_cpu_cores'] < 10 ** 6
         # Explicit paging read until a short page: 733 rows in range by then, so 14 full pages and a short one.
-        assert len(page_requests(sim)) == pages_for(733, 50) == 15
+        _pin, pages = split(page_requests(sim))
+        assert len(pages) == pages_for(733, 50) == 15
+
+
+def test_a_record_of_the_pinned_second_created_after_the_pin_is_not_counted():
+    """A record created in the same second as the newest one, after the range was pinned and before the first
+    page is read, is on that page: it is left out by its higher $key, so the summary is the quiet one."""
+    end = int(time.time()) // 3600 * 3600 - 7200
+    with Simulator(records=120, seed=14, end=end) as sim:
+        quiet = run_module('verge_billing_info', dict(view='summary', rates=dict(core_hour=1)), sim_env(sim))
+        assert quiet.rc == 0, quiet.output
+        sim.reset_log()
+        sim.add_fault(method='GET', path=BILLING, action='delay', seconds=0.3, times=0)
+        newest = max(sim.records, key=lambda record: int(record['created']))
+
+        def insert(_number):
+            sim.set_records(sim.records + [dict(newest, **{'$key': 5000, 'used_cores': 10 ** 6})])
+
+        inserter = BetweenPages(sim, insert, 2, 2)  # while page 1 is held: the pin has been answered
+        inserter.start()
+        try:
+            run = run_module('verge_billing_info', dict(view='summary', rates=dict(core_hour=1)), sim_env(sim))
+        finally:
+            inserter.stop.set()
+            inserter.join()
+        assert run.rc == 0, run.output
+        assert inserter.done == [2]
+        pin, pages = split(page_requests(sim))
+        assert len(pages) == 1 and pages[0]['bytes'] > 0
+        assert run.result['range']['until_epoch'] == int(newest['created'])
+        assert len(in_range(sim, int(newest['created']))) == 121  # the new record is inside the time range ...
+        assert run.result['summary'] == quiet.result['summary']  # ... but not counted
+        assert run.result['summary']['record_count'] == 120 and run.result['summary']['peak_cpu_cores'] < 10 ** 6
+        assert pin['time'] < pages[0]['time']
 
 
 def test_summary_pages_of_5000_with_only_its_fields():
@@ -138,9 +182,9 @@ def test_summary_pages_of_5000_with_only_its_fields():
         assert run.rc == 0, run.output
         until = run.result['range']['until_epoch']
         assert run.result['summary']['record_count'] == len(in_range(sim, until)) == 20000
-        requests = page_requests(sim)
+        _pin, requests = split(page_requests(sim))
         assert len(requests) == 5  # four full pages, then the empty one that says there is no more
-        assert len(sim.requests_log()) == 5
+        assert len(sim.requests_log()) == 1 + 5
         for number, entry in enumerate(requests):
             params = query(entry)
             fields = params['fields'].split(',')

@@ -778,7 +778,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         lines = [
             "HTTP/1.1 %d %s" % (reply.status, phrase),
             "Server: %s" % self.server_version,
-            "Date: %s" % email.utils.formatdate(usegmt=True),
+            "Date: %s" % email.utils.formatdate(self.server.sim.now(), usegmt=True),
             "Content-Type: %s" % reply.content_type,
             "Content-Length: %d" % len(body),
         ]
@@ -896,12 +896,15 @@ class Simulator:
     end and quirks) or a list of raw record dicts. ``generate_delay`` delays the
     visibility of records created by ``POST billing_actions``. ``default_limit``
     (None = unlimited) imitates a server-side default page size when ``limit`` is
-    not sent.
+    not sent. ``clock_offset`` sets the server's clock that many seconds ahead of
+    this machine's (negative: behind): the default ``end`` of the seeded records, the
+    ``created`` of generated records and the HTTP ``Date`` header follow it.
     """
 
     def __init__(self, records=100, seed=0, interval=3600, end=None, api_key="sim-api-key", username="admin",
                  password="sim-password", generate_delay=0.0, quirks=True, default_limit=None, port=0,
-                 cert_dir=None, log_limit=100000, verbose=False):
+                 cert_dir=None, log_limit=100000, verbose=False, clock_offset=0.0):
+        self.clock_offset = float(clock_offset or 0)
         self.seed = seed
         self.interval = int(interval)
         self.api_key = api_key
@@ -1038,8 +1041,17 @@ class Simulator:
             self._pending = []
             self._version += 1
 
+    def now(self):
+        """The server's clock: this machine's plus ``clock_offset`` seconds."""
+        return time.time() + self.clock_offset
+
     def generate_records(self, records, seed=0, interval=3600, end=None, quirks=True):
-        """Replace every record with make_records(records, seed, interval, end, quirks)."""
+        """Replace every record with make_records(records, seed, interval, end, quirks).
+
+        Without ``end`` the newest record ends at the server's clock (``now()``), floored to ``interval``.
+        """
+        if end is None:
+            end = default_end(interval, self.now())
         made = make_records(records, seed=seed, interval=interval, end=end, quirks=quirks)
         with self._lock:
             self._records = made
@@ -1053,7 +1065,7 @@ class Simulator:
 
     def _promote_pending(self):
         if self._pending:
-            now = time.time()
+            now = self.now()
             ready = [rec for at, rec in self._pending if at <= now]
             if ready:
                 self._pending = [(at, rec) for at, rec in self._pending if at > now]
@@ -1102,7 +1114,7 @@ class Simulator:
                 newest = self._pending[-1][1]
             keys = list(index) + [_key_of(r) or 0 for _at, r in self._pending]
             new_key = max(keys) + 1 if keys else 1
-            now = time.time()
+            now = self.now()
             visible_at = now + self.generate_delay
             to = int(visible_at)
             prev_to = as_number(newest.get("to")) if newest else None
@@ -1469,13 +1481,15 @@ def main(argv=None):
     parser.add_argument("--default-limit", type=int, default=None, help="rows returned when no limit is sent (default all)")
     parser.add_argument("--no-quirks", action="store_true", help="no string numbers, nulls or zero-length periods")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--clock-offset", type=float, default=0.0,
+                        help="seconds the server's clock runs ahead of this machine's (negative: behind; default 0)")
     args = parser.parse_args(argv)
     seed = int(args.seed) if re.match(r"^-?\d+$", args.seed) else args.seed
 
     sim = Simulator(records=args.records, seed=seed, interval=args.interval, end=args.end, api_key=args.api_key,
                     username=args.username, password=args.password, generate_delay=args.generate_delay,
                     quirks=not args.no_quirks, default_limit=args.default_limit, port=args.port,
-                    cert_dir=args.cert_dir, verbose=args.verbose)
+                    cert_dir=args.cert_dir, verbose=args.verbose, clock_offset=args.clock_offset)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -24,7 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.vergeio.billing.plugins.module_utils._client import ENV, connection_argument_spec
+from ansible_collections.vergeio.billing.plugins.module_utils._connection import ENV, Origin, connection_argument_spec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PATH = os.path.join(ROOT, 'extras', 'awx', 'credential_type_vergeos.yml')
@@ -72,8 +72,10 @@ def connection_options(env, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    result = ArgumentSpecValidator(connection_argument_spec()).validate({})
+    origin = Origin()
+    result = ArgumentSpecValidator(connection_argument_spec(origin)).validate({})
     assert not result.error_messages, result.error_messages
+    assert not origin.problems, origin.problems
     return result.validated_parameters
 
 

@@ -19,8 +19,9 @@ from urllib3 import exceptions as urllib3_errors
 
 from ansible_collections.vergeio.billing.plugins.module_utils import _client
 from ansible_collections.vergeio.billing.plugins.module_utils._client import (
-    BACKOFF_JITTER, MASK, OutcomeUnknown, VergeClient, VergeError, _RetryState, build_retry, host_secrets,
+    BACKOFF_JITTER, MASK, OutcomeUnknown, RetryPolicy, VergeError, _Attempt,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._connection import host_secrets, open_client
 
 API_KEY = 'retry-key-0d9e'
 PASSWORD = 'retry-pass-77c1'
@@ -30,7 +31,7 @@ URL = 'https://127.0.0.1:1/api/v4/billing'
 def new_client(**params):
     base = dict(host='127.0.0.1:1', api_key=API_KEY, username='ops', password=PASSWORD, retries=2, retry_max_wait=0.0)
     base.update(params)
-    return VergeClient(base)
+    return open_client(base)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -39,16 +40,16 @@ def new_client(**params):
 
 @pytest.mark.parametrize('errors, low', [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0)])
 def test_backoff_doubles_with_bounded_jitter(errors, low):
-    state = _RetryState(retries=10, max_wait=100.0, budget=1000.0)
-    waits = [state.backoff(errors) for _dummy in range(200)]
+    policy = RetryPolicy(retries=10, max_wait=100.0, budget=1000.0)
+    waits = [policy.backoff(errors) for _dummy in range(200)]
     assert all(low <= wait <= low + BACKOFF_JITTER for wait in waits)
     assert len(set(waits)) > 1  # jitter
 
 
 def test_backoff_is_capped_and_starts_at_zero():
-    state = _RetryState(retries=100, max_wait=3.0, budget=1000.0)
-    assert state.backoff(0) == 0.0
-    assert state.backoff(100) == 3.0
+    policy = RetryPolicy(retries=100, max_wait=3.0, budget=1000.0)
+    assert policy.backoff(0) == 0.0
+    assert policy.backoff(100) == 3.0
 
 
 @pytest.mark.parametrize('header, expected', [
@@ -56,114 +57,162 @@ def test_backoff_is_capped_and_starts_at_zero():
     ('soon', None), ('', None), ('-5', None), ('1.5', None), (None, None),
 ])
 def test_retry_after_is_read_and_capped(header, expected):
-    assert _RetryState(retries=1, max_wait=60.0, budget=100.0).retry_after(header) == expected
+    assert RetryPolicy(retries=1, max_wait=60.0, budget=100.0).retry_after(header) == expected
 
 
 def test_retry_after_as_a_date():
-    state = _RetryState(retries=1, max_wait=60.0, budget=100.0)
-    assert 25 <= state.retry_after(email.utils.formatdate(time.time() + 30, usegmt=True)) <= 31
-    assert state.retry_after(email.utils.formatdate(time.time() - 300, usegmt=True)) == 0.0
-    assert state.retry_after('Fri, 31 Dec 9999 23:59:59 GMT') == 60.0
+    policy = RetryPolicy(retries=1, max_wait=60.0, budget=100.0)
+    assert 25 <= policy.retry_after(email.utils.formatdate(time.time() + 30, usegmt=True)) <= 31
+    assert policy.retry_after(email.utils.formatdate(time.time() - 300, usegmt=True)) == 0.0
+    assert policy.retry_after('Fri, 31 Dec 9999 23:59:59 GMT') == 60.0
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Counting tries and the budget
-
-
-def test_tries_are_counted_per_request_and_the_budget_per_task():
-    state = _RetryState(retries=2, max_wait=1.0, budget=1.0)
-    state.begin()
-    assert state.allows(0.4)
-    state.wait(0.0)
-    state.spent += 0.4
-    assert state.tries == 2 and state.allows(0.5)
-    state.wait(0.0)
-    assert state.tries == 3 and not state.allows(0.0)  # retries + 1 tries made
-    assert 'retry_budget' not in state.summary()
-    state.begin()  # the next request: tries start again, the budget does not
-    state.spent = 0.8
-    assert not state.allows(0.3) and state.out_of_budget
-    assert state.summary() == '1 try; the retry_budget of 1s for this task was spent'
-
-
-def test_retry_policy_only_retries_reads():
-    retry = build_retry(_RetryState(retries=3, max_wait=1.0, budget=10.0))
-    assert retry.is_retry('GET', 503) and retry.is_retry('GET', 429)
-    assert not retry.is_retry('POST', 503) and not retry.is_retry('POST', 429)
-    for status in (400, 401, 403, 404, 409, 422, 500):
-        assert not retry.is_retry('GET', status, has_retry_after=True)
-
-
-def test_a_read_error_on_post_is_raised_not_retried():
-    state = _RetryState(retries=3, max_wait=0.0, budget=10.0)
-    state.begin()
-    error = urllib3_errors.ProtocolError('Connection aborted.', RemoteDisconnected('closed'))
-    with pytest.raises(urllib3_errors.ProtocolError):
-        build_retry(state).increment('POST', URL, error=error)
-
-
-def test_a_read_is_retried_until_the_budget_is_spent():
-    state = _RetryState(retries=50, max_wait=0.0, budget=0.05)
-    state.begin()
-    retry = build_retry(state)
-    error = urllib3_errors.ReadTimeoutError(None, URL, 'Read timed out.')
-    retry = retry.increment('GET', URL, error=error)
-    time.sleep(0.06)  # a slow failed try uses the budget up
-    with pytest.raises(urllib3_errors.MaxRetryError):
-        retry.increment('GET', URL, error=error)
-    assert state.out_of_budget
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The loop for bodies cut off after the headers
+# The one retry loop, with a stand-in session (tests/functional/test_faults.py has the same against the simulator)
 
 
 class FakeSession:
-    """Stands in for requests.Session.request: raises the given exceptions in turn, then answers."""
+    """Stands in for requests.Session.request: each call takes the next item of ``script``: an exception is
+    raised, a number is answered as that HTTP status (the last item repeats); ``sleep`` makes each call slow."""
 
-    def __init__(self, failures, body=b'[]'):
-        self.failures = list(failures)
-        self.calls = 0
+    def __init__(self, script, body=b'[]', sleep=0.0, headers=None):
+        self.script = list(script)
+        self.calls = []
         self.body = body
+        self.sleep = sleep
+        self.headers = headers or {}
 
     def request(self, method, url, **_kwargs):
-        self.calls += 1
-        if self.failures:
-            raise self.failures.pop(0)
+        self.calls.append(method)
+        if self.sleep:
+            time.sleep(self.sleep)
+        item = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(item, BaseException):
+            raise item
         response = requests.Response()
-        response.status_code = 200
-        response._content = self.body  # pylint: disable=protected-access
+        response.status_code = item
+        response._content = self.body if 200 <= item < 300 else b'{"err": "injected"}'  # pylint: disable=protected-access
+        response.headers.update(self.headers)
         return response
+
+
+def faked(monkeypatch, script, **kwargs):
+    client = new_client(**kwargs.pop('params', {}))
+    fake = FakeSession(script, **kwargs)
+    monkeypatch.setattr(client.session, 'request', fake.request)
+    return client, fake
 
 
 def cut_off():
     return requests.exceptions.ChunkedEncodingError(urllib3_errors.ProtocolError('Response ended prematurely'))
 
 
+def dropped():
+    return requests.exceptions.ConnectionError(urllib3_errors.ProtocolError('Connection aborted.', RemoteDisconnected('closed')))
+
+
+def refused():
+    return requests.exceptions.ConnectionError(urllib3_errors.MaxRetryError(None, URL, urllib3_errors.NewConnectionError(None, 'refused')))
+
+
+def read_timeout():
+    return requests.exceptions.ReadTimeout(urllib3_errors.ReadTimeoutError(None, URL, 'Read timed out.'))
+
+
+@pytest.mark.parametrize('status', [429, 502, 503, 504])
+def test_a_read_is_retried_on_its_statuses_and_traced(monkeypatch, status):
+    client, fake = faked(monkeypatch, [status, status, 200])
+    assert client.request('GET', 'billing', params=dict(limit=5), expect=list) == []
+    assert fake.calls == ['GET'] * 3
+    assert client.trace == [dict(method='GET', path='/api/v4/billing', query=dict(limit=5), status=200, bytes=2,
+                                 ms=client.trace[0]['ms'], tries=3)]
+    assert client.retry_warnings() == ['GET /api/v4/billing was tried 3 times (HTTP %d, HTTP %d, then HTTP 200)' % (status, status)]
+
+
+@pytest.mark.parametrize('status', [400, 401, 403, 404, 409, 422, 500])
+def test_other_statuses_are_never_retried(monkeypatch, status):
+    client, fake = faked(monkeypatch, [status, 200])
+    with pytest.raises(VergeError) as excinfo:
+        client.request('GET', 'billing', expect=list)
+    assert fake.calls == ['GET'] and excinfo.value.status == status
+    assert client.retry_warnings() == [] and client.trace[0]['tries'] == 1 and client.trace[0]['status'] == status
+
+
+@pytest.mark.parametrize('failure', [503, 502, dropped(), cut_off(), read_timeout()])
+def test_a_sent_post_is_never_sent_again(monkeypatch, failure):
+    client, fake = faked(monkeypatch, [failure, 201], body=b'{}')
+    with pytest.raises(OutcomeUnknown):
+        client.request('POST', 'billing_actions', json_body={'action': 'generate'})
+    assert fake.calls == ['POST']
+
+
+def test_a_post_that_could_not_connect_was_not_sent_and_is_tried_again(monkeypatch):
+    client, fake = faked(monkeypatch, [refused(), refused(), 201], body=b'{"$key": 1}')
+    assert client.request('POST', 'billing_actions', json_body={'action': 'generate'}) == {'$key': 1}
+    assert fake.calls == ['POST'] * 3
+    assert client.retry_warnings() == ['POST /api/v4/billing_actions was tried 3 times (no connection, no connection, then HTTP 201)']
+
+
+def test_a_tls_failure_is_never_retried(monkeypatch):
+    error = requests.exceptions.SSLError(urllib3_errors.MaxRetryError(None, URL, urllib3_errors.SSLError('certificate verify failed')))
+    client, fake = faked(monkeypatch, [error, 200])
+    with pytest.raises(VergeError) as excinfo:
+        client.request('GET', 'billing', expect=list)
+    assert fake.calls == ['GET'] and 'TLS certificate check failed' in excinfo.value.msg
+
+
+def test_retry_after_replaces_the_backoff(monkeypatch):
+    client, fake = faked(monkeypatch, [429, 200], headers={'Retry-After': '1'}, params=dict(retry_max_wait=0.3))
+    started = time.monotonic()
+    client.request('GET', 'billing', expect=list)
+    assert 0.3 <= time.monotonic() - started < 0.6  # Retry-After 1, capped by retry_max_wait (no backoff of 0.5+)
+    assert fake.calls == ['GET', 'GET']
+
+
+def test_the_budget_is_shared_by_every_request_of_the_client(monkeypatch):
+    client, fake = faked(monkeypatch, [503], params=dict(retries=50, retry_budget=0.3, retry_max_wait=0.05))
+    with pytest.raises(VergeError) as excinfo:
+        client.request('GET', 'billing', expect=list)
+    first = len(fake.calls)
+    assert 3 <= first <= 8  # waits of 0.05s (capped) until 0.3s are spent
+    assert 'the retry_budget of 0.3s for this task was spent' in excinfo.value.msg
+    with pytest.raises(VergeError):
+        client.request('GET', 'billing', expect=list)
+    assert len(fake.calls) == first + 1  # the next request has no budget left: tried once
+
+
+def test_slow_failed_tries_spend_the_budget(monkeypatch):
+    client, fake = faked(monkeypatch, [read_timeout()], sleep=0.06, params=dict(retries=50, retry_budget=0.05))
+    with pytest.raises(VergeError) as excinfo:
+        client.request('GET', 'billing', expect=list)
+    assert len(fake.calls) == 1 and 'retry_budget' in excinfo.value.msg and 'no answer within' in excinfo.value.msg
+
+
 def test_a_cut_off_body_is_read_again_within_the_retries(monkeypatch):
-    client = new_client()
-    fake = FakeSession([cut_off(), cut_off()])
-    monkeypatch.setattr(client.session, 'request', fake.request)
+    client, fake = faked(monkeypatch, [cut_off(), cut_off(), 200])
     assert client.request('GET', 'billing', expect=list) == []
-    assert fake.calls == 3
+    assert len(fake.calls) == 3
+    assert client.retry_warnings() == ['GET /api/v4/billing was tried 3 times (connection dropped, connection dropped, then HTTP 200)']
 
 
 def test_a_cut_off_body_fails_after_the_retries(monkeypatch):
-    client = new_client()
-    fake = FakeSession([cut_off()] * 5)
-    monkeypatch.setattr(client.session, 'request', fake.request)
+    client, fake = faked(monkeypatch, [cut_off()])
     with pytest.raises(VergeError) as excinfo:
         client.request('GET', 'billing', expect=list)
-    assert fake.calls == 3 and 'connection was dropped' in excinfo.value.msg and '3 tries' in excinfo.value.msg
+    assert len(fake.calls) == 3 and 'connection was dropped' in excinfo.value.msg and '3 tries' in excinfo.value.msg
+    assert client.trace[0]['status'] is None and client.trace[0]['tries'] == 3
+    assert client.retry_warnings() == ['GET /api/v4/billing was tried 3 times (connection dropped, connection dropped, then connection dropped)']
 
 
-def test_a_cut_off_answer_to_a_post_is_an_unknown_outcome_sent_once(monkeypatch):
-    client = new_client()
-    fake = FakeSession([cut_off()] * 5)
-    monkeypatch.setattr(client.session, 'request', fake.request)
-    with pytest.raises(OutcomeUnknown):
-        client.request('POST', 'billing_actions', json_body={'action': 'generate'})
-    assert fake.calls == 1
+@pytest.mark.parametrize('params', [dict(api_key=API_KEY), dict(username='ops', password=PASSWORD)])
+def test_the_trace_never_holds_a_credential(monkeypatch, params):
+    client, _fake = faked(monkeypatch, [200])
+    client.request('GET', 'billing', params=dict(params, fields='$key', note='x %s' % PASSWORD))
+    expected = dict(fields='$key', note='x %s' % MASK)
+    if 'username' in params:
+        expected['username'] = 'ops'  # not a secret; the password next to it is
+    assert client.trace[0]['query'] == expected
+    assert API_KEY not in repr(client.trace) and PASSWORD not in repr(client.trace)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -196,8 +245,9 @@ def max_retry(reason):
 ])
 def test_exceptions_become_messages_that_say_what_happened(method, exc, cls, words):
     client = new_client()
-    client.retry_state.begin()
-    error = client._error(exc, method, 'billing', '%s /api/v4/billing' % method)  # pylint: disable=protected-access
+    attempt = _Attempt()
+    attempt.tries = 1
+    error = client._error(exc, method, 'billing', '%s /api/v4/billing' % method, attempt)  # pylint: disable=protected-access
     assert type(error) is cls  # pylint: disable=unidiomatic-typecheck
     for word in words:
         assert word in error.msg, error.msg

@@ -2,8 +2,9 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The client's pure parts: host parsing, the connection argument spec against its doc fragment, environment
-fallbacks, the action group and the collection version."""
+"""The connection options' pure parts: host parsing, the argument spec against its doc fragment, environment
+fallbacks and the names they give in messages, credentials and their sources, the action group and the collection
+version."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,9 +22,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.vergeio.billing.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.vergeio.billing.plugins.module_utils import _client
-from ansible_collections.vergeio.billing.plugins.module_utils._client import (
-    COLLECTION_VERSION, ENV, _validate_certs_fallback, connection_argument_spec, parse_host,
+from ansible_collections.vergeio.billing.plugins.module_utils import _client, _version
+from ansible_collections.vergeio.billing.plugins.module_utils._connection import (
+    ENV, Origin, auth_from, check_connection_options, client_settings, connection_argument_spec, parse_host,
 )
 
 # tests/unit/plugins/module_utils/<this file> -> the collection root
@@ -180,17 +181,16 @@ def test_env_vars_in_the_docs_are_wired_and_vice_versa():
 def test_each_option_documents_its_own_env_vars(name):
     doc_env = documented_env(' '.join(fragment_options()[name]['description']))
     spec = connection_argument_spec()[name]
+    function, args = spec['fallback']
+    assert function.__name__ == 'fallback' and isinstance(function.__self__, Origin) and args == [name]
     if name == 'validate_certs':
         assert doc_env == set(ENV['validate_certs'] + ENV['insecure'])
-        assert spec['fallback'] == (_validate_certs_fallback,)
     else:
         assert doc_env == set(ENV[name])
-        function, names = spec['fallback']
-        assert function.__name__ == 'env_fallback' and list(names) == ENV[name]
 
 
 def test_design_names_are_all_honoured():
-    # DESIGN.md section 5: both families of names must just work
+    # docs/design.md, "Names users already have": both families of names must just work
     for name in ('VERGEOS_HOST', 'VERGEOS_USERNAME', 'VERGEOS_PASSWORD', 'VERGEOS_API_KEY', 'VERGEOS_INSECURE',
                  'VERGEOS_VERIFY_SSL', 'VERGEOS_TIMEOUT', 'VERGE_HOST', 'VERGE_USERNAME', 'VERGE_PASSWORD', 'VERGE_TOKEN',
                  'VERGE_API_KEY', 'VERGE_VERIFY_SSL', 'VERGE_TIMEOUT'):
@@ -264,28 +264,94 @@ def test_validate_certs_from_env(clean_env, env, expected):
     assert validate({'validate_certs': not expected}).validated_parameters['validate_certs'] is (not expected)
 
 
-def test_validate_certs_fallback_without_env(clean_env):
+def test_validate_certs_fallback_without_env():
     with pytest.raises(AnsibleFallbackNotFound):
-        _validate_certs_fallback()
-    clean_env.setenv('VERGEOS_INSECURE', '  ')
+        Origin({}).fallback('validate_certs')
     with pytest.raises(AnsibleFallbackNotFound):
-        _validate_certs_fallback()
+        Origin({'VERGEOS_INSECURE': '  '}).fallback('validate_certs')
 
 
-def test_validate_certs_fallback_values(clean_env):
-    clean_env.setenv('VERGEOS_INSECURE', 'true')
-    assert _validate_certs_fallback() is False
-    clean_env.setenv('VERGEOS_INSECURE', 'off')
-    assert _validate_certs_fallback() is True
-    clean_env.setenv('VERGEOS_VERIFY_SSL', 'false')
-    assert _validate_certs_fallback() == 'false'
+def test_validate_certs_fallback_values_and_source():
+    origin = Origin({'VERGEOS_INSECURE': 'true'})
+    assert origin.fallback('validate_certs') is False and origin.name('validate_certs') == 'VERGEOS_INSECURE'
+    assert Origin({'VERGEOS_INSECURE': 'off'}).fallback('validate_certs') is True
+    origin = Origin({'VERGEOS_INSECURE': 'off', 'VERGE_VERIFY_SSL': 'false'})
+    assert origin.fallback('validate_certs') is False and origin.name('validate_certs') == 'VERGE_VERIFY_SSL'
 
 
-def test_junk_insecure_value_is_an_error_naming_the_option(clean_env):
-    clean_env.setenv('VERGEOS_INSECURE', 'maybe')
-    result = ArgumentSpecValidator(connection_argument_spec()).validate({})
-    assert len(result.error_messages) == 1
-    assert 'validate_certs' in result.error_messages[0]
+@pytest.mark.parametrize('variable, value, words', [
+    ('VERGEOS_INSECURE', 'maybe', ["VERGEOS_INSECURE='maybe' is not valid", 'true/false, yes/no, on/off or 1/0']),
+    ('VERGE_VERIFY_SSL', '2', ["VERGE_VERIFY_SSL='2' is not valid"]),
+    ('VERGEOS_TIMEOUT', 'abc', ["VERGEOS_TIMEOUT='abc' is not valid", 'a number of seconds more than 0 and at most 86400']),
+    ('VERGE_TIMEOUT', '1,5', ["VERGE_TIMEOUT='1,5' is not valid"]),
+    ('VERGEOS_RETRIES', '2.0', ["VERGEOS_RETRIES='2.0' is not valid", 'a whole number', 'from 0 to 100']),
+    ('VERGE_RETRY_MAX_WAIT', 'x', ["VERGE_RETRY_MAX_WAIT='x' is not valid", 'from 0 to 3600']),
+    ('VERGEOS_RETRY_BUDGET', '5m', ["VERGEOS_RETRY_BUDGET='5m' is not valid", 'from 0 to 86400']),
+])
+def test_a_bad_environment_value_is_kept_as_a_problem_naming_the_variable(clean_env, variable, value, words):
+    clean_env.setenv(variable, value)
+    origin = Origin()
+    result = ArgumentSpecValidator(connection_argument_spec(origin)).validate({})
+    assert result.error_messages == []  # Ansible never sees the bad text, so it cannot misname it
+    assert len(origin.problems) == 1
+    for word in words:
+        assert word in origin.problems[0], origin.problems[0]
+
+
+@pytest.mark.parametrize('environ, params, words', [
+    ({'VERGEOS_TIMEOUT': '0'}, {}, 'timeout (from VERGEOS_TIMEOUT) must be a number of seconds more than 0 and at most 86400, got 0.0'),
+    ({'VERGE_TIMEOUT': 'inf'}, {}, 'timeout (from VERGE_TIMEOUT) must be'),
+    ({'VERGEOS_RETRIES': '101'}, {}, 'retries (from VERGEOS_RETRIES) must be a whole number'),
+    ({}, {'retry_budget': -1.0}, 'retry_budget must be a number of seconds from 0 to 86400, got -1.0'),
+])
+def test_a_value_out_of_range_names_the_option_and_its_variable(environ, params, words):
+    origin = Origin(environ)
+    result = ArgumentSpecValidator(connection_argument_spec(origin)).validate(dict(params))
+    assert result.error_messages == [] and origin.problems == []
+    with pytest.raises(ValueError) as excinfo:
+        check_connection_options(result.validated_parameters, origin)
+    assert words in str(excinfo.value)
+
+
+def test_host_from_the_environment_is_named_in_its_error():
+    origin = Origin({'VERGE_HOST': 'http://verge'})
+    params = ArgumentSpecValidator(connection_argument_spec(origin)).validate({}).validated_parameters
+    with pytest.raises(ValueError) as excinfo:
+        parse_host(params['host'], origin)
+    assert str(excinfo.value).startswith('host (from VERGE_HOST) must use https')
+
+
+@pytest.mark.parametrize('environ, params, kind, described', [
+    ({'VERGE_TOKEN': 't'}, {}, 'token', 'the API token from VERGE_TOKEN'),
+    ({'VERGE_API_KEY': 'k', 'VERGE_TOKEN': 't'}, {}, 'api_key', 'the API key from VERGE_API_KEY'),
+    ({'VERGE_TOKEN': 't'}, {'api_key': 'k'}, 'api_key', 'the API key from the api_key option'),
+    ({'VERGEOS_USERNAME': 'u'}, {'password': 'p'}, 'basic',
+     'the user name and password (HTTP Basic) from VERGEOS_USERNAME and the password option'),
+])
+def test_the_credential_sent_and_its_source(environ, params, kind, described):
+    origin = Origin(environ)
+    validated = ArgumentSpecValidator(connection_argument_spec(origin)).validate(dict(params)).validated_parameters
+    auth = auth_from(validated, origin)
+    assert auth.kind == kind and auth.describe() == described
+    for secret in ('t', 'k', 'p'):
+        assert "'%s'" % secret not in auth.describe()
+
+
+def test_unused_credentials_are_named():
+    origin = Origin({'VERGE_TOKEN': 'tok', 'VERGEOS_USERNAME': 'u', 'VERGE_PASSWORD': 'p'})
+    validated = ArgumentSpecValidator(connection_argument_spec(origin)).validate({}).validated_parameters
+    auth = auth_from(validated, origin)
+    assert auth.unused == ('username and password (VERGEOS_USERNAME and VERGE_PASSWORD) were set too but not sent: '
+                           'an API key or token wins')
+
+
+def test_client_settings_are_plain_data():
+    settings = client_settings(dict(host='verge:8443', api_key='k', validate_certs=False, timeout=5.0, retries=1,
+                                    retry_max_wait=2.0, retry_budget=3.0))
+    assert settings['base_url'] == 'https://verge:8443' and settings['verify'] is False and settings['timeout'] == 5.0
+    retry = settings['retry']
+    assert (retry.retries, retry.max_wait, retry.budget) == (1, 2.0, 3.0)
+    assert settings['user_agent'].startswith('vergeio.billing/%s (ansible-core ' % _version.COLLECTION_VERSION)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -317,5 +383,7 @@ def test_action_group_name_matches_the_docs():
 
 
 def test_collection_version_is_the_galaxy_version():
-    assert COLLECTION_VERSION == str(read_yaml('galaxy.yml')['version'])
-    assert _client.COLLECTION_NAME == 'vergeio.billing'
+    assert _version.COLLECTION_VERSION == str(read_yaml('galaxy.yml')['version'])
+    assert _version.COLLECTION_NAME == '%s.%s' % (read_yaml('galaxy.yml')['namespace'], read_yaml('galaxy.yml')['name'])
+    # the client reads them from there, not a copy of its own
+    assert _client.COLLECTION_VERSION is _version.COLLECTION_VERSION

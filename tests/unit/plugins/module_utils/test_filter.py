@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import build_filter, filter_fields
 
-# Every raw billing field (DESIGN.md section 3), written out here.
+# Every raw billing field (docs/design.md, "Facts about the VergeOS API"), written out here.
 RAW = (['$key', 'created', 'from', 'to', 'sent', 'description', 'used_cores', 'total_cores', 'online_cores', 'phys_total_cpu',
         'total_nodes', 'online_nodes', 'running_machines', 'used_ram', 'total_ram', 'online_ram', 'phys_ram_used',
         'phys_vram_used']

@@ -25,9 +25,10 @@ from hypothesis import strategies as st
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.vergeio.billing.plugins.module_utils._client import (
-    MAX_RETRIES, MAX_RETRY_BUDGET, MAX_RETRY_MAX_WAIT, MAX_TIMEOUT, OutcomeUnknown, VergeClient, VergeError,
-    check_connection_options, connection_argument_spec, parse_host,
+from ansible_collections.vergeio.billing.plugins.module_utils._client import OutcomeUnknown, VergeError, _Attempt
+from ansible_collections.vergeio.billing.plugins.module_utils._connection import (
+    ENV, MAX_RETRIES, MAX_RETRY_BUDGET, MAX_RETRY_MAX_WAIT, MAX_TIMEOUT, Origin, check_connection_options,
+    connection_argument_spec, open_client, parse_host,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._records import convert_record
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATE_KEYS, validate_rates
@@ -153,13 +154,34 @@ def test_connection_options_are_checked_with_their_names(raw):
     except ValueError as exc:
         message_names(exc, *CONNECTION_NUMBERS)
         with pytest.raises(ValueError):
-            VergeClient(params)
+            open_client(params)
         return
     assert 0 < timeout <= MAX_TIMEOUT and 0 <= retries <= MAX_RETRIES
     assert 0 <= max_wait <= MAX_RETRY_MAX_WAIT and 0 <= budget <= MAX_RETRY_BUDGET
-    client = VergeClient(params)  # builds a session; sends nothing
-    assert client.timeout == timeout and client.retry_state.max_tries == retries + 1
+    client = open_client(params)  # builds a session; sends nothing
+    assert client.timeout == timeout and client.retry.retries == retries
     client.close()
+
+
+ENV_NUMBERS = tuple((option, name) for option in CONNECTION_NUMBERS for name in ENV[option])
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(ENV_NUMBERS + tuple(('validate_certs', name) for name in ENV['validate_certs'] + ENV['insecure'])),
+                          st.one_of(text(), st.builds(str, numbers()))), max_size=3))
+def test_environment_values_are_taken_or_refused_naming_the_variable(pairs):
+    environ = dict((variable, value) for (_option, variable), value in pairs)
+    origin = Origin(environ)
+    result = ArgumentSpecValidator(connection_argument_spec(origin)).validate(dict(host='127.0.0.1:1', api_key=API_KEY))
+    # Ansible's own checks never see a value it could misname: ours either took it or kept a problem
+    assert result.error_messages == [], result.error_messages
+    for problem in origin.problems:
+        assert problem.split('=', 1)[0] in environ and 'is not valid' in problem
+    try:
+        check_connection_options(result.validated_parameters, origin)
+    except ValueError as exc:
+        message = str(exc)
+        assert any(('(from %s)' % name) in message for name in environ), message
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -225,7 +247,7 @@ def test_rate_cards_are_clean_or_refused_by_name(rates):
 
 
 def client():
-    return VergeClient(dict(host='127.0.0.1:1', api_key=API_KEY, username=USERNAME, password=PASSWORD, retries=0))
+    return open_client(dict(host='127.0.0.1:1', api_key=API_KEY, username=USERNAME, password=PASSWORD, retries=0))
 
 
 def json_values():
@@ -272,7 +294,8 @@ def test_any_answer_is_data_of_the_promised_shape_or_a_verge_error(status, body,
     method, expect = call
     verge = client()
     try:
-        data = verge._decode(answer(status, body, content_type), method, 'billing', '%s /api/v4/billing' % method, expect)  # pylint: disable=protected-access
+        data = verge._decode(answer(status, body, content_type), method, 'billing', '%s /api/v4/billing' % method, expect,  # pylint: disable=protected-access
+                             _Attempt())
     except VergeError as exc:
         for secret in (API_KEY, PASSWORD, BASIC):
             assert secret not in exc.msg and secret not in (exc.api_error or ''), exc.msg
