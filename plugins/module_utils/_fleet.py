@@ -104,6 +104,28 @@ def outcomes_from(systems):
     return [outcome_of(item, where) for item, where in items]
 
 
+def with_periods(outcome):
+    """The outcome with its summary read from its own JSON report when the outcome carries no per-period breakdown.
+
+    The role publishes outcomes without ``summary.periods`` (AWX artifacts stay small); the breakdown, which the
+    charts need, is in the system's JSON report. When that file cannot be read (another machine wrote it, say an AWX
+    job in another container), the outcome's summary is used as it is and the charts get one point for the system.
+    """
+    summary = outcome.get('summary')
+    path = (outcome.get('files') or {}).get('json')
+    if not outcome.get('ok') or not isinstance(summary, dict) or 'periods' in summary or not path or not os.path.isfile(path):
+        return outcome
+    try:
+        with open(path, 'rb') as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return outcome
+    if isinstance(data, dict) and str(data.get('name')) == outcome['name'] and isinstance(data.get('summary'), dict):
+        outcome = dict(outcome)
+        outcome['summary'] = data['summary']
+    return outcome
+
+
 def is_fleet_report(data):
     return isinstance(data, dict) and (data.get('generator') == GENERATOR or ('systems' in data and 'totals' in data))
 

@@ -37,12 +37,16 @@ options:
         RV(vergeio.billing.verge_billing_info#module:summary)) and C(files) (format to path). Other keys are ignored.
       - A list of them, or a dict of any keys to them (the artifacts the role publishes with C(set_stats), one key
         per system).
+      - When an outcome's summary has no C(periods) (the role leaves them out of the outcomes it publishes) and its
+        C(files.json) can be read, the summary is read from that JSON report, for the per-period charts.
     type: raw
   from_dir:
     description:
       - A directory of per-system JSON reports (as M(vergeio.billing.verge_billing_report) writes them). Every
         C(*.json) file in it (not in subdirectories) with a C(name) and a C(summary) is one system; fleet reports and
         other JSON files are skipped and listed in RV(skipped).
+      - A system in both O(systems) and O(from_dir) is taken from O(systems) (the outcome of this run wins over a
+        report on disk, which may be older).
       - A JSON file that cannot be read or parsed fails the task, naming the file, so a damaged report never drops out
         of a bill unnoticed.
     type: path
@@ -167,7 +171,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vergeio.billing.plugins.module_utils._fleet import (
     EXTENSIONS, FORMATS, FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, safe_name, unchanged,
-    write_atomic,
+    with_periods, write_atomic,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._fleet_render import (
     HAS_JINJA2, JINJA2_IMPORT_ERROR, render_html, render_markdown,
@@ -187,11 +191,16 @@ def parse_mode(text):
 
 def build(params):
     """(fleet, {format: bytes}, skipped) from the module's parameters."""
-    outcomes = outcomes_from(params['systems'])
+    outcomes = [with_periods(outcome) for outcome in outcomes_from(params['systems'])]
     skipped = []
     if params['from_dir']:
         loaded, skipped = load_reports(params['from_dir'], params['label'])
-        outcomes += loaded
+        given = set(outcome['name'] for outcome in outcomes)
+        for outcome in loaded:
+            if outcome['name'] in given:  # the outcome of this run wins over a report on disk (maybe an older one)
+                skipped.append(dict(path=(outcome['files'] or {}).get('json'), reason='system %s is in systems' % outcome['name']))
+            else:
+                outcomes.append(outcome)
     if not outcomes and not params['allow_empty']:
         raise FleetError('no system to report on: give systems (the outcomes the role publishes) or from_dir (a directory of '
                          'per-system JSON reports%s); allow_empty=true writes an empty report'
