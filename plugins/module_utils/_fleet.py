@@ -25,20 +25,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import csv
+import hashlib
 import io
 import json
 import math
 import os
-import re
+import shutil
+import tempfile
 from datetime import datetime, timezone
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
+from ansible_collections.vergeio.billing.plugins.module_utils._report import (
+    CSV_FORMULA_PREFIXES, EXTENSIONS, FORMATS, _prepare_dest, place,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import COST_PARTS, TIER_PARTS
 
 GENERATOR = 'vergeio.billing.verge_billing_fleet_report'
-FORMATS = ('csv', 'json', 'markdown', 'html')
-EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html')
-TIER_NAMES = tuple('tier%d' % tier for tier in TIERS)
-COST_PARTS = ('cpu', 'ram') + TIER_NAMES + ('storage', 'gpu', 'vgpu', 'total')
+TIER_NAMES = TIER_PARTS
 # Summary figures that add up across systems, and which of them are counts.
 SUM_KEYS = ('record_count', 'hours', 'twa_cpu_cores', 'twa_ram_gb', 'twa_storage_used_gb', 'twa_gpus_used', 'twa_vgpus_used',
             'total_gpus', 'total_vgpus')
@@ -48,7 +51,6 @@ CSV_COLUMNS = ('system', 'status', 'error', 'period', 'period_start', 'period_en
                'twa_cpu_cores', 'p95_cpu_cores', 'peak_cpu_cores', 'twa_ram_gb', 'p95_ram_gb', 'peak_ram_gb',
                'twa_storage_used_gb', 'p95_storage_used_gb', 'peak_storage_used_gb', 'twa_gpus_used', 'peak_gpus_used',
                'total_gpus', 'twa_vgpus_used', 'peak_vgpus_used', 'total_vgpus')
-CSV_FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
 # The charts of the HTML report: one per metric, a series per system, from each system's per-period time-weighted means.
 CHARTS = (
     ('fleet-cores', 'CPU cores used', 'twa_cpu_cores', 'cores'),
@@ -57,16 +59,10 @@ CHARTS = (
     ('fleet-gpus', 'GPUs used', 'twa_gpus_used', 'GPUs'),
     ('fleet-vgpus', 'vGPUs used', 'twa_vgpus_used', 'vGPUs'),
 )
-_SAFE = re.compile(r'[^A-Za-z0-9._-]+')
 
 
 class FleetError(ValueError):
     """Input a fleet report cannot be made from; the message names the option or file to fix."""
-
-
-def safe_name(name):
-    """A file name part: characters other than letters, digits, '.', '_' and '-' become '_'."""
-    return _SAFE.sub('_', str(name)) or '_'
 
 
 def plural(count, word, words=None):
@@ -320,7 +316,15 @@ def _cell(column, fixed, summary, cost):
 
 
 def render_json(fleet):
-    return json.dumps(fleet, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + '\n'
+    """The fleet report as JSON. Each system's summary is there without its per-period breakdown, which is in the
+    system's own JSON report (``files.json``): 40 systems' daily breakdowns would make this file megabytes."""
+    systems = []
+    for system in fleet['systems']:
+        system = dict(system)
+        if isinstance(system['summary'], dict):
+            system['summary'] = dict((key, value) for key, value in system['summary'].items() if key != 'periods')
+        systems.append(system)
+    return json.dumps(dict(fleet, systems=systems, layout=1), indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + '\n'
 
 
 # ---- series for the charts -----------------------------------------------------------------------------------------
@@ -352,29 +356,35 @@ def has_data(series):
 
 # ---- files ---------------------------------------------------------------------------------------------------------
 
-def unchanged(path, data):
-    """True when ``path`` already holds exactly ``data`` (bytes)."""
-    try:
-        if os.path.getsize(path) != len(data):
-            return False
-        with open(path, 'rb') as handle:
-            return handle.read() == data
-    except OSError:
-        return False
+def write_reports(dest, stem, contents, mode, check_mode):
+    """Write ``contents`` (format -> bytes) as ``dest/stem.EXT`` the way the report module writes its files.
 
-
-def write_atomic(path, data, mode):
-    """Write ``data`` to a temporary file next to ``path``, then rename it over ``path`` (readers see old or new)."""
-    directory = os.path.dirname(path) or '.'
-    temp = os.path.join(directory, '.%s.%d.tmp' % (os.path.basename(path), os.getpid()))
+    Each file goes to a temporary file first (in ``dest``, or in check mode in a private directory) and is renamed
+    into place only when its bytes (or mode) differ (``_report.place``). Returns (files, sha256, changed) where
+    ``changed`` maps format -> path of the files that changed (would change, in check mode).
+    """
+    dest = os.path.abspath(os.path.expanduser(str(dest)))
+    work_dir = _prepare_dest(dest, check_mode)
+    files, digests, changed, temps = {}, {}, {}, []
     try:
-        with open(temp, 'wb') as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except OSError:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+        for fmt in FORMATS:
+            if fmt not in contents:
+                continue
+            files[fmt] = os.path.join(dest, '%s.%s' % (stem, EXTENSIONS[fmt]))
+            digests[fmt] = hashlib.sha256(contents[fmt]).hexdigest()
+            handle, temp = tempfile.mkstemp(prefix='.%s.' % stem, suffix='.tmp', dir=work_dir)
+            temps.append(temp)
+            with os.fdopen(handle, 'wb') as out:
+                out.write(contents[fmt])
+            try:
+                if place(temp, files[fmt], mode, check_mode) != 'unchanged':
+                    changed[fmt] = files[fmt]
+            except OSError as exc:
+                raise FleetError('dest: cannot write %s: %s' % (files[fmt], exc.strerror or exc))
+    finally:
+        for temp in temps:
+            if os.path.exists(temp):
+                os.unlink(temp)
+        if check_mode and os.path.isdir(work_dir) and work_dir != dest:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    return files, digests, changed

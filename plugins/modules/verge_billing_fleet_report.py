@@ -25,10 +25,11 @@ description:
   - Totals add up, over the systems that reported, the record counts, hours, time-weighted means (so the total is the
     mean use of the fleet), the GPU, vGPU and tier capacities, and the costs, per currency. Peaks and percentiles do
     not add up across systems, so the totals have none.
-  - Files are written atomically (a temporary file, then a rename). A file whose content would not change is left
-    alone, so a rerun reports no change. Check mode writes nothing and says which files would change.
-  - Runs where the files are, normally the controller (C(delegate_to=localhost)). Needs Jinja2 there (it comes with
-    ansible-core).
+  - Files are written as M(vergeio.billing.verge_billing_report) writes them, atomically (a temporary file, then a
+    rename). A file whose content would not change is left alone, so a rerun reports no change. Check mode writes
+    nothing and says which files would change.
+  - Runs where the files are, normally the controller (C(delegate_to=localhost)). Needs Jinja2 there for the
+    V(markdown) and V(html) formats (it comes with ansible-core).
 options:
   systems:
     description:
@@ -73,9 +74,11 @@ options:
     choices: [csv, json, markdown, html]
     default: [csv, json, markdown, html]
   mode:
-    description: The file mode of the reports, in octal (V(0644)).
-    type: str
-    default: '0644'
+    description:
+      - Permissions of the files, as an octal string like V("0644") (quote it, so YAML keeps the leading zero).
+      - Without it, a new file gets the default permissions of the process (0666 less the umask) and a replaced file
+        keeps its permissions.
+    type: raw
   allow_empty:
     description:
       - Write a report even when no system was given. Without it, no system at all fails the task (a mistyped
@@ -86,11 +89,14 @@ notes:
   - Supports check mode and diff mode (the files that would change are listed).
 attributes:
   check_mode:
+    description: Renders the files in a private temporary directory, writes nothing in O(dest) and says in
+      RV(changed_files) which files would change.
     support: full
   diff_mode:
+    description: Lists the files that change (or would change).
     support: full
 requirements:
-  - Jinja2 (comes with ansible-core).
+  - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
 seealso:
   - module: vergeio.billing.verge_billing_info
   - role: vergeio.billing.billing_report
@@ -126,10 +132,9 @@ sha256:
   returned: always
   type: dict
 changed_files:
-  description: The files that were written (in check mode, that would be written), because they were missing or differed.
+  description: Format -> path of the files that changed (in check mode, would change); empty when none did.
   returned: always
-  type: list
-  elements: str
+  type: dict
 period:
   description:
     - The period of the fleet report, C(label), C(since) and C(until) (ISO 8601) and C(since_epoch), C(until_epoch)
@@ -164,29 +169,12 @@ skipped:
   elements: dict
 '''
 
-import hashlib
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vergeio.billing.plugins.module_utils._fleet import (
-    EXTENSIONS, FORMATS, FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, safe_name, unchanged,
-    with_periods, write_atomic,
+    FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, with_periods, write_reports,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._fleet_render import (
-    HAS_JINJA2, JINJA2_IMPORT_ERROR, render_html, render_markdown,
-)
-from ansible_collections.vergeio.billing.plugins.module_utils._fleet_svg import line_chart
-
-
-def parse_mode(text):
-    try:
-        mode = int(str(text), 8)
-    except ValueError:
-        raise FleetError('mode must be an octal file mode like 0644, got %r' % text)
-    if not 0 <= mode <= 0o7777:
-        raise FleetError('mode must be an octal file mode like 0644, got %r' % text)
-    return mode
+from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, parse_mode, safe_name
 
 
 def build(params):
@@ -207,7 +195,10 @@ def build(params):
                          % (', and %s holds none%s' % (params['from_dir'], ' of period %s' % params['label'] if params['label'] else '')
                             if params['from_dir'] else ''))
     fleet = consolidate(outcomes, name=params['name'], label=params['label'])
-    renderers = dict(csv=render_csv, json=render_json, markdown=render_markdown, html=lambda f: render_html(f, line_chart))
+    renderers = dict(csv=render_csv, json=render_json)
+    if set(params['formats']) & set(('markdown', 'html')):
+        from ansible_collections.vergeio.billing.plugins.module_utils import _fleet_render  # pylint: disable=import-outside-toplevel
+        renderers.update(markdown=_fleet_render.render_markdown, html=_fleet_render.render_html)
     contents = dict((fmt, renderers[fmt](fleet).encode('utf-8')) for fmt in FORMATS if fmt in params['formats'])
     return fleet, contents, skipped
 
@@ -221,43 +212,32 @@ def main():
             dest=dict(type='path', required=True),
             name=dict(type='str', default='fleet'),
             formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
-            mode=dict(type='str', default='0644'),
+            mode=dict(type='raw'),
             allow_empty=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
-    if not HAS_JINJA2:
-        module.fail_json(msg=missing_required_lib('Jinja2'), exception=JINJA2_IMPORT_ERROR)
     params = module.params
+    if set(params['formats']) & set(('markdown', 'html')):
+        from ansible_collections.vergeio.billing.plugins.module_utils import _templates  # pylint: disable=import-outside-toplevel
+        try:
+            _templates.load_jinja()
+        except _templates.MissingJinja2:
+            module.fail_json(msg=missing_required_lib('Jinja2 (and MarkupSafe), for the markdown and html formats'),
+                             exception=_templates.JINJA2_IMPORT_ERROR)
     try:
         mode = parse_mode(params['mode'])
         fleet, contents, skipped = build(params)
-    except FleetError as exc:
+        stem = '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'all'))
+        files, digests, changed = write_reports(params['dest'], stem, contents, mode, module.check_mode)
+    except (FleetError, ValueError) as exc:
         module.fail_json(msg=str(exc))
-    dest = params['dest']
-    base = os.path.join(dest, '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'fleet')))
-    files, digests, changed_files = {}, {}, []
-    for fmt, data in contents.items():
-        path = '%s.%s' % (base, EXTENSIONS[fmt])
-        files[fmt] = path
-        digests[fmt] = hashlib.sha256(data).hexdigest()
-        if not unchanged(path, data) or (os.stat(path).st_mode & 0o7777) != mode:
-            changed_files.append(path)
-    if changed_files and not module.check_mode:
-        try:
-            if not os.path.isdir(dest):
-                os.makedirs(dest, 0o755)
-            for fmt, data in contents.items():
-                if files[fmt] in changed_files:
-                    write_atomic(files[fmt], data, mode)
-        except OSError as exc:
-            module.fail_json(msg='cannot write the fleet report to %s (dest): %s' % (dest, exc.strerror or exc), files=files)
-    result = dict(changed=bool(changed_files), files=files, sha256=digests, changed_files=changed_files, period=fleet['period'],
+    result = dict(changed=bool(changed), files=files, sha256=digests, changed_files=changed, period=fleet['period'],
                   totals=fleet['totals'], failed_systems=fleet['failed'], skipped=skipped,
                   systems=[dict(name=s['name'], ok=s['ok'], error=s['error']) for s in fleet['systems']])
     if module._diff:
-        result['diff'] = dict(before='', after=''.join('%s\n' % path for path in changed_files),
-                              after_header='files that %s' % ('would change' if module.check_mode else 'changed'))
+        lines = ['%s %s' % ('would write' if module.check_mode else 'wrote', path) for _fmt, path in sorted(changed.items())]
+        result['diff'] = dict(prepared='\n'.join(lines) + '\n' if lines else '')
     module.exit_json(**result)
 
 
