@@ -39,11 +39,15 @@ def md_text(value):
     return str('' if value is None else value).replace('<', '&lt;').replace('>', '&gt;')
 
 
-# One row per system, the fleet total row, failures named, the cost per currency.
+# One row per system, the fleet total row, failures named, the cost per currency. A line that starts with ``{{- ''``
+# continues the line above (the dash takes the line break away): Markdown table rows must be one line each.
 MARKDOWN = u'''# {{ title | md }}
 
-{% if period.since %}Period {{ period.since | when }} to {{ period.until | when }} (inclusive{% if period.timezone %}, {{ period.timezone }}{% endif %}). {% endif %}
-{{ plural(totals.systems, 'system') }}: {{ totals.reported }} reported, {{ totals.failed }} failed. CPU, RAM, storage and GPU figures are time-weighted means; the total row adds them up over the systems that reported. Figures are rounded for display; the JSON and CSV reports hold the exact values.
+{% if period.since %}Period {{ period.since | when }} to {{ period.until | when }}
+{{- '' }} (inclusive{% if period.timezone %}, {{ period.timezone }}{% endif %}). {% endif %}
+{{ plural(totals.systems, 'system') }}: {{ totals.reported }} reported, {{ totals.failed }} failed.
+{{- '' }} CPU, RAM, storage and GPU figures are time-weighted means; the total row adds them up over the systems that reported.
+{{- '' }} Figures are rounded for display; the JSON and CSV reports hold the exact values.
 
 | System | Status | Records | Hours | CPU cores | RAM GB | Storage GB | GPUs | vGPUs |{% if with_cost %} Cost |{% endif %}
 
@@ -52,14 +56,18 @@ MARKDOWN = u'''# {{ title | md }}
 {% for s in systems %}
 {% if s.ok %}
 {% set m = s.summary %}
-| {{ md_text(s.name) | md }} | ok | {{ m.record_count | num }} | {{ m.hours | num }} | {{ m.twa_cpu_cores | num }} | {{ m.twa_ram_gb | num }} | {{ m.twa_storage_used_gb | num }} | {{ m.twa_gpus_used | num(2) }} | {{ m.twa_vgpus_used | num(2) }} |{% if with_cost %} {{ m.cost.total | money(m.cost.currency) if m.get('cost') else '\u2013' }} |{% endif %}
+| {{ md_text(s.name) | md }} | ok | {{ m.record_count | num }} | {{ m.hours | num }} | {{ m.twa_cpu_cores | num }}
+{{- '' }} | {{ m.twa_ram_gb | num }} | {{ m.twa_storage_used_gb | num }} | {{ m.twa_gpus_used | num(2) }} | {{ m.twa_vgpus_used | num(2) }} |
+{{- '' }}{% if with_cost %} {{ m.cost.total | money(m.cost.currency) if m.get('cost') else '\u2013' }} |{% endif %}
 
 {% else %}
 | {{ md_text(s.name) | md }} | FAILED | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 |{% if with_cost %} \u2013 |{% endif %}
 
 {% endif %}
 {% endfor %}
-| **Fleet total ({{ plural(totals.reported, 'system') }})** | | **{{ totals.record_count | num }}** | **{{ totals.hours | num }}** | **{{ totals.twa_cpu_cores | num }}** | **{{ totals.twa_ram_gb | num }}** | **{{ totals.twa_storage_used_gb | num }}** | **{{ totals.twa_gpus_used | num(2) }}** | **{{ totals.twa_vgpus_used | num(2) }}** |{% if with_cost %} **{{ cost_total }}** |{% endif %}
+| **Fleet total ({{ plural(totals.reported, 'system') }})** | | **{{ totals.record_count | num }}** | **{{ totals.hours | num }}**
+{{- '' }} | **{{ totals.twa_cpu_cores | num }}** | **{{ totals.twa_ram_gb | num }}** | **{{ totals.twa_storage_used_gb | num }}**
+{{- '' }} | **{{ totals.twa_gpus_used | num(2) }}** | **{{ totals.twa_vgpus_used | num(2) }}** |{% if with_cost %} **{{ cost_total }}** |{% endif %}
 
 {% if failed %}
 
@@ -96,11 +104,13 @@ HTML = SVG_MACRO + u'''
 <header>
 <h1>{{ title }}</h1>
 {% if period.since %}
-<p class="sub">Period {{ period.since | when }} to {{ period.until | when }} (inclusive{% if period.timezone %}, {{ period.timezone }}{% endif %}). {{ plural(totals.systems, 'system') }}.</p>
+<p class="sub">Period {{ period.since | when }} to {{ period.until | when }}
+(inclusive{% if period.timezone %}, {{ period.timezone }}{% endif %}). {{ plural(totals.systems, 'system') }}.</p>
 {% endif %}
 </header>
 {% if failed %}
-<div class="alert"><b>{{ plural(totals.failed, 'system') }} of {{ totals.systems }} failed to report</b> and {{ 'is' if totals.failed == 1 else 'are' }} not in the totals:
+<div class="alert"><b>{{ plural(totals.failed, 'system') }} of {{ totals.systems }} failed to report</b>
+and {{ 'is' if totals.failed == 1 else 'are' }} not in the totals:
 <ul>
 {% for s in failed %}
 <li><b>{{ s.name }}</b>: {{ s.error }}</li>
@@ -108,30 +118,49 @@ HTML = SVG_MACRO + u'''
 </ul></div>
 {% endif %}
 <section class="cards">
-<div class="card"><div class="label">Systems</div><div class="value">{{ totals.reported }} / {{ totals.systems }}</div><div class="note">{{ plural(totals.reported, 'system') }} reported of {{ plural(totals.systems, 'system') }}</div></div>
-<div class="card"><div class="label">CPU cores</div><div class="value">{{ totals.twa_cpu_cores | num }}</div><div class="note">time-weighted, summed</div></div>
-<div class="card"><div class="label">RAM</div><div class="value">{{ totals.twa_ram_gb | num }} GB</div><div class="note">time-weighted, summed</div></div>
-<div class="card"><div class="label">Storage</div><div class="value">{{ totals.twa_storage_used_gb | num }} GB</div><div class="note">time-weighted, summed</div></div>
+<div class="card"><div class="label">Systems</div><div class="value">{{ totals.reported }} / {{ totals.systems }}</div>
+<div class="note">{{ plural(totals.reported, 'system') }} reported of {{ plural(totals.systems, 'system') }}</div></div>
+<div class="card"><div class="label">CPU cores</div><div class="value">{{ totals.twa_cpu_cores | num }}</div>
+<div class="note">time-weighted, summed</div></div>
+<div class="card"><div class="label">RAM</div><div class="value">{{ totals.twa_ram_gb | num }} GB</div>
+<div class="note">time-weighted, summed</div></div>
+<div class="card"><div class="label">Storage</div><div class="value">{{ totals.twa_storage_used_gb | num }} GB</div>
+<div class="note">time-weighted, summed</div></div>
 {% if with_cost %}
-<div class="card total"><div class="label">Total cost</div><div class="value">{{ cost_total }}</div><div class="note">{{ plural(totals.reported, 'system') }} that reported</div></div>
+<div class="card total"><div class="label">Total cost</div><div class="value">{{ cost_total }}</div>
+<div class="note">{{ plural(totals.reported, 'system') }} that reported</div></div>
 {% endif %}
 </section>
 <section><h2>Systems</h2>
 <table>
-<thead><tr><th scope="col">System</th><th scope="col">Status</th><th scope="col">Records</th><th scope="col">Hours</th><th scope="col">CPU cores</th><th scope="col">RAM GB</th><th scope="col">Storage GB</th><th scope="col">GPUs</th><th scope="col">vGPUs</th>{% if with_cost %}<th scope="col">Cost</th>{% endif %}</tr></thead>
+<thead><tr><th scope="col">System</th><th scope="col">Status</th><th scope="col">Records</th><th scope="col">Hours</th>
+<th scope="col">CPU cores</th><th scope="col">RAM GB</th><th scope="col">Storage GB</th><th scope="col">GPUs</th><th scope="col">vGPUs</th>
+{% if with_cost %}<th scope="col">Cost</th>{% endif %}
+</tr></thead>
 <tbody>
 {% for s in systems %}
 {% if s.ok %}
 {% set m = s.summary %}
-<tr><th scope="row">{{ s.name }}</th><td><span class="status-ok">ok</span></td><td>{{ m.record_count | num }}</td><td>{{ m.hours | num }}</td><td>{{ m.twa_cpu_cores | num }}</td><td>{{ m.twa_ram_gb | num }}</td><td>{{ m.twa_storage_used_gb | num }}</td><td>{{ m.twa_gpus_used | num(2) }}</td><td>{{ m.twa_vgpus_used | num(2) }}</td>{% if with_cost %}<td>{{ m.cost.total | money(m.cost.currency) if m.get('cost') else '\u2013' }}</td>{% endif %}</tr>
+<tr><th scope="row">{{ s.name }}</th><td><span class="status-ok">ok</span></td><td>{{ m.record_count | num }}</td><td>{{ m.hours | num }}</td>
+<td>{{ m.twa_cpu_cores | num }}</td><td>{{ m.twa_ram_gb | num }}</td><td>{{ m.twa_storage_used_gb | num }}</td>
+<td>{{ m.twa_gpus_used | num(2) }}</td><td>{{ m.twa_vgpus_used | num(2) }}</td>
+{% if with_cost %}<td>{{ m.cost.total | money(m.cost.currency) if m.get('cost') else '\u2013' }}</td>{% endif %}
+</tr>
 {% else %}
-<tr class="failed"><th scope="row">{{ s.name }}</th><td><span class="status-failed">FAILED</span></td>{% for _ in range(7 + (1 if with_cost else 0)) %}<td>\u2013</td>{% endfor %}</tr>
+<tr class="failed"><th scope="row">{{ s.name }}</th><td><span class="status-failed">FAILED</span></td>
+{% for _ in range(7 + (1 if with_cost else 0)) %}<td>\u2013</td>{% endfor %}
+</tr>
 {% endif %}
 {% endfor %}
-<tr class="total"><th scope="row">Fleet total ({{ plural(totals.reported, 'system') }})</th><td></td><td>{{ totals.record_count | num }}</td><td>{{ totals.hours | num }}</td><td>{{ totals.twa_cpu_cores | num }}</td><td>{{ totals.twa_ram_gb | num }}</td><td>{{ totals.twa_storage_used_gb | num }}</td><td>{{ totals.twa_gpus_used | num(2) }}</td><td>{{ totals.twa_vgpus_used | num(2) }}</td>{% if with_cost %}<td>{{ cost_total }}</td>{% endif %}</tr>
+<tr class="total"><th scope="row">Fleet total ({{ plural(totals.reported, 'system') }})</th><td></td>
+<td>{{ totals.record_count | num }}</td><td>{{ totals.hours | num }}</td><td>{{ totals.twa_cpu_cores | num }}</td><td>{{ totals.twa_ram_gb | num }}</td>
+<td>{{ totals.twa_storage_used_gb | num }}</td><td>{{ totals.twa_gpus_used | num(2) }}</td><td>{{ totals.twa_vgpus_used | num(2) }}</td>
+{% if with_cost %}<td>{{ cost_total }}</td>{% endif %}
+</tr>
 </tbody>
 </table>
-<p class="muted">CPU, RAM, storage and GPU figures are time-weighted means over the period; the fleet total adds them up over the systems that reported.</p>
+<p class="muted">CPU, RAM, storage and GPU figures are time-weighted means over the period; the fleet total adds them up over the
+systems that reported.</p>
 </section>
 <section><h2>Usage over time, per system</h2>
 {% for c in charts %}

@@ -99,8 +99,10 @@ requirements:
   - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
 seealso:
   - module: vergeio.billing.verge_billing_info
-  - role: vergeio.billing.billing_report
-    description: Writes the per-system reports and publishes each system's outcome.
+  - module: vergeio.billing.verge_billing_report
+    description: Writes the per-system reports the fleet report consolidates.
+  - ref: ansible_collections.vergeio.billing.billing_report_role
+    description: The role that writes each system's reports and publishes its outcome.
 '''
 
 EXAMPLES = r'''

@@ -155,8 +155,9 @@ def main(argv=None):
                      for number, info in enumerate(sims.info, 1))
         inventory = os.path.join(workdir, 'inventory.json')
         with open(inventory, 'w', encoding='utf-8') as handle:
-            json.dump(dict(vergeos=dict(hosts=hosts, vars=dict(ansible_connection='local', ansible_python_interpreter=sys.executable,
-                                                                 billing_report_api_key=API_KEY, billing_report_rates=RATES))), handle)
+            group_vars = dict(ansible_connection='local', ansible_python_interpreter=sys.executable, billing_report_api_key=API_KEY,
+                              billing_report_rates=RATES)
+            json.dump(dict(vergeos=dict(hosts=hosts, vars=group_vars)), handle)
         plays = {}
         for name, text in (('ping', PING), ('uri', URI)):
             plays[name] = os.path.join(workdir, name + '.yml')
@@ -213,8 +214,8 @@ def markdown(report):
     for name in SUBJECTS:
         item = report['subjects'].get(name)
         if item:
-            lines.append('| %s | %.2f | %.2f | %d | %.2f | %s |' % (LABELS[name], item['wall'], item['cpu'], item['requests'], item['bytes'] / 1e6,
-                                                                ', '.join('%.2f' % w for w in item['walls'])))
+            walls = ', '.join('%.2f' % w for w in item['walls'])
+            lines.append('| %s | %.2f | %.2f | %d | %.2f | %s |' % (LABELS[name], item['wall'], item['cpu'], item['requests'], item['bytes'] / 1e6, walls))
     if 'ratio' in report:
         lines += ['', 'fleet / uri: **%.2fx** (target at most %.0fx: %s)' % (report['ratio'], TARGET, 'met' if report['ratio'] <= TARGET else 'MISSED')]
     lines += ['', 'Load average (1 min) before and after: %s, %s.' % (report['load_before'], report['load_after']), '']

@@ -354,7 +354,8 @@ def test_fleet_of_one_system_says_one_system(tmp_path):
 def test_output_dir_defaults_to_reports_under_the_working_directory(month_sim, tmp_path):  # pylint: disable=redefined-outer-name
     env = sim_env(month_sim)
     env['PWD'] = '/nonexistent'  # a stale PWD (cron, ansible-runner) must not matter: the process's directory counts
-    command = [os.path.join(BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', 'monthly_chargeback.yml'), '-e', json.dumps(dict(month='2026-10', rates=RATES))]
+    command = [os.path.join(BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', 'monthly_chargeback.yml'),
+               '-e', json.dumps(dict(month='2026-10', rates=RATES))]
     proc = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted(os.listdir(str(tmp_path / 'reports'))) == sorted('vergeos-2026-10.%s' % ext for ext in FORMATS)
