@@ -125,7 +125,8 @@ def measure(command, env, sims, cwd):
     logs = sims.logs()
     run['requests'] = sum(len(log) for log in logs)
     run['bytes'] = sum(entry.get('bytes') or 0 for log in logs for entry in log)
-    run['first_query'] = logs[0][0]['query'] if logs and logs[0] else None
+    # The query that carried the data (the report also asks for the newest record first, to pin the period's end).
+    run['data_query'] = max(logs[0], key=lambda entry: entry.get('bytes') or 0)['query'] if logs and logs[0] else None
     if run['rc'] != 0:
         sys.stderr.write('warning: %s exited %d\n%s\n%s\n' % (' '.join(command[:4]), run['rc'], run['stdout'][-3000:], run['stderr'][-1500:]))
     del run['stdout'], run['stderr']
@@ -171,9 +172,9 @@ def main(argv=None):
                                                                                          consolidate=consolidate))]
         # Warm-up (not measured): file caches, and the query the report sends, for the uri play to repeat.
         warm = measure(fleet_command(True), env, sims, workdir)
-        if not warm['first_query']:
+        if not warm['data_query']:
             raise SystemExit('the fleet run sent no request: is the collection at %s?' % args.collections)
-        query = warm['first_query']
+        query = warm['data_query']
         commands = dict(ping=playbook + [plays['ping']], uri=playbook + [plays['uri'], '-e', json.dumps(dict(query=query))],
                         role=fleet_command(False), fleet=fleet_command(True))
         runs = dict((name, []) for name in subjects)
