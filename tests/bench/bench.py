@@ -102,13 +102,14 @@ print(json.dumps(dict(record_count=len(rows))))
 class Simulator:
     """The simulator as a separate process, started from its command line."""
 
-    def __init__(self, records, seed, workdir):
+    def __init__(self, records, seed, workdir, extra=()):
+        """``extra``: more command line options of the simulator (``--end`` ...)."""
         self.records = records
         ready = os.path.join(workdir, 'ready-%d.json' % records)
         certs = os.path.join(workdir, 'certs-%d' % records)
         self.errors = os.path.join(workdir, 'simulator-%d.log' % records)
         command = [sys.executable, SIMULATOR, '--port', '0', '--records', str(records), '--seed', str(seed),
-                   '--no-quirks', '--ready-file', ready, '--cert-dir', certs]
+                   '--no-quirks', '--ready-file', ready, '--cert-dir', certs] + list(extra)
         with open(self.errors, 'wb') as errors:
             self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)  # pylint: disable=consider-using-with
         deadline = time.monotonic() + 300
