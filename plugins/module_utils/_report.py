@@ -125,9 +125,10 @@ def describe_period(period, zone):
 
 
 def safe_name(name):
-    """The file stem: runs of characters outside [A-Za-z0-9._-] become ``_``; ValueError when nothing is left."""
-    text = _UNSAFE_NAME.sub('_', '' if name is None else str(name)).strip('_')
-    if not text or text in ('.', '..'):
+    """The file stem: runs of characters outside [A-Za-z0-9._-] become ``_``, and a leading ``.``, ``_`` or ``-`` is
+    dropped (no hidden file, nothing a shell tool reads as an option); ValueError when nothing is left."""
+    text = _UNSAFE_NAME.sub('_', '' if name is None else str(name)).lstrip('._-').rstrip('_')
+    if not text:
         raise ValueError('name must contain letters or digits (it is the stem of the file names), got %r' % (name,))
     return text
 
