@@ -319,11 +319,10 @@ class ReportBuilder:
         cost = summary.get('cost')
         newest = self.newest[1] if self.newest else None
         header = ['Period', 'Records', 'Hours', 'CPU cores', 'RAM GB', 'Storage GB', 'GPUs', 'vGPUs'] + (['Cost'] if cost else [])
+        rates = [(label, self.rates[key]) for key, label in RATE_LABELS if self.rates and self.rates[key]]
         return dict(
             generator=GENERATOR, title='VergeOS billing report: %s, %s' % (name, period['label']), name=name, period=period,
-            summary=summary, cost=cost, currency=(cost or {}).get('currency') or '',
-            cost_rows=cost_rows(cost) if cost else [], rate_rows=[(label, self.rates[key]) for key, label in RATE_LABELS
-                                                                 if self.rates and self.rates[key]],
+            summary=summary, cost=cost, currency=(cost or {}).get('currency') or '', cost_rows=cost_rows(cost) if cost else [], rate_rows=rates,
             usage_header=USAGE_HEADER, usage_rows=usage_rows(summary, newest), periods=summary.get('periods') or [],
             period_header=header, group_by=self.summary.group_by or 'period', charts=[], chart_notes=[],
             show_gpus=bool(summary['total_gpus'] or summary['total_vgpus'] or summary['peak_gpus_used'] or summary['peak_vgpus_used']),

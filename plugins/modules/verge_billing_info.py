@@ -137,7 +137,7 @@ options:
   timezone:
     description:
       - The calendar of a date alone in O(since)/O(until) (its first or last second in this zone), of a date and time
-        without an offset (wall-clock time in this zone), and of the O(group_by) periods: an IANA time zone name like
+        without an offset (wall-clock time in this zone), and of the O(group_by) periods; an IANA time zone name like
         V(Europe/Berlin) or V(America/New_York), read with Python's C(zoneinfo). An unknown name fails the task.
       - With V(Europe/Berlin), O(since=2026-10-01) and O(until=2026-10-31) are 2026-09-30T22:00:00Z to
         2026-10-31T22:59:59Z; a local day has 23 or 25 hours on a daylight saving change. A wall-clock time that the

@@ -192,8 +192,8 @@ def main(argv=None):
                     run = measure([playbook_bin, books[name][0]], conn, sim, books[name][1])
                     runs[name].append(run)
                     if args.verbose:
-                        print('  %-6s run %d: %.3f s, %.1f MB, %d requests' % (name, number + 1, run['wall'], run['maxrss_kb'] / 1024.0,
-                                                                            run['requests']), flush=True)
+                        print('  %-6s run %d: %.3f s, %.1f MB, %d requests'
+                              % (name, number + 1, run['wall'], run['maxrss_kb'] / 1024.0, run['requests']), flush=True)
         finally:
             sim.stop()
     report['subjects'] = dict((name, summarize(items)) for name, items in runs.items())
