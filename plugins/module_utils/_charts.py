@@ -167,6 +167,10 @@ class Series:
         self.xs.append(x)
         self.ys.append(y)
 
+    def extend(self, xs, ys):
+        self.xs.extend(xs)
+        self.ys.extend(ys)
+
     def __len__(self):
         return len(self.xs)
 

@@ -336,3 +336,33 @@ def test_markdown_escapes_table_cells_and_counts_in_words():
     assert '# VergeOS billing report: a\\|b, 2026-10' in markdown
     assert '1 record covering 1.0 hours' in markdown
     assert '2026-10-01 00:00:00 +02:00' in markdown
+
+
+# ---- column-wise conversion -----------------------------------------------------------------------------------------
+
+any_value = st.one_of(st.none(), st.integers(-5, 2 ** 64), st.floats(allow_nan=True), st.text(max_size=6), st.booleans(),
+                      st.integers(0, 10 ** 12))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(raw_records(max_size=3).map(lambda rows: rows[0] if rows else {}),
+                          st.fixed_dictionaries({}, optional={'created': any_value, 'sent': any_value, 'used_ram': any_value,
+                                                              '$key': any_value, 'description': any_value, 'tier_2_used': any_value})),
+                max_size=6),
+       st.sampled_from([None, 'Europe/Berlin']))
+def test_convert_columns_is_convert_record_column_by_column(rows, zone_name):
+    from ansible_collections.vergeio.billing.plugins.module_utils._records import (  # pylint: disable=import-outside-toplevel
+        ConversionProblems, convert_columns, convert_record, output_names,
+    )
+    zone = get_zone(zone_name) if zone_name else None
+    notes_a, notes_b = ConversionProblems(), ConversionProblems()
+    columns = convert_columns(rows, notes_a, zone)
+    records = [convert_record(row, notes_b) for row in rows]
+    assert sorted(columns) == sorted(output_names())
+    for index, record in enumerate(records):
+        for name in output_names():
+            want = record[name]
+            if zone is not None and name in ('created', 'from_time', 'to_time', 'sent') and want is not None:
+                want = datetime.fromisoformat(want).astimezone(zone).isoformat()
+            assert columns[name][index] == want, name
+    assert list(notes_a) == list(notes_b)
