@@ -102,7 +102,7 @@ options:
         keeps its permissions.
     type: raw
 notes:
-  - Records are read oldest first in pages of 10,000 (C(sort=created)), with only the upper bound pinned; a record
+  - Records are read oldest first in pages of 5,000 (C(sort=created)), with only the upper bound pinned; a record
     seen twice while paging is counted once (by C($key)).
   - The totals of the summary (C(total_gpus), C(total_vgpus), C(tiers[].total_gb)) come from the newest record of the
     period, as in the VergeOS Python SDK. Billing figures are not rounded in the JSON and CSV files; Markdown and HTML

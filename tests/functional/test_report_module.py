@@ -266,13 +266,13 @@ def test_info_summary_takes_the_timezone(berlin_sim):
 
 
 def test_a_read_that_fails_says_how_far_it_got_and_writes_nothing(tmp_path):
-    """25,000 records are three pages of 10,000: the third page fails (HTTP 400 is not retried)."""
+    """25,000 records are five pages of 5,000 (and an empty one): the fifth fails (HTTP 400 is not retried)."""
     with Simulator(records=25000, seed=9, end=END, quirks=False) as sim:
         sim.add_fault(method='GET', path='/api/v4/billing', match_query='offset=20000', action='status', status=400, times=0)
         dest = tmp_path / 'partial'
         run = run_module('verge_billing_report', dict(since='2020-01-01', until='2026-11-01', dest=str(dest)), sim_env(sim))
     assert run.rc != 0
     message = run.result['msg']
-    assert 'page 3 (offset 20000) after 20000 rows were read' in message
-    assert 'The report had read 2 page(s) and 20000 record(s)' in message and 'no file was written' in message
+    assert 'page 5 (offset 20000) after 20000 rows were read' in message
+    assert 'The report had read 4 page(s) and 20000 record(s)' in message and 'no file was written' in message
     assert os.listdir(str(dest)) == []  # not even a temporary file is left
