@@ -167,6 +167,10 @@ class Series:
         self.xs.append(x)
         self.ys.append(y)
 
+    def extend(self, xs, ys):
+        self.xs.extend(xs)
+        self.ys.extend(ys)
+
     def __len__(self):
         return len(self.xs)
 
@@ -195,6 +199,21 @@ def minmax_points(xs, ys, limit=MAX_POINTS):
     return out
 
 
+def legend_rows(names, width, left, right):
+    """Legend rows: lists of (index, x offset) with a rough text width of 8 px a character at 12 px; wraps at the plot width."""
+    rows, row, used = [], [], 0
+    for index, name in enumerate(names):
+        needed = 48 + 8 * len(name)
+        if row and used + needed > width - left - right:
+            rows.append(row)
+            row, used = [], 0
+        row.append((index, used))
+        used += needed
+    if row:
+        rows.append(row)
+    return rows
+
+
 def _num(value):
     """A coordinate with one decimal, without a trailing .0."""
     return trim('%.1f' % value)
@@ -218,16 +237,7 @@ def chart(chart_id, title, series, unit='', zone=None, width=960, height=300, li
     xs = [point[0] for item in prepared for point in item['points']]
     ys = [point[1] for item in prepared for point in item['points']]
     left, right, bottom = 70, 24, 46
-    rows, row, used = [], [], 0
-    for item in prepared:
-        needed = 48 + 8 * len(item['name'])
-        if row and used + needed > width - left - right:
-            rows.append(row)
-            row, used = [], 0
-        row.append((item, used))
-        used += needed
-    if row:
-        rows.append(row)
+    rows = [[(prepared[index], offset) for index, offset in row] for row in legend_rows([item['name'] for item in prepared], width, left, right)]
     top = 34 + 18 * len(rows) + 8
     plot_w, plot_h = width - left - right, height - top - bottom
     x_min, x_max = min(xs), max(xs)

@@ -9,7 +9,7 @@
 1. The period: a calendar ``month`` or ``since``/``until`` in the forms of ``verge_billing_info``, on the calendar
    of ``timezone`` (``_time``). An open ``until`` is pinned to the newest record's ``created`` as the server holds it
    (``Billing.pin_until``), so the files cover every record the server held when the task started.
-2. ONE read of the period, page by page, oldest first (``sort=created``), every field. Each page is fed to the
+2. ONE read of the period, page by page (5,000 records a page), oldest first (``sort=created``), every field. Each page is fed to the
    summary (``_summary.Summary``, column by column), its costs computed with the one cost formula
    (``_summary.cost_columns``), and its records converted (``_records.convert_record``) and streamed to the CSV file
    and the JSON record spool, and to the chart series (``_charts``, kept to 1,500 points a series). The page is then
@@ -51,7 +51,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._billing import EN
 from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_record, output_names,
+    EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_columns, output_names,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
     COST_PARTS, TIER_PARTS, Summary, cost_columns, validate_rates,
@@ -64,13 +64,16 @@ GENERATOR = 'vergeio.billing.verge_billing_report'
 LAYOUT = 1
 FORMATS = ('csv', 'json', 'markdown', 'html')
 EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html')
-PAGE_SIZE = 10000
+# Rows per request. 5,000 rather than the summary's 10,000: a year of hourly records (8,760) is then two pages, and
+# the client fetches the second while the first is converted and written (the server's work and ours overlap).
+PAGE_SIZE = 5000
 CSV_FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
 # The record's own fields in the JSON records: the key, the epoch times, the description and every counter in the
 # API's unit (the *_gb, ISO and percentage fields of the CSV derive from these).
 JSON_RECORD_FIELDS = ('key',) + tuple(EPOCH_NAMES[name] for name, _raw, kind in FIELDS if kind == 'epoch') + ('description',) + tuple(
     name for name, _raw, kind in FIELDS if kind in ('int', 'mb', 'bytes') and name != 'key')
 COST_COLUMNS = tuple('cost_%s' % part for part in COST_PARTS)
+_JSON = json.JSONEncoder(separators=(',', ':'), ensure_ascii=False)
 _UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+')
 _OCTAL = re.compile(r'^0?[oO]?([0-7]{1,4})$')
 COST_LABELS = dict([('cpu', 'CPU cores'), ('ram', 'RAM'), ('storage', 'Storage (all tiers)'), ('gpu', 'GPUs'), ('vgpu', 'vGPUs'),
@@ -125,9 +128,10 @@ def describe_period(period, zone):
 
 
 def safe_name(name):
-    """The file stem: runs of characters outside [A-Za-z0-9._-] become ``_``; ValueError when nothing is left."""
-    text = _UNSAFE_NAME.sub('_', '' if name is None else str(name)).strip('_')
-    if not text or text in ('.', '..'):
+    """The file stem: runs of characters outside [A-Za-z0-9._-] become ``_``, and a leading ``.``, ``_`` or ``-`` is
+    dropped (no hidden file, nothing a shell tool reads as an option); ValueError when nothing is left."""
+    text = _UNSAFE_NAME.sub('_', '' if name is None else str(name)).lstrip('._-').rstrip('_')
+    if not text:
         raise ValueError('name must contain letters or digits (it is the stem of the file names), got %r' % (name,))
     return text
 
@@ -175,21 +179,17 @@ class _Charts:
         self.gpus = (Series('Used'), Series('Total', dashed=True))
         self.vgpus = (Series('Used'), Series('Total', dashed=True))
 
-    def add(self, record):
-        stamp = record['created_epoch']
-        if not stamp:
-            return
-        for pair, used, total, check in ((self.cores, 'used_cores', 'total_cores', 'total_cores'),
-                                         (self.ram, 'used_ram_gb', 'total_ram_gb', 'total_ram'),
-                                         (self.gpus, 'gpus_used', 'gpus_total', 'gpus_total'),
-                                         (self.vgpus, 'vgpus_used', 'vgpus_total', 'vgpus_total')):
-            if record[check]:
-                pair[0].add(stamp, record[used])
-                pair[1].add(stamp, record[total])
-        for tier in TIERS:
-            if record['tier%d_total' % tier]:
-                self.tiers[tier][0].add(stamp, record['tier%d_used_gb' % tier])
-                self.tiers[tier][1].add(stamp, record['tier%d_total_gb' % tier])
+    def add(self, columns):
+        """Add the points of a page of converted records (columns by name, as convert_columns gives them)."""
+        created = columns['created_epoch']
+        pairs = [(self.cores, 'used_cores', 'total_cores', 'total_cores'), (self.ram, 'used_ram_gb', 'total_ram_gb', 'total_ram'),
+                 (self.gpus, 'gpus_used', 'gpus_total', 'gpus_total'), (self.vgpus, 'vgpus_used', 'vgpus_total', 'vgpus_total')]
+        pairs += [(self.tiers[tier], 'tier%d_used_gb' % tier, 'tier%d_total_gb' % tier, 'tier%d_total' % tier) for tier in TIERS]
+        for (used, total), used_name, total_name, check in pairs:
+            rows = [row for row, (stamp, capacity) in enumerate(zip(created, columns[check])) if stamp and capacity]
+            xs = [created[row] for row in rows]
+            used.extend(xs, [columns[used_name][row] for row in rows])
+            total.extend(xs, [columns[total_name][row] for row in rows])
 
     def build(self, zone):
         """(charts, notes): the geometry of each chart with data, and a one-line note for each one left out."""
@@ -254,33 +254,30 @@ class ReportBuilder:
         return handle
 
     def add_page(self, rows):
-        """One page of raw records: summary, costs, CSV rows, JSON rows, chart points."""
+        """One page of raw records, column by column: summary, costs, CSV rows, JSON rows, chart points."""
         self.pages += 1
         page = self.summary.add_rows(rows)
         if page is None:
             return
-        costs = cost_columns(page.figures(), self.rates) if self.rates else None
-        currency = self.rates['currency'] if self.rates else None
-        zone = self.zone
-        for index, raw in enumerate(rows):
-            record = convert_record(raw, self.problems)
-            order = (record['created_epoch'], record['key'])
-            if self.newest is None or order > self.newest[0]:
-                self.newest = (order, record)
-            if self.charts is not None:
-                self.charts.add(record)
-            cost = [costs[part][index] for part in COST_PARTS] if costs else []
-            if self.spool is not None:
-                row = [record[name] for name in JSON_RECORD_FIELDS] + cost
-                self.spool.write(',\n' if self.count else '\n')
-                self.spool.write(json.dumps(row, separators=(',', ':'), ensure_ascii=False))
-            if self.csv_writer is not None:
-                for name in EPOCH_NAMES:  # the CSV shows times in the report's zone; the *_epoch stay UTC
-                    if record[name]:
-                        record[name] = iso_in(record[EPOCH_NAMES[name]], zone)
-                record['description'] = _csv_text(record['description'])
-                self.csv_writer.writerow([record[name] for name in self.record_columns] + cost + ([currency] if costs else []))
-            self.count += 1
+        count = len(rows)
+        columns = convert_columns(rows, self.problems, self.zone)  # the CSV shows times in the zone; *_epoch stay UTC
+        cost = []
+        if self.rates:
+            parts = cost_columns(page.figures(), self.rates)
+            cost = [parts[part] for part in COST_PARTS]
+        newest = max(zip(columns['created_epoch'], columns['key'], range(count)))
+        if self.newest is None or newest[:2] > self.newest[0]:
+            self.newest = (newest[:2], dict((name, columns[name][newest[2]]) for name in ('total_cores', 'total_ram_gb')))
+        if self.charts is not None:
+            self.charts.add(columns)
+        if self.spool is not None:
+            rows_text = ',\n'.join(map(_JSON.encode, zip(*([columns[name] for name in JSON_RECORD_FIELDS] + cost))))
+            self.spool.write((',\n' if self.count else '\n') + rows_text)
+        if self.csv_writer is not None:
+            columns['description'] = [_csv_text(text) for text in columns['description']]
+            extra = cost + [[self.rates['currency']] * count] if self.rates else []
+            self.csv_writer.writerows(zip(*([columns[name] for name in self.record_columns] + extra)))
+        self.count += count
 
     def finish(self, name, period):
         """Write the JSON, Markdown and HTML temporary files; returns (summary, format -> temporary path)."""
@@ -288,11 +285,13 @@ class ReportBuilder:
         if 'csv' in self.temps:
             self.temps['csv'][1].close()
         if self.spool is not None:
-            head = json.dumps(dict(generator=GENERATOR, layout=LAYOUT, name=name, period=period, rates=self.rates and dict(self.rates),
-                                   summary=summary, record_count=self.count, record_fields=self.json_fields), indent=1, ensure_ascii=False)
+            head = (('generator', GENERATOR), ('layout', LAYOUT), ('name', name), ('period', period),
+                    ('rates', self.rates and dict(self.rates)), ('summary', summary), ('record_count', self.count),
+                    ('record_fields', self.json_fields))
             handle = self._temp('json')
-            handle.write(head[:-2])  # without the closing "\n}"
-            handle.write(',\n "records": [')
+            # One top-level key a line, each value compact (the C encoder; an indented summary of 365 periods is slow).
+            handle.write('{\n' + ''.join(' %s: %s,\n' % (_JSON.encode(key), _JSON.encode(value)) for key, value in head))
+            handle.write(' "records": [')
             self.spool.seek(0)
             shutil.copyfileobj(self.spool, handle)
             handle.write('\n ]\n}\n')
@@ -318,11 +317,10 @@ class ReportBuilder:
         cost = summary.get('cost')
         newest = self.newest[1] if self.newest else None
         header = ['Period', 'Records', 'Hours', 'CPU cores', 'RAM GB', 'Storage GB', 'GPUs', 'vGPUs'] + (['Cost'] if cost else [])
+        rates = [(label, self.rates[key]) for key, label in RATE_LABELS if self.rates and self.rates[key]]
         return dict(
             generator=GENERATOR, title='VergeOS billing report: %s, %s' % (name, period['label']), name=name, period=period,
-            summary=summary, cost=cost, currency=(cost or {}).get('currency') or '',
-            cost_rows=cost_rows(cost) if cost else [], rate_rows=[(label, self.rates[key]) for key, label in RATE_LABELS
-                                                                 if self.rates and self.rates[key]],
+            summary=summary, cost=cost, currency=(cost or {}).get('currency') or '', cost_rows=cost_rows(cost) if cost else [], rate_rows=rates,
             usage_header=USAGE_HEADER, usage_rows=usage_rows(summary, newest), periods=summary.get('periods') or [],
             period_header=header, group_by=self.summary.group_by or 'period', charts=[], chart_notes=[],
             show_gpus=bool(summary['total_gpus'] or summary['total_vgpus'] or summary['peak_gpus_used'] or summary['peak_vgpus_used']),

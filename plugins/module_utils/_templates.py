@@ -59,13 +59,16 @@ footer { margin-top: 30px; color: #666; font-size: 12px; }
 
 # One chart (geometry from _charts.chart()); every attribute value comes from numbers or escaped text.
 SVG_MACRO = '''{% macro svg(c) -%}
-<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{{ c.id }}" viewBox="0 0 {{ c.width }} {{ c.height }}" width="{{ c.width }}" height="{{ c.height }}" role="img" aria-labelledby="{{ c.id }}-title {{ c.id }}-desc" font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif">
+<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{{ c.id }}" viewBox="0 0 {{ c.width }} {{ c.height }}"
+ width="{{ c.width }}" height="{{ c.height }}" role="img" aria-labelledby="{{ c.id }}-title {{ c.id }}-desc"
+ font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif">
 <title id="{{ c.id }}-title">{{ c.title }}</title>
 <desc id="{{ c.id }}-desc">{{ c.description }}</desc>
 <rect x="0" y="0" width="{{ c.width }}" height="{{ c.height }}" fill="#ffffff"/>
 <text x="{{ c.left - 56 }}" y="22" font-size="16" font-weight="600" fill="#1a1a1a">{{ c.title }}</text>
 {% for item in c.legend %}
-<line x1="{{ item.x }}" y1="{{ item.y - 4 }}" x2="{{ item.x + 24 }}" y2="{{ item.y - 4 }}" stroke="{{ item.colour }}" stroke-width="3"{% if item.dashed %} stroke-dasharray="6 4"{% endif %}/>
+<line x1="{{ item.x }}" y1="{{ item.y - 4 }}" x2="{{ item.x + 24 }}" y2="{{ item.y - 4 }}" stroke="{{ item.colour }}" stroke-width="3"{#
+#}{% if item.dashed %} stroke-dasharray="6 4"{% endif %}/>
 <text x="{{ item.x + 30 }}" y="{{ item.y }}" font-size="12" fill="#333333">{{ item.name }}</text>
 {% endfor %}
 {% for g in c.grid %}
@@ -78,12 +81,16 @@ SVG_MACRO = '''{% macro svg(c) -%}
 {% endfor %}
 <text x="{{ c.plot_right }}" y="{{ c.height - 6 }}" font-size="11" fill="#666666" text-anchor="end">{{ c.axis_note }}</text>
 {% for line in c.lines %}
-<polyline fill="none" stroke="{{ line.colour }}" stroke-width="{{ line.width }}" stroke-linejoin="round"{% if line.dashed %} stroke-dasharray="6 4"{% endif %} points="{{ line.points }}"><title>{{ line.name }}</title></polyline>
+<polyline fill="none" stroke="{{ line.colour }}" stroke-width="{{ line.width }}" stroke-linejoin="round"{#
+#}{% if line.dashed %} stroke-dasharray="6 4"{% endif %} points="{{ line.points }}"><title>{{ line.name }}</title></polyline>
 {% for m in line.markers %}
 <circle cx="{{ m.x }}" cy="{{ m.y }}" r="3" fill="{{ line.colour }}"/>
 {% endfor %}
 {% endfor %}
 </svg>
+{%- endmacro %}
+{% macro card(label, value, note, css='') -%}
+<div class="card{{ css }}"><div class="label">{{ label }}</div><div class="value">{{ value }}</div><div class="note">{{ note }}</div></div>
 {%- endmacro %}'''
 
 HTML = SVG_MACRO + '''
@@ -100,20 +107,22 @@ HTML = SVG_MACRO + '''
 <main>
 <header>
 <h1>{{ title }}</h1>
-<p class="sub">Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ period.timezone }}). {{ summary.record_count | num }} {{ 'record' if summary.record_count == 1 else 'records' }}, {{ summary.hours | num }} hours.</p>
+<p class="sub">Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ period.timezone }}).
+{{ summary.record_count | plural('record') }}, {{ summary.hours | num }} hours.</p>
 </header>
 {% if not summary.record_count %}
 <p class="alert">No billing records were created in this period: nothing to bill and nothing to chart.</p>
 {% endif %}
 <section class="cards">
-<div class="card"><div class="label">CPU cores</div><div class="value">{{ summary.twa_cpu_cores | num }}</div><div class="note">time-weighted; peak {{ summary.peak_cpu_cores | num }}</div></div>
-<div class="card"><div class="label">RAM</div><div class="value">{{ summary.twa_ram_gb | num }} GB</div><div class="note">time-weighted; peak {{ summary.peak_ram_gb | num }} GB</div></div>
-<div class="card"><div class="label">Storage</div><div class="value">{{ summary.twa_storage_used_gb | num }} GB</div><div class="note">time-weighted; peak {{ summary.peak_storage_used_gb | num }} GB</div></div>
+{{ card('CPU cores', summary.twa_cpu_cores | num, 'time-weighted; peak ' ~ summary.peak_cpu_cores | num) }}
+{{ card('RAM', (summary.twa_ram_gb | num) ~ ' GB', 'time-weighted; peak ' ~ summary.peak_ram_gb | num ~ ' GB') }}
+{{ card('Storage', (summary.twa_storage_used_gb | num) ~ ' GB', 'time-weighted; peak ' ~ summary.peak_storage_used_gb | num ~ ' GB') }}
 {% if show_gpus %}
-<div class="card"><div class="label">GPUs / vGPUs</div><div class="value">{{ summary.twa_gpus_used | num(2) }} / {{ summary.twa_vgpus_used | num(2) }}</div><div class="note">time-weighted; of {{ summary.total_gpus | num }} / {{ summary.total_vgpus | num }}</div></div>
+{{ card('GPUs / vGPUs', (summary.twa_gpus_used | num(2)) ~ ' / ' ~ summary.twa_vgpus_used | num(2),
+        'time-weighted; of ' ~ summary.total_gpus | num ~ ' / ' ~ summary.total_vgpus | num) }}
 {% endif %}
 {% if cost %}
-<div class="card total"><div class="label">Total cost</div><div class="value">{{ cost.total | money(currency) }}</div><div class="note">for {{ summary.hours | num }} hours</div></div>
+{{ card('Total cost', cost.total | money(currency), 'for ' ~ summary.hours | num ~ ' hours', ' total') }}
 {% endif %}
 </section>
 {% if charts or chart_notes %}
@@ -136,7 +145,8 @@ HTML = SVG_MACRO + '''
 {% endfor %}
 </tbody></table>
 {% if rate_rows %}
-<p class="muted">Rate card, price per unit-hour: {% for label, value in rate_rows %}{{ label }} {{ value | rate }} {{ currency }}{{ '; ' if not loop.last else '' }}{% endfor %}. Each record costs usage &times; rate &times; the hours of its period.</p>
+<p class="muted">Rate card, price per unit-hour: {% for label, value in rate_rows %}{{ label }} {{ value | rate }} {{ currency }}{#
+#}{{ '; ' if not loop.last else '' }}{% endfor %}. Each record costs usage &times; rate &times; the hours of its period.</p>
 {% endif %}
 </section>
 {% endif %}
@@ -145,23 +155,28 @@ HTML = SVG_MACRO + '''
 <thead><tr>{% for h in usage_header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for label, unit, avg, twa, p95, peak, cap in usage_rows %}
-<tr><th scope="row">{{ label }}</th><td>{{ unit }}</td><td>{{ avg | num }}</td><td>{{ twa | num }}</td><td>{{ p95 | num }}</td><td>{{ peak | num }}</td><td>{{ cap | num }}</td></tr>
+<tr><th scope="row">{{ label }}</th><td>{{ unit }}</td><td>{{ avg | num }}</td><td>{{ twa | num }}</td><td>{{ p95 | num }}</td>{#
+#}<td>{{ peak | num }}</td><td>{{ cap | num }}</td></tr>
 {% endfor %}
 </tbody></table>
-<p class="muted">Time-weighted means weigh each record by the length of its period; the 95th percentile is nearest-rank over records; capacity is that of the newest record.</p>
+<p class="muted">Time-weighted means weigh each record by the length of its period; the 95th percentile is nearest-rank
+over records; capacity is that of the newest record.</p>
 </section>
 {% if periods %}
-<section><h2>By {{ group_by }}</h2><details><summary>{{ periods | length }} {{ group_by if periods | length == 1 else group_by ~ 's' }} (time-weighted means)</summary>
+<section><h2>By {{ group_by }}</h2><details><summary>{{ periods | length | plural(group_by) }} (time-weighted means)</summary>
 <table>
 <thead><tr>{% for h in period_header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for p in periods %}
-<tr><th scope="row">{{ p.period }}</th><td>{{ p.record_count | num }}</td><td>{{ p.hours | num }}</td><td>{{ p.twa_cpu_cores | num }}</td><td>{{ p.twa_ram_gb | num }}</td><td>{{ p.twa_storage_used_gb | num }}</td><td>{{ p.twa_gpus_used | num(2) }}</td><td>{{ p.twa_vgpus_used | num(2) }}</td>{% if cost %}<td>{{ p.cost.total | money(currency) }}</td>{% endif %}</tr>
+<tr><th scope="row">{{ p.period }}</th><td>{{ p.record_count | num }}</td><td>{{ p.hours | num }}</td><td>{{ p.twa_cpu_cores | num }}</td>{#
+#}<td>{{ p.twa_ram_gb | num }}</td><td>{{ p.twa_storage_used_gb | num }}</td><td>{{ p.twa_gpus_used | num(2) }}</td>{#
+#}<td>{{ p.twa_vgpus_used | num(2) }}</td>{% if cost %}<td>{{ p.cost.total | money(currency) }}</td>{% endif %}</tr>
 {% endfor %}
 </tbody></table>
 </details></section>
 {% endif %}
-<footer>Made by {{ generator }} from {{ summary.record_count | num }} VergeOS billing {{ 'record' if summary.record_count == 1 else 'records' }}. Times in {{ period.timezone }}. Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
+<footer>Made by {{ generator }} from {{ summary.record_count | plural('VergeOS billing record') }}. Times in {{ period.timezone }}.
+Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
 </main>
 </body>
 </html>
@@ -169,7 +184,9 @@ HTML = SVG_MACRO + '''
 
 MARKDOWN = '''# {{ title | md }}
 
-Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ period.timezone | md }}): {{ summary.record_count | num }} {{ 'record' if summary.record_count == 1 else 'records' }} covering {{ summary.hours | num }} hours. Figures rounded for display (exact values in the JSON and CSV reports).
+Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ period.timezone | md }}): {#
+#}{{ summary.record_count | plural('record') }} covering {{ summary.hours | num }} hours. {#
+#}Figures rounded for display (exact values in the JSON and CSV reports).
 {% if not summary.record_count %}
 
 **No billing records were created in this period: nothing to bill.**
@@ -210,7 +227,9 @@ Rate card (price per unit-hour): {% for label, value in rate_rows %}{{ label }} 
 | --- |{% for h in period_header[1:] %} ---: |{% endfor %}
 
 {% for p in periods %}
-| {{ p.period }} | {{ p.record_count | num }} | {{ p.hours | num }} | {{ p.twa_cpu_cores | num }} | {{ p.twa_ram_gb | num }} | {{ p.twa_storage_used_gb | num }} | {{ p.twa_gpus_used | num(2) }} | {{ p.twa_vgpus_used | num(2) }} |{% if cost %} {{ p.cost.total | num(2) }} |{% endif %}
+| {{ p.period }} | {{ p.record_count | num }} | {{ p.hours | num }} | {{ p.twa_cpu_cores | num }} | {{ p.twa_ram_gb | num }} | {#
+#}{{ p.twa_storage_used_gb | num }} | {{ p.twa_gpus_used | num(2) }} | {{ p.twa_vgpus_used | num(2) }} |{#
+#}{% if cost %} {{ p.cost.total | num(2) }} |{% endif %}
 
 {% endfor %}
 
@@ -255,6 +274,11 @@ def when(text):
     return '%s %s:%s' % (moment.strftime('%Y-%m-%d %H:%M:%S'), offset[:3], offset[3:])
 
 
+def plural(count, noun):
+    """``1 record``, ``745 records`` (the count with thousands separators)."""
+    return '%s %s%s' % (num(count), noun, '' if count == 1 else 's')
+
+
 def md(value):
     """Text safe in a Markdown table cell."""
     return str(value).replace('\\', '\\\\').replace('|', '\\|').replace('\n', ' ').replace('\r', ' ')
@@ -284,7 +308,7 @@ def _environment(html):
         jinja2 = load_jinja()
         environment = jinja2.Environment(autoescape=html, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                          keep_trailing_newline=True)
-        environment.filters.update(num=num, money=money, rate=rate, when=when, md=md)
+        environment.filters.update(num=num, money=money, rate=rate, when=when, md=md, plural=plural)
         _ENVIRONMENTS[html] = environment
     return _ENVIRONMENTS[html]
 

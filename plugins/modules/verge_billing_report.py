@@ -14,7 +14,7 @@ version_added: 0.2.0
 description:
   - Reads every billing record of one period from a VergeOS system through its REST API v4 (C(/api/v4/billing)),
     once, page by page, and writes the report files itself, where the module runs (the controller, with
-    C(delegate_to: localhost)).
+    C(delegate_to=localhost)).
   - The records never pass through Ansible variables. The result holds the paths (RV(files)), their SHA-256
     (RV(sha256)), the period (RV(period)), the summary (RV(summary), the keys of M(vergeio.billing.verge_billing_info)
     O(vergeio.billing.verge_billing_info#module:view=summary)) and the number of records (RV(record_count)).
@@ -49,7 +49,7 @@ options:
   since:
     description:
       - The first instant of the period (inclusive), in the forms of
-        M(vergeio.billing.verge_billing_info) O(vergeio.billing.verge_billing_info#module:since): Unix epoch seconds,
+        M(vergeio.billing.verge_billing_info) O(vergeio.billing.verge_billing_info#module:since); Unix epoch seconds,
         an ISO 8601 date (its first second in O(timezone)) or date and time (without an offset it is wall-clock time
         in O(timezone)), V(now), or a relative time like V(-30d).
     type: raw
@@ -62,7 +62,7 @@ options:
   timezone:
     description:
       - The calendar of O(month), of a date alone and of a date and time without an offset in O(since)/O(until),
-        and of the O(group_by) periods: an IANA time zone name like V(Europe/Berlin) or V(America/New_York).
+        and of the O(group_by) periods; an IANA time zone name like V(Europe/Berlin) or V(America/New_York).
       - A local day has 23 or 25 hours on a daylight saving change. Times in the files and in RV(period) show the
         zone's offset; the C(*_epoch) figures are Unix seconds (UTC).
     type: str
@@ -70,7 +70,7 @@ options:
   dest:
     description:
       - The directory the files are written to, on the host the module runs on (the controller with
-        C(delegate_to: localhost)). Created (with its parents) when missing; the task fails when it cannot be.
+        C(delegate_to=localhost)). Created (with its parents) when missing; the task fails when it cannot be.
     type: path
     required: true
   name:
@@ -90,7 +90,7 @@ options:
     default: [csv, json, markdown, html]
   group_by:
     description:
-      - The periods of the summary (RV(summary.periods)) and of the "By day/week/month" table: local days, ISO weeks
+      - The periods of the summary (C(summary.periods)) and of the "By day/week/month" table; local days, ISO weeks
         (from Monday) or months in O(timezone).
     type: str
     choices: [day, week, month]
@@ -102,7 +102,7 @@ options:
         keeps its permissions.
     type: raw
 notes:
-  - Records are read oldest first in pages of 10,000 (C(sort=created)), with only the upper bound pinned; a record
+  - Records are read oldest first in pages of 5,000 (C(sort=created)), with only the upper bound pinned; a record
     seen twice while paging is counted once (by C($key)).
   - The totals of the summary (C(total_gpus), C(total_vgpus), C(tiers[].total_gb)) come from the newest record of the
     period, as in the VergeOS Python SDK. Billing figures are not rounded in the JSON and CSV files; Markdown and HTML
