@@ -89,18 +89,12 @@ MARKDOWN = u'''# {{ title | md }}
 {% endfor %}
 '''
 
+# The page frame is that of the report module's HTML (same head, same style); only the body differs.
 HTML = SVG_MACRO + u'''
 <!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="{{ generator }}">
-<title>{{ title }}</title>
-<style>{{ css | safe }}</style>
-</head>
-<body>
-<main>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="{{ generator }}"><title>{{ title }}</title><style>{{ css | safe }}</style></head>
+<body><main>
 <header>
 <h1>{{ title }}</h1>
 {% if period.since %}
@@ -179,9 +173,7 @@ systems that reported.</p>
 </tbody></table></section>
 {% endfor %}
 <footer>Made by {{ generator }}. Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
-</main>
-</body>
-</html>
+</main></body></html>
 '''
 
 

@@ -51,6 +51,7 @@ LABELS = dict(ping='ansible.builtin.ping per host', uri='ansible.builtin.uri, on
               uridata="ansible.builtin.uri, one GET per host with the report's query",
               role='per-system reports (fleet_chargeback, consolidate=false)', fleet='fleet_chargeback (reports + fleet report)')
 TARGET = 3.0
+DOCS_BEGIN, DOCS_END = '<!-- bench-fleet:begin -->', '<!-- bench-fleet:end -->'
 
 PING = '''- hosts: vergeos
   gather_facts: false
@@ -144,6 +145,7 @@ def main(argv=None):
     parser.add_argument('--subjects', default=','.join(SUBJECTS))
     parser.add_argument('--collections', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH') or os.path.join(ROOT, 'build', 'collections'))
     parser.add_argument('--out', default=os.path.join(ROOT, 'bench-results'))
+    parser.add_argument('--docs', default=None, help='put the table between the bench-fleet markers of this file (docs/benchmarks.md)')
     parser.add_argument('--verbose', action='store_true')
     args = parser.parse_args(argv)
     subjects = [name for name in args.subjects.split(',') if name]
@@ -208,6 +210,15 @@ def main(argv=None):
         json.dump(report, handle, indent=2, sort_keys=True)
     with open(os.path.join(args.out, 'fleet-latest.md'), 'w', encoding='utf-8') as handle:
         handle.write(text)
+    if args.docs:
+        with open(args.docs, encoding='utf-8') as handle:
+            doc = handle.read()
+        head, marker, rest = doc.partition(DOCS_BEGIN)
+        if not marker or DOCS_END not in rest:
+            raise SystemExit('%s has no %s ... %s section to replace' % (args.docs, DOCS_BEGIN, DOCS_END))
+        with open(args.docs, 'w', encoding='utf-8') as handle:
+            handle.write(head + DOCS_BEGIN + '\n' + text + DOCS_END + rest.split(DOCS_END, 1)[1])
+        print('table written to %s' % args.docs)
     return 0
 
 

@@ -29,45 +29,21 @@ import pytest
 
 from conftest import API_KEY, BIN, COLLECTIONS  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
+# The test's own brute-force readings of simulated records (written once, in the role's tests).
+from test_report_role import END, RATES, expected_cost, in_october  # pylint: disable=import-error
 
 try:
     import ansible_runner
 except ImportError:  # a test-only dependency: its absence is a broken test environment, not a reason to skip
     ansible_runner = None
 
-END = 1793491200  # 2026-11-01T00:00:00Z
-OCT_FIRST, OCT_LAST = 1790812800, 1793491199
-GIB = 1024 ** 3
-RATES = dict(core_hour=0.02, ram_gb_hour=0.01, tier1_gb_hour=0.0001, tier2_gb_hour=0.00005, gpu_hour=1.5, vgpu_hour=0.4, currency='EUR')
 NAMES = ['site-%02d' % number for number in range(1, 13)]
 REFUSING = 'site-12'
 SLICES = 3
 
 
-def num(value):
-    """The test's own reading of a simulated counter: null, missing or '' is 0; numbers may come as strings."""
-    if value is None or value == '':
-        return 0
-    return int(float(value)) if isinstance(value, str) else int(value)
-
-
-def hours_of(raw):
-    start, end = num(raw.get('from')), num(raw.get('to'))
-    return max(end - start, 0) / 3600 if start and end else 0.0
-
-
 def cost_of(raw):
-    hours = hours_of(raw)
-    return math.fsum((num(raw.get('used_cores')) * RATES['core_hour'] * hours,
-                      num(raw.get('used_ram')) / 1024 * RATES['ram_gb_hour'] * hours,
-                      num(raw.get('tier_1_used')) / GIB * RATES['tier1_gb_hour'] * hours,
-                      num(raw.get('tier_2_used')) / GIB * RATES['tier2_gb_hour'] * hours,
-                      num(raw.get('gpus')) * RATES['gpu_hour'] * hours,
-                      num(raw.get('vgpus')) * RATES['vgpu_hour'] * hours))
-
-
-def in_october(sim):
-    return [raw for raw in sim.records if OCT_FIRST <= num(raw.get('created')) <= OCT_LAST]
+    return expected_cost(raw)['total']
 
 
 def runner_env():
