@@ -267,9 +267,9 @@ def test_html_renders_with_charts_in_headless_chromium(month_dir, tmp_path):  # 
     shutil.copy(str(shot), os.path.join(output, 'report-screenshot.png'))  # for a person (and CI artifacts) to look at
     width, height, rows = png_pixels(str(shot))
     assert (width, height) == (1280, 2400)
-    # The series colours appear only in the charts: blue (#0072B2, used cores/RAM/tier 1/GPUs) and vermillion (#D55E00, tier 2).
+    # The charts: blue (#0072B2) used lines, dashed grey (#6b6b6b) capacity lines.
     assert count_colour(rows, (0x00, 0x72, 0xB2), 30) > 5000
-    assert count_colour(rows, (0xD5, 0x5E, 0x00), 30) > 500
+    assert count_colour(rows, (0x6B, 0x6B, 0x6B), 6) > 500
     # Not blank: most rows of the upper page hold something other than the page background.
     busy = sum(1 for line, bpp in rows[:1600] if len(set(bytes(line[i:i + 3]) for i in range(0, len(line), bpp * 8))) > 2)
     assert busy > 800
@@ -334,6 +334,28 @@ def test_fleet_consolidated_totals_are_the_sum_of_the_systems(fleet):  # pylint:
     assert html.count('<title>site-a</title>') == charts and html.count('<title>site-b</title>') == charts  # a series per system
     assert 'Fleet total (2 systems)' in html and '<script' not in html.lower()
     assert 'sim-api-key' not in run.output
+
+
+def screenshot(html, tmp_path, name, height=2400):
+    shot = tmp_path / (name + '.png')
+    command = [CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+               '--disable-component-update', '--disable-sync', '--user-data-dir=%s' % (tmp_path / 'profile'), '--screenshot=%s' % shot,
+               '--window-size=1280,%d' % height, 'file://' + html]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
+    output = os.path.join(ROOT, 'tests', 'output')
+    os.makedirs(output, exist_ok=True)
+    shutil.copy(str(shot), os.path.join(output, name + '.png'))  # for a person (and CI artifacts) to look at
+    return png_pixels(str(shot))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='chromium is not installed (Debian: apt-get install chromium); the HTML screenshot test needs it')
+def test_fleet_html_draws_a_series_per_system_in_headless_chromium(fleet, tmp_path):  # pylint: disable=redefined-outer-name
+    width, height, rows = screenshot(os.path.join(str(fleet['dir']), 'fleet-2026-10.html'), tmp_path, 'fleet-screenshot', 3000)
+    assert (width, height) == (1280, 3000)
+    # site-a's series are blue (#0072B2), site-b's vermillion (#D55E00): both systems are drawn, in every chart.
+    assert count_colour(rows, (0x00, 0x72, 0xB2), 30) > 3000
+    assert count_colour(rows, (0xD5, 0x5E, 0x00), 30) > 3000
 
 
 def test_fleet_of_one_system_says_one_system(tmp_path):
