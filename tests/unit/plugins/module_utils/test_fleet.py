@@ -158,8 +158,8 @@ def test_load_reports_takes_per_system_reports_of_the_period(tmp_path):
     outcomes, skipped = load_reports(str(tmp_path), '2026-10')
     assert [o['name'] for o in outcomes] == ['east', 'west']
     assert outcomes[1]['files'] == dict(csv=str(tmp_path / 'west-2026-10.csv'), json=str(tmp_path / 'west-2026-10.json'))
-    assert sorted(item['reason'] for item in skipped) == ['a fleet report', 'not a per-system report (no name and summary)',
-                                                         'period 2026-09, not 2026-10']
+    reasons = ['a fleet report', 'not a per-system report (no name and summary)', 'period 2026-09, not 2026-10']
+    assert sorted(item['reason'] for item in skipped) == reasons
     # Without a label both periods of west come in, and the names clash: the message says which.
     with pytest.raises(FleetError, match='more than one outcome for: west'):
         consolidate(load_reports(str(tmp_path))[0])
