@@ -20,7 +20,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._client import Out
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     RAW_FIELDS, ConversionProblems, convert_record, to_int, to_iso,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import SUMMARY_RAW_FIELDS, Summary, record_figures, record_cost, validate_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
+    SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_figures, validate_rates,
+)
 
 ENDPOINT = 'billing'
 ACTIONS = 'billing_actions'
@@ -99,7 +101,7 @@ class Billing:
     def _convert(self, raw, rates=None):
         record = convert_record(raw, self.problems)
         if rates is not None:
-            record['cost'] = record_cost(record_figures(raw)[4], rates)
+            record['cost'] = record_cost(record_figures(raw), rates)
         return record
 
     def get(self, key, rates=None):
@@ -131,40 +133,41 @@ class Billing:
         raw = self.latest_raw(since, until, user_filter)
         return None if raw is None else self._convert(raw, rates)
 
-    def pin_until(self, since=None, until=None, user_filter=None):
-        """The upper bound of a range, from the server's own data: ``(until_epoch_or_None, newest_raw_or_None)``.
+    def pin_until(self, since, until, user_filter):
+        """(upper bound, newest raw record) of a range: one request, ``sort=-created limit=1``.
 
-        With ``until`` given, that is the bound (and nothing is read). Without it, the newest record in the range
-        (``sort=-created``, ``limit=1``, every field) is read and the bound is its ``created``: the range then holds
-        every record the server had when the task started, whatever the controller's clock says (a VergeOS clock
-        running ahead of the controller would otherwise leave its newest records out). ``(None, None)`` when the
-        range holds no record at all.
+        The bound is ``until`` when given, else the newest matching record's ``created`` as the server holds it (not
+        the controller's clock, which may run behind or ahead of VergeOS); None when no record matches. The newest
+        record (every field) is None when there is none; its capacities are the totals of a summary. A VergeOS clock
+        running ahead of the controller would otherwise leave its newest records out of "every record".
         """
-        if until is not None:
-            return until, None
-        newest = self.latest_raw(since, None, user_filter)
-        if newest is None:
-            return None, None
-        return to_int(newest.get('created')), newest
+        newest = self.latest_raw(since, until, user_filter)
+        if until is None and newest is not None:
+            until = to_int(newest.get('created'), 'created', self.problems)
+        return until, newest
 
-    def summary(self, since=None, until=None, user_filter=None, group_by=None, rates=None):
+    def summary(self, since=None, until=None, user_filter=None, group_by=None, rates=None, zone=None):
         """The summary over every record in the range, fetched page by page with only the fields it needs.
 
-        Returns ``(summary, until_epoch)``. Without ``until`` the range is pinned by ``pin_until`` to the newest
-        record's ``created``, so records created while the pages are read fall outside it: a new record's ``created``
-        is later than the pin, or, within the pin's own second, its ``$key`` is higher than the newest record's and it
-        is left out by ``_not_after``. Rows are de-duplicated by ``$key`` in the client, so a row that still shifts
-        the pages under ``sort=-created`` is read twice but counted once; none is skipped. ``until_epoch`` is None
-        when the range holds no record.
+        The upper bound is pinned (pin_until) so records created while paging are not counted: a new record's
+        ``created`` is later than the pin, or, within the pin's own second, its ``$key`` is higher than the newest
+        record's and ``_not_after`` leaves it out. Rows carry only the
+        fields of the per-record figures; the capacities (GPU, vGPU and tier totals) come from the newest record,
+        read once by pin_until, except with ``group_by``, where each period takes them from its own newest record
+        and every row carries them. Rows are de-duplicated by ``$key`` in the client: a row that still shifts the
+        pages repeats a row, which is counted once. Returns (summary, pinned upper bound or None).
         """
-        summary = Summary(group_by=group_by, rates=rates, problems=self.problems)
-        pinned, newest = self.pin_until(since, until, user_filter)
-        if pinned is None:
-            return summary.result(), None
-        params = dict(fields=_fields(SUMMARY_RAW_FIELDS, user_filter), sort='-created', filter=build_filter(since, pinned, user_filter))
-        on_page = summary.add_rows if newest is None else _not_after(newest, summary.add_rows)
+        pinned_by_server = until is None
+        until, newest = self.pin_until(since, until, user_filter)
+        summary = Summary(group_by=group_by, rates=rates, problems=self.problems, zone=zone, totals=bool(group_by))
+        if newest is None:
+            return summary.result(), until
+        summary.newest(newest)
+        fields = SUMMARY_ROW_FIELDS + (TOTAL_FIELDS if group_by else ())
+        params = dict(fields=_fields(fields, user_filter), sort='-created', filter=build_filter(since, until, user_filter))
+        on_page = _not_after(newest, summary.add_rows) if pinned_by_server else summary.add_rows
         self.client.get_all(ENDPOINT, params, self.page_size, on_page=on_page)
-        return summary.result(), pinned
+        return summary.result(), until
 
     def generate(self, check_mode=False, wait=False, wait_timeout=300, min_interval=None, poll_interval=2.0):
         """Ask VergeOS for a new billing record: one POST, never resent. Returns a Generated.

@@ -25,7 +25,7 @@ import zlib
 
 import pytest
 
-from conftest import API_KEY, ROOT, run_module, run_playbook, sim_env  # pylint: disable=import-error
+from conftest import API_KEY, BIN, ROOT, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
 
 END = 1793491200  # 2026-11-01T00:00:00Z: the newest simulated record ends there
@@ -90,7 +90,7 @@ def month_dir(month_sim, tmp_path_factory):  # pylint: disable=redefined-outer-n
     directory = tmp_path_factory.mktemp('monthly')
     run = monthly(month_sim, directory)
     assert run.rc == 0, run.output
-    assert run.stats['localhost']['changed'] == 5, run.output  # the directory and four files
+    assert run.stats['localhost']['changed'] == 1, run.output  # one task (verge_billing_report) wrote the four files
     return directory
 
 
@@ -126,7 +126,7 @@ def test_monthly_chargeback_writes_four_files(month_sim, month_dir):  # pylint: 
     # JSON: the summary is what the module says for the same range; the records are those of the CSV.
     report = json.loads(read(paths['json']))
     assert report['period'] == dict(label='2026-10', month='2026-10', since='2026-10-01T00:00:00+00:00', until='2026-10-31T23:59:59+00:00',
-                                    since_epoch=OCT_FIRST, until_epoch=OCT_LAST)
+                                    since_epoch=OCT_FIRST, until_epoch=OCT_LAST, timezone='UTC')
     module = run_module('verge_billing_info', dict(view='summary', since=OCT_FIRST, until=OCT_LAST, group_by='day', rates=RATES),
                         sim_env(month_sim))
     assert module.rc == 0, module.output
@@ -140,20 +140,22 @@ def test_monthly_chargeback_writes_four_files(month_sim, month_dir):  # pylint: 
     assert summary['cost']['total'] == pytest.approx(math.fsum(expected_cost(raw)['total'] for raw in raws), rel=1e-9)
     assert summary['cost']['total'] == pytest.approx(math.fsum(float(row['cost_total']) for row in rows), rel=1e-9)
     assert [p['period'] for p in summary['periods']] == ['2026-10-%02d' % day for day in range(1, 32)]
-    assert len(report['records']) == len(rows)
-    assert [r['key'] for r in report['records']] == [int(row['key']) for row in rows]
-    assert report['rates'] == RATES
+    assert len(report['records']) == len(rows) == report['record_count']
+    key = report['record_fields'].index('key')
+    assert [r[key] for r in report['records']] == [int(row['key']) for row in rows]
+    assert dict((k, v) for k, v in report['rates'].items() if v) == RATES
 
     # Markdown: the summary table with the module's figures, rounded for people.
     markdown = read(paths['md'])
     assert markdown.startswith('# VergeOS billing report: vergeos, 2026-10\n')
     assert '| **Total** | {:,.2f} |'.format(summary['cost']['total']) in markdown
-    assert '| CPU cores used | cores | \u2013 | {:,.1f} | {:,} | {:,} |'.format(
+    assert '| CPU cores used | cores | \u2013 | {:,.1f} | {:,} | {:,} | '.format(
         summary['twa_cpu_cores'], summary['p95_cpu_cores'], summary['peak_cpu_cores']) in markdown
 
-    # HTML: self-contained, four charts, the cost.
+    # HTML: self-contained, a chart per metric in use (cores, RAM, tiers 1 and 2, GPUs; no vGPUs here), the cost.
     html = read(paths['html'])
-    assert html.count('<svg ') == 4 and '<script' not in html.lower()
+    assert summary['peak_vgpus_used'] == 0 and 'vGPUs: chart left out' in html
+    assert html.count('<svg ') == 5 and '<script' not in html.lower()
     assert set(re.findall(r'https?://[^"\s<]+', html)) == set(['http://www.w3.org/2000/svg'])
     assert '{:,.2f} EUR'.format(summary['cost']['total']) in html
 
@@ -170,7 +172,7 @@ def test_check_mode_writes_nothing(month_sim, month_dir, tmp_path):  # pylint: d
     fresh = tmp_path / 'reports'
     run = monthly(month_sim, fresh, check=True)
     assert run.rc == 0, run.output
-    assert run.stats['localhost']['changed'] == 5, run.output  # it would create the directory and the four files
+    assert run.stats['localhost']['changed'] == 1, run.output  # it would write the four files
     assert not fresh.exists()
     again = monthly(month_sim, month_dir, check=True)
     assert again.rc == 0, again.output
@@ -265,9 +267,9 @@ def test_html_renders_with_charts_in_headless_chromium(month_dir, tmp_path):  # 
     shutil.copy(str(shot), os.path.join(output, 'report-screenshot.png'))  # for a person (and CI artifacts) to look at
     width, height, rows = png_pixels(str(shot))
     assert (width, height) == (1280, 2400)
-    # The series colours appear only in the charts: blue (#0072B2, used cores/RAM/tier 1/GPUs) and vermillion (#D55E00, tier 2).
+    # The charts: blue (#0072B2) used lines, dashed grey (#6b6b6b) capacity lines.
     assert count_colour(rows, (0x00, 0x72, 0xB2), 30) > 5000
-    assert count_colour(rows, (0xD5, 0x5E, 0x00), 30) > 500
+    assert count_colour(rows, (0x6B, 0x6B, 0x6B), 6) > 500
     # Not blank: most rows of the upper page hold something other than the page background.
     busy = sum(1 for line, bpp in rows[:1600] if len(set(bytes(line[i:i + 3]) for i in range(0, len(line), bpp * 8))) > 2)
     assert busy > 800
@@ -316,14 +318,99 @@ def test_fleet_consolidated_totals_are_the_sum_of_the_systems(fleet):  # pylint:
     assert 'HTTP 401' in consolidated['systems'][2]['error']
 
     rows = list(csv.DictReader(io.StringIO(read(os.path.join(directory, 'fleet-2026-10.csv')), newline='')))
-    assert [(row['system'], row['status']) for row in rows] == [('site-a', 'ok'), ('site-b', 'ok'), ('site-c', 'failed')]
-    assert sum(int(row['record_count']) for row in rows[:2]) == totals['record_count']
+    assert [(row['system'], row['status']) for row in rows] == [('site-a', 'ok'), ('site-b', 'ok'), ('site-c', 'failed'),
+                                                                ('fleet total (2 systems)', 'total')]
+    assert int(rows[-1]['record_count']) == sum(int(row['record_count']) for row in rows[:2]) == totals['record_count']
+    assert float(rows[-1]['cost_total']) == pytest.approx(math.fsum(float(row['cost_total']) for row in rows[:2]), rel=1e-12)
+    assert rows[-1]['currency'] == 'EUR' and rows[-1]['p95_cpu_cores'] == ''
     markdown = read(os.path.join(directory, 'fleet-2026-10.md'))
     assert '| site-c | FAILED |' in markdown and '- **site-c**: GET /api/v4/billing returned HTTP 401' in markdown
+    assert '| **Fleet total (2 systems)** |' in markdown and '3 systems: 2 reported, 1 failed.' in markdown
     html = read(os.path.join(directory, 'fleet-2026-10.html'))
-    assert '<b>site-c</b>: GET /api/v4/billing returned HTTP 401' in html and html.count('<svg ') == 5
-    assert html.count('<title>site-a</title>') == 5 and html.count('<title>site-b</title>') == 5  # a series per system in each chart
+    assert '<b>site-c</b>: GET /api/v4/billing returned HTTP 401' in html and '1 system of 3 failed to report' in html
+    charts = html.count('<svg ')
+    used_vgpus = any(summary['peak_vgpus_used'] for summary in systems.values())
+    assert charts == (5 if used_vgpus else 4) and ('vGPUs used: chart left out' in html) != used_vgpus
+    assert html.count('<title>site-a</title>') == charts and html.count('<title>site-b</title>') == charts  # a series per system
+    assert 'Fleet total (2 systems)' in html and '<script' not in html.lower()
     assert 'sim-api-key' not in run.output
+
+
+def screenshot(html, tmp_path, name, height=2400):
+    shot = tmp_path / (name + '.png')
+    command = [CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+               '--disable-component-update', '--disable-sync', '--user-data-dir=%s' % (tmp_path / 'profile'), '--screenshot=%s' % shot,
+               '--window-size=1280,%d' % height, 'file://' + html]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
+    output = os.path.join(ROOT, 'tests', 'output')
+    os.makedirs(output, exist_ok=True)
+    shutil.copy(str(shot), os.path.join(output, name + '.png'))  # for a person (and CI artifacts) to look at
+    return png_pixels(str(shot))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='chromium is not installed (Debian: apt-get install chromium); the HTML screenshot test needs it')
+def test_fleet_html_draws_a_series_per_system_in_headless_chromium(fleet, tmp_path):  # pylint: disable=redefined-outer-name
+    width, height, rows = screenshot(os.path.join(str(fleet['dir']), 'fleet-2026-10.html'), tmp_path, 'fleet-screenshot', 3000)
+    assert (width, height) == (1280, 3000)
+    # site-a's series are blue (#0072B2), site-b's vermillion (#D55E00): both systems are drawn, in every chart.
+    assert count_colour(rows, (0x00, 0x72, 0xB2), 30) > 3000
+    assert count_colour(rows, (0xD5, 0x5E, 0x00), 30) > 3000
+
+
+def test_fleet_of_one_system_says_one_system(tmp_path):
+    with Simulator(records=100, seed=5, end=END) as only:
+        inventory = tmp_path / 'inventory.json'
+        inventory.write_text(json.dumps(dict(vergeos=dict(hosts={'solo': dict(billing_report_host=only.host, billing_report_ca_path=only.ca_path)},
+                                                          vars=dict(ansible_connection='local', billing_report_api_key=API_KEY)))))
+        run = run_playbook('playbooks/fleet_chargeback.yml', sim_env(None), inventory=str(inventory),
+                           extra_vars=dict(month='2026-10', output_dir=str(tmp_path / 'out'), fleet_name='one'))
+        assert run.rc == 0, run.output
+        html = read(str(tmp_path / 'out' / 'one-2026-10.html'))
+        assert 'Fleet total (1 system)' in html and '1 system reported of 1 system' in html and '1 systems' not in html
+        rows = list(csv.DictReader(io.StringIO(read(str(tmp_path / 'out' / 'one-2026-10.csv')), newline='')))
+        assert [row['system'] for row in rows] == ['solo', 'fleet total (1 system)']
+        assert rows[0]['record_count'] == rows[1]['record_count'] == str(len([raw for raw in only.records if OCT_FIRST <= num(raw['created']) <= OCT_LAST]))
+
+
+def test_output_dir_defaults_to_reports_under_the_working_directory(month_sim, tmp_path):  # pylint: disable=redefined-outer-name
+    env = sim_env(month_sim)
+    env['PWD'] = '/nonexistent'  # a stale PWD (cron, ansible-runner) must not matter: the process's directory counts
+    command = [os.path.join(BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', 'monthly_chargeback.yml'),
+               '-e', json.dumps(dict(month='2026-10', rates=RATES))]
+    proc = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(os.listdir(str(tmp_path / 'reports'))) == sorted('vergeos-2026-10.%s' % ext for ext in FORMATS)
+    assert not os.path.exists(os.path.join(ROOT, 'playbooks', 'reports'))
+
+
+def test_empty_range_is_reported_with_a_warning(month_sim, tmp_path):  # pylint: disable=redefined-outer-name
+    run = monthly(month_sim, tmp_path, extra=dict(month='2025-01'))
+    assert run.rc == 0, run.output
+    assert '[WARNING]: No billing records were created in 2025-01-01T00:00:00+00:00' in run.output
+    assert '0 records of 2025-01' in run.output
+    report = json.loads(read(str(tmp_path / 'vergeos-2025-01.json')))
+    assert report['record_count'] == 0 and report['records'] == []
+
+
+def test_monthly_chargeback_on_the_berlin_calendar(month_sim, tmp_path):  # pylint: disable=redefined-outer-name
+    # October 2026 in Europe/Berlin: 2026-10-01T00:00+02:00 to 2026-10-31T23:59:59+01:00 (DST ends on 2026-10-25).
+    first, last = 1790805600, 1793487599
+    raws = [raw for raw in month_sim.records if first <= num(raw.get('created')) <= last]
+    run = monthly(month_sim, tmp_path, extra=dict(timezone='Europe/Berlin'))
+    assert run.rc == 0, run.output
+    assert sorted(os.listdir(str(tmp_path))) == sorted('vergeos-2026-10.%s' % ext for ext in FORMATS)
+    report = json.loads(read(str(tmp_path / 'vergeos-2026-10.json')))
+    assert report['period']['since'] == '2026-10-01T00:00:00+02:00' and report['period']['until'] == '2026-10-31T23:59:59+01:00'
+    assert (report['period']['since_epoch'], report['period']['until_epoch']) == (first, last)
+    assert report['record_count'] == len(raws) != len(in_october(month_sim))
+    assert report['summary']['cost']['total'] == pytest.approx(math.fsum(expected_cost(raw)['total'] for raw in raws), rel=1e-9)
+    rows = list(csv.DictReader(io.StringIO(read(str(tmp_path / 'vergeos-2026-10.csv')), newline='')))
+    assert sorted(int(row['key']) for row in rows) == sorted(num(raw['$key']) for raw in raws)
+    days = [p['period'] for p in report['summary']['periods']]
+    assert days[0] == '2026-10-01' and days[-1] == '2026-10-31' and len(days) == 31
+    again = monthly(month_sim, tmp_path, extra=dict(timezone='Europe/Berlin'))
+    assert again.rc == 0 and again.stats['localhost']['changed'] == 0, again.output
 
 
 def test_generate_then_report(tmp_path):
@@ -335,12 +422,14 @@ def test_generate_then_report(tmp_path):
         assert sim.count('POST', '/api/v4/billing_actions') == 1
         [path] = [p for p in tmp_path.iterdir() if p.suffix == '.json']
         report = json.loads(path.read_text())
-        assert max(record['key'] for record in report['records']) == newest + 1  # the new record is in the report
+        key = report['record_fields'].index('key')
+        assert max(record[key] for record in report['records']) == newest + 1  # the new record is in the report
         assert 'New record %d covers' % (newest + 1) in run.output
         again = run_playbook('playbooks/generate_then_report.yml', sim_env(sim),
                              extra_vars=dict(output_dir=str(tmp_path), since='-2d', min_interval='1h'))
         assert again.rc == 0, again.output
         assert sim.count('POST', '/api/v4/billing_actions') == 1  # min_interval: nothing sent
+        assert 'New record' not in again.output and 'No new record: the newest is younger than min_interval' in again.output
 
 
 def test_capacity_snapshot(tmp_path):

@@ -1,0 +1,247 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: verge_billing_fleet_report
+short_description: Consolidate the billing reports of many VergeOS systems into one fleet report
+version_added: 0.2.0
+author:
+  - vergeio.billing contributors (@vergeio)
+description:
+  - Builds one fleet chargeback report from the outcomes of many VergeOS systems and writes it as CSV, JSON,
+    Markdown and self-contained HTML into O(dest), named C(NAME-LABEL.EXT) (for example C(fleet-2026-10.html)).
+  - "The outcomes come from O(systems) (what the role R(vergeio.billing.billing_report,ansible_collections.vergeio.billing.billing_report_role)
+    sets in C(billing_report_result) and publishes with C(set_stats): the results of the same play, or the artifacts
+    of earlier AWX jobs), from O(from_dir) (a directory of per-system JSON reports, which the module reads itself), or
+    both."
+  - The report has one row per system, the fleet totals (a totals row in the CSV), one chart per metric with a series
+    per system, the cost per currency, and the systems that failed, by name and with their error.
+  - Totals add up, over the systems that reported, the record counts, hours, time-weighted means (so the total is the
+    mean use of the fleet), the GPU, vGPU and tier capacities, and the costs, per currency. Peaks and percentiles do
+    not add up across systems, so the totals have none.
+  - Files are written as M(vergeio.billing.verge_billing_report) writes them, atomically (a temporary file, then a
+    rename). A file whose content would not change is left alone, so a rerun reports no change. Check mode writes
+    nothing and says which files would change.
+  - Runs where the files are, normally the controller (C(delegate_to=localhost)). Needs Jinja2 there for the
+    V(markdown) and V(html) formats (it comes with ansible-core).
+options:
+  systems:
+    description:
+      - System outcomes, each a dict with C(name), C(ok) (false when it failed), C(error), C(period) (the period dict of
+        M(vergeio.billing.verge_billing_report)), C(summary) (the keys of
+        RV(vergeio.billing.verge_billing_info#module:summary)) and C(files) (format to path). Other keys are ignored.
+      - A list of them, or a dict of any keys to them (the artifacts the role publishes with C(set_stats), one key
+        per system).
+      - When an outcome's summary has no C(periods) (the role leaves them out of the outcomes it publishes) and its
+        C(files.json) can be read, the summary is read from that JSON report, for the per-period charts.
+    type: raw
+  from_dir:
+    description:
+      - A directory of per-system JSON reports (as M(vergeio.billing.verge_billing_report) writes them). Every
+        C(*.json) file in it (not in subdirectories) with a C(name) and a C(summary) is one system; fleet reports and
+        other JSON files are skipped and listed in RV(skipped).
+      - A system in both O(systems) and O(from_dir) is taken from O(systems) (the outcome of this run wins over a
+        report on disk, which may be older).
+      - A JSON file that cannot be read or parsed fails the task, naming the file, so a damaged report never drops out
+        of a bill unnoticed.
+    type: path
+  label:
+    description:
+      - The period label of the fleet report, in its title and file names.
+      - With O(from_dir), only reports of this period label are read (a directory may hold several months).
+      - Default the systems' own label when they all share one period, else C(START_END) of the span they cover.
+    type: str
+  dest:
+    description: The directory to write the report to. It is created (with mode C(0755)) when missing.
+    type: path
+    required: true
+  name:
+    description:
+      - The name of the fleet, in the title and file names. Characters other than letters, digits, C(.), C(_) and C(-)
+        become C(_) in file names.
+    type: str
+    default: fleet
+  formats:
+    description: The formats to write.
+    type: list
+    elements: str
+    choices: [csv, json, markdown, html]
+    default: [csv, json, markdown, html]
+  mode:
+    description:
+      - Permissions of the files, as an octal string like V("0644") (quote it, so YAML keeps the leading zero).
+      - Without it, a new file gets the default permissions of the process (0666 less the umask) and a replaced file
+        keeps its permissions.
+    type: raw
+  allow_empty:
+    description:
+      - Write a report even when no system was given. Without it, no system at all fails the task (a mistyped
+        O(from_dir) or an empty artifact set should not produce an empty bill quietly).
+    type: bool
+    default: false
+notes:
+  - Supports check mode and diff mode (the files that would change are listed).
+attributes:
+  check_mode:
+    description: Renders the files in a private temporary directory, writes nothing in O(dest) and says in
+      RV(changed_files) which files would change.
+    support: full
+  diff_mode:
+    description: Lists the files that change (or would change).
+    support: full
+requirements:
+  - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
+seealso:
+  - module: vergeio.billing.verge_billing_info
+  - module: vergeio.billing.verge_billing_report
+    description: Writes the per-system reports the fleet report consolidates.
+  - ref: ansible_collections.vergeio.billing.billing_report_role
+    description: The role that writes each system's reports and publishes its outcome.
+'''
+
+EXAMPLES = r'''
+- name: Consolidate the systems of this play
+  vergeio.billing.verge_billing_fleet_report:
+    systems: "{{ ansible_play_hosts_all | map('extract', hostvars, 'billing_report_result') | select('defined') | list }}"
+    dest: "{{ lookup('ansible.builtin.env', 'PWD') }}/reports"
+  delegate_to: localhost
+  run_once: true
+
+- name: Consolidate a directory of per-system JSON reports of October
+  vergeio.billing.verge_billing_fleet_report:
+    from_dir: /srv/reports/2026-10
+    label: "2026-10"
+    dest: /srv/reports/2026-10
+    name: customers
+  delegate_to: localhost
+  run_once: true
+'''
+
+RETURN = r'''
+files:
+  description: The files of the report, format to path.
+  returned: always
+  type: dict
+  sample: {csv: /srv/reports/fleet-2026-10.csv, json: /srv/reports/fleet-2026-10.json}
+sha256:
+  description: The SHA-256 digest (hex) of each file's content, format to digest.
+  returned: always
+  type: dict
+changed_files:
+  description: Format -> path of the files that changed (in check mode, would change); empty when none did.
+  returned: always
+  type: dict
+period:
+  description:
+    - The period of the fleet report, C(label), C(since) and C(until) (ISO 8601) and C(since_epoch), C(until_epoch)
+      (Unix seconds, UTC, inclusive), and C(mixed) (the labels) when the systems' periods differ.
+  returned: always
+  type: dict
+totals:
+  description:
+    - C(systems), C(reported) and C(failed) (counts); the sums over the systems that reported of C(record_count),
+      C(hours) (hours), C(twa_cpu_cores) (cores), C(twa_ram_gb), C(twa_storage_used_gb) (GB = MB / 1024 for RAM,
+      bytes / 1024^3 for storage), C(twa_gpus_used), C(twa_vgpus_used), C(total_gpus), C(total_vgpus); C(tiers) (per
+      tier C(twa_used_gb) and C(total_gb), GB); C(cost_by_currency) (currency to the summed cost, with the keys of
+      RV(vergeio.billing.verge_billing_info#module:summary.cost) and C(systems)); C(cost), that entry when there is
+      one currency, else null.
+  returned: always
+  type: dict
+failed_systems:
+  description: The names of the systems that failed to report.
+  returned: always
+  type: list
+  elements: str
+  sample: [verge-west]
+systems:
+  description: One entry per system, sorted by name, with C(name), C(ok) and C(error) (the summaries are in the JSON report).
+  returned: always
+  type: list
+  elements: dict
+skipped:
+  description: JSON files of O(from_dir) that are not per-system reports of the period, each with C(path) and C(reason).
+  returned: always
+  type: list
+  elements: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vergeio.billing.plugins.module_utils._fleet import (
+    FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, with_periods, write_reports,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, parse_mode, safe_name
+
+
+def build(params):
+    """(fleet, {format: bytes}, skipped) from the module's parameters."""
+    outcomes = [with_periods(outcome) for outcome in outcomes_from(params['systems'])]
+    skipped = []
+    if params['from_dir']:
+        loaded, skipped = load_reports(params['from_dir'], params['label'])
+        given = set(outcome['name'] for outcome in outcomes)
+        for outcome in loaded:
+            if outcome['name'] in given:  # the outcome of this run wins over a report on disk (maybe an older one)
+                skipped.append(dict(path=(outcome['files'] or {}).get('json'), reason='system %s is in systems' % outcome['name']))
+            else:
+                outcomes.append(outcome)
+    if not outcomes and not params['allow_empty']:
+        raise FleetError('no system to report on: give systems (the outcomes the role publishes) or from_dir (a directory of '
+                         'per-system JSON reports%s); allow_empty=true writes an empty report'
+                         % (', and %s holds none%s' % (params['from_dir'], ' of period %s' % params['label'] if params['label'] else '')
+                            if params['from_dir'] else ''))
+    fleet = consolidate(outcomes, name=params['name'], label=params['label'])
+    renderers = dict(csv=render_csv, json=render_json)
+    if set(params['formats']) & set(('markdown', 'html')):
+        from ansible_collections.vergeio.billing.plugins.module_utils import _fleet_render  # pylint: disable=import-outside-toplevel
+        renderers.update(markdown=_fleet_render.render_markdown, html=_fleet_render.render_html)
+    contents = dict((fmt, renderers[fmt](fleet).encode('utf-8')) for fmt in FORMATS if fmt in params['formats'])
+    return fleet, contents, skipped
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            systems=dict(type='raw'),
+            from_dir=dict(type='path'),
+            label=dict(type='str'),
+            dest=dict(type='path', required=True),
+            name=dict(type='str', default='fleet'),
+            formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
+            mode=dict(type='raw'),
+            allow_empty=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if set(params['formats']) & set(('markdown', 'html')):
+        from ansible_collections.vergeio.billing.plugins.module_utils import _templates  # pylint: disable=import-outside-toplevel
+        try:
+            _templates.load_jinja()
+        except _templates.MissingJinja2:
+            module.fail_json(msg=missing_required_lib('Jinja2 (and MarkupSafe), for the markdown and html formats'),
+                             exception=_templates.JINJA2_IMPORT_ERROR)
+    try:
+        mode = parse_mode(params['mode'])
+        fleet, contents, skipped = build(params)
+        stem = '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'all'))
+        files, digests, changed = write_reports(params['dest'], stem, contents, mode, module.check_mode)
+    except (FleetError, ValueError) as exc:
+        module.fail_json(msg=str(exc))
+    result = dict(changed=bool(changed), files=files, sha256=digests, changed_files=changed, period=fleet['period'],
+                  totals=fleet['totals'], failed_systems=fleet['failed'], skipped=skipped,
+                  systems=[dict(name=s['name'], ok=s['ok'], error=s['error']) for s in fleet['systems']])
+    if module._diff:
+        lines = ['%s %s' % ('would write' if module.check_mode else 'wrote', path) for _fmt, path in sorted(changed.items())]
+        result['diff'] = dict(prepared='\n'.join(lines) + '\n' if lines else '')
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
