@@ -883,7 +883,7 @@ _TENANT_QUIRKS = {True: ("str_int", "str_float", "float", "null", "missing"), "s
                   False: ()}
 
 
-def make_tenant_data(tenants=6, seed=0, end=None, days=31, short_hours=24, quirks=True, snapshots=1):
+def make_tenant_data(tenants=6, seed=0, end=None, days=31, short_hours=24, quirks=True, snapshots=1, gaps=True):
     """Seeded tenants and their statistics history: ``{"tenants": [...], "long": [...], "short": [...]}``.
 
     ``tenants`` real tenants (names from a list, then ``tenant-NNN``; keys shuffled so key order is not name
@@ -891,8 +891,8 @@ def make_tenant_data(tenants=6, seed=0, end=None, days=31, short_hours=24, quirk
     history rows of their own). ``long`` holds hourly samples over ``days`` days ending at ``end`` (default: now
     floored to the hour), ``short`` 5-minute samples over the last ``short_hours`` hours; ``$key`` ascends with time.
     The second tenant is stopped for a day (no samples from 5 to 4 days before ``end``), and the last one is
-    created 3 days before ``end`` (no samples before that). ``quirks`` (see _TENANT_QUIRKS) puts integers as
-    strings, floats, nulls and missing counters into about 5% of the samples.
+    created 3 days before ``end`` (no samples before that); ``gaps=False`` leaves both out. ``quirks`` (see
+    _TENANT_QUIRKS) puts integers as strings, floats, nulls and missing counters into about 5% of the samples.
     """
     kinds = _TENANT_QUIRKS[quirks]
     end = default_end(3600) if end is None else int(end)
@@ -924,8 +924,8 @@ def make_tenant_data(tenants=6, seed=0, end=None, days=31, short_hours=24, quirk
             ips=rng.randint(1, 16), gpus=gpus, vgpus=rng.choice((0, 4, 8)) if gpus else 0,
             tiers=[rng.choice((0, 100, 500, 2000)) * GIB if tier in (0, 1, 2, 3) else 0 for tier in range(6)],
             fill=[0.2 + 0.6 * rng.random() for _tier in range(6)], load=0.2 + 0.6 * rng.random(),
-            stopped=(end - 5 * 86400, end - 4 * 86400) if index == 1 and tenants > 2 else None,
-            born=end - 3 * 86400 if index == tenants - 1 and tenants > 3 else None,
+            stopped=(end - 5 * 86400, end - 4 * 86400) if gaps and index == 1 and tenants > 2 else None,
+            born=end - 3 * 86400 if gaps and index == tenants - 1 and tenants > 3 else None,
         ))
     data = {"tenants": sorted(rows, key=lambda row: row["$key"])}
     usage = random.Random("%s:tenant-usage" % (seed,))
