@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: verge_tenant_usage_info
 short_description: Usage and cost per tenant from the VergeOS tenant statistics history
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the statistics history VergeOS keeps for each tenant (C(/api/v4/tenant_stats_history_long) or
     C(/api/v4/tenant_stats_history_short)) for chargeback of tenants, where the billing records are system-wide.
