@@ -12,12 +12,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test venv venv-2.16 tree build units units-2.16 functional integration integration-2.16 sanity lint docs-lint changelog-lint bench lock clean
+.PHONY: help demo test venv venv-2.16 tree build units units-2.16 functional integration integration-2.16 sanity lint docs-lint changelog-lint bench bench-report lock clean
 
 help:
 	@echo "make demo   set up, start the VergeOS API simulator, run the demo playbook, stop"
 	@echo "make test   every test: unit, functional, integration, sanity, lint, docs, changelog (newest ansible-core and 2.16)"
 	@echo "make bench  benchmarks against the simulator (prints a table; asserts nothing)"
+	@echo "make bench-report  verge_billing_report for one month and one year against a uri GET (prints ratios; asserts nothing)"
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: tests/requirements-dev.txt
@@ -83,6 +84,9 @@ changelog-lint: venv
 
 bench: venv tree
 	$(PY) tests/bench/bench.py
+
+bench-report: venv tree
+	$(PY) tests/bench/bench_report.py
 
 lock:
 	$(PYTHON) -m venv $(BUILD)/lockvenv && $(BUILD)/lockvenv/bin/pip install -q -r tests/requirements-dev.in \

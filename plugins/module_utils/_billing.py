@@ -20,7 +20,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._client import Out
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     RAW_FIELDS, ConversionProblems, convert_record, to_int,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import SUMMARY_RAW_FIELDS, Summary, record_figures, record_cost, validate_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
+    SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_figures, validate_rates,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_utc
 
 ENDPOINT = 'billing'
@@ -100,7 +102,7 @@ class Billing:
     def _convert(self, raw, rates=None):
         record = convert_record(raw, self.problems)
         if rates is not None:
-            record['cost'] = record_cost(record_figures(raw)[4], rates)
+            record['cost'] = record_cost(record_figures(raw), rates)
         return record
 
     def get(self, key, rates=None):
@@ -133,19 +135,34 @@ class Billing:
         raw = self.latest_raw(since, until, user_filter)
         return None if raw is None else self._convert(raw, rates)
 
-    def summary(self, since=None, until=None, user_filter=None, group_by=None, rates=None):
+    def pin_until(self, since, until, user_filter):
+        """(upper bound, newest raw record) of a range: one request, ``sort=-created limit=1``.
+
+        The bound is ``until`` when given, else the newest matching record's ``created`` as the server holds it (not
+        the controller's clock, which may run behind or ahead of VergeOS); None when no record matches. The newest
+        record (every field) is None when there is none; its capacities are the totals of a summary.
+        """
+        newest = self.latest_raw(since, until, user_filter)
+        if until is None and newest is not None:
+            until = to_int(newest.get('created'), 'created', self.problems)
+        return until, newest
+
+    def summary(self, since=None, until=None, user_filter=None, group_by=None, rates=None, zone=None):
         """The summary over every record in the range, fetched page by page with only the fields it needs.
 
-        The upper bound is pinned so records created while paging are not counted: ``until``, or else the last whole
-        second before the start (``created`` has one-second resolution, so a record created later in the second the
-        summary starts would share its ``created`` with the bound, and would sort above the rows already read).
-        Rows are de-duplicated by ``$key`` in the client: a row that still shifts the pages (a server clock running
-        behind) repeats a row, which is counted once.
+        The upper bound is pinned (pin_until) so records created while paging are not counted. Rows carry only the
+        fields of the per-record figures; the capacities (GPU, vGPU and tier totals) come from the newest record,
+        read once by pin_until, except with ``group_by``, where each period takes them from its own newest record
+        and every row carries them. Rows are de-duplicated by ``$key`` in the client: a row that still shifts the
+        pages repeats a row, which is counted once. Returns (summary, pinned upper bound or None).
         """
-        summary = Summary(group_by=group_by, rates=rates, problems=self.problems)
-        if until is None:
-            until = self.now() - 1
-        params = dict(fields=_fields(SUMMARY_RAW_FIELDS, user_filter), sort='-created', filter=build_filter(since, until, user_filter))
+        until, newest = self.pin_until(since, until, user_filter)
+        summary = Summary(group_by=group_by, rates=rates, problems=self.problems, zone=zone, totals=bool(group_by))
+        if newest is None:
+            return summary.result(), until
+        summary.newest(newest)
+        fields = SUMMARY_ROW_FIELDS + (TOTAL_FIELDS if group_by else ())
+        params = dict(fields=_fields(fields, user_filter), sort='-created', filter=build_filter(since, until, user_filter))
         self.client.get_all(ENDPOINT, params, self.page_size, on_page=summary.add_rows)
         return summary.result(), until
 

@@ -34,21 +34,36 @@ import operator
 from array import array
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, ratio_pct, to_int, to_iso,
+    BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, to_int,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in
 
 
-# Raw fields the summary needs (and nothing more: a summary of 100,000 records should not pull 38 fields).
-SUMMARY_RAW_FIELDS = ('$key', 'created', 'from', 'to', 'used_cores', 'total_cores', 'used_ram', 'total_ram') + tuple(
-    'tier_%d_used' % tier for tier in TIERS) + tuple('tier_%d_total' % tier for tier in TIERS) + (
-    'gpus', 'gpus_total', 'vgpus', 'vgpus_total')
+# Raw fields of each summary row: what the per-record figures need (and nothing more: a summary of 100,000 records
+# should not pull 38 fields).
+SUMMARY_ROW_FIELDS = ('$key', 'created', 'from', 'to', 'used_cores', 'total_cores', 'used_ram', 'total_ram') + tuple(
+    'tier_%d_used' % tier for tier in TIERS) + ('gpus', 'vgpus')
+# Capacities the summary takes from the newest record alone (the reference's semantics): asked of that record only,
+# unless periods are wanted (each period's totals come from its own newest record, which no single request names).
+TOTAL_FIELDS = ('gpus_total', 'vgpus_total') + tuple('tier_%d_total' % tier for tier in TIERS)
+SUMMARY_RAW_FIELDS = SUMMARY_ROW_FIELDS + TOTAL_FIELDS
 
-# Per-record figures kept, one column each.
+# The per-record figures, by name (one column each in a page or a group):
+# weight: max(to - from, 0) seconds, 0 without from or to; cpu_pct / ram_pct: used / total x 100 (0 when total is
+# 0); cores, gpus, vgpus: counts; ram_gb: MB / 1024; tierN_gb: bytes / 1024**3; storage_gb: the sum of the tiers.
 COLUMNS = ('weight', 'cpu_pct', 'cores', 'ram_pct', 'ram_gb', 'storage_gb', 'gpus', 'vgpus') + tuple(
     'tier%d_gb' % tier for tier in TIERS)
 
 RATE_KEYS = ('core_hour', 'ram_gb_hour') + tuple('tier%d_gb_hour' % tier for tier in TIERS) + ('gpu_hour', 'vgpu_hour')
+# The argument spec of a rate card (the module options; validate_rates checks the values once).
+RATES_SPEC = dict(((name, dict(type='float')) for name in RATE_KEYS), currency=dict(type='str'))
+# The cost formula, one row a part: (part, figure, rate). A record's part costs figure x rate x hours of its period.
+COST_TERMS = (('cpu', 'cores', 'core_hour'), ('ram', 'ram_gb', 'ram_gb_hour')) + tuple(
+    ('tier%d' % tier, 'tier%d_gb' % tier, 'tier%d_gb_hour' % tier) for tier in TIERS) + (
+    ('gpu', 'gpus', 'gpu_hour'), ('vgpu', 'vgpus', 'vgpu_hour'))
+TIER_PARTS = tuple('tier%d' % tier for tier in TIERS)
+# The parts of a cost in the order reports show them (storage is the sum of the tiers, total the sum of the rest).
+COST_PARTS = ('cpu', 'ram') + TIER_PARTS + ('storage', 'gpu', 'vgpu', 'total')
 # The period of records whose 'created' is not a time a calendar can hold; listed last, start and end null.
 UNKNOWN_PERIOD = 'unknown'
 
@@ -58,22 +73,11 @@ REFERENCE_KEYS = ('record_count', 'avg_cpu_utilization', 'peak_cpu_cores', 'avg_
 
 
 def record_figures(raw, problems=None):
-    """The per-record figures of one raw record: (created, key, from, to, figures tuple in COLUMNS order, totals)."""
-    def num(field):
-        return to_int(raw.get(field), field, problems)
+    """The figures of one raw record by name: every COLUMNS entry plus created, key, from, to and its totals.
 
-    created, key, start, end = num('created'), num('$key'), num('from'), num('to')
-    weight = float(max(end - start, 0)) if start and end else 0.0
-    cores, total_cores = num('used_cores'), num('total_cores')
-    ram, total_ram = num('used_ram'), num('total_ram')
-    tiers_used = [num('tier_%d_used' % tier) for tier in TIERS]
-    figures = (
-        weight, ratio_pct(cores, total_cores), float(cores), ratio_pct(ram, total_ram), ram / MB_PER_GB,
-        sum(tiers_used) / BYTES_PER_GB, float(num('gpus')), float(num('vgpus')),
-    ) + tuple(used / BYTES_PER_GB for used in tiers_used)
-    totals = dict(gpus_total=num('gpus_total'), vgpus_total=num('vgpus_total'),
-                  tiers_total_gb=[num('tier_%d_total' % tier) / BYTES_PER_GB for tier in TIERS])
-    return created, key, start, end, figures, totals
+    The very computation a page of records goes through (a page of one), so a record and a summary agree.
+    """
+    return _Page([raw], problems).row(0)
 
 
 def bucket_of(epoch, group_by, zone=None):
@@ -82,16 +86,23 @@ def bucket_of(epoch, group_by, zone=None):
     return calendar_bucket(epoch, group_by, zone)
 
 
+class RateCard(dict):
+    """A validated rate card: every RATE_KEYS entry as a float, plus ``currency`` (made by validate_rates only)."""
+
+
 def validate_rates(rates):
-    """A clean rate card: every RATE_KEYS entry as a float (omitted = 0) plus ``currency``. Raises ValueError."""
-    if rates is None:
-        return None
+    """A clean rate card (RateCard): every RATE_KEYS entry as a float (omitted = 0) plus ``currency``. Raises ValueError.
+
+    A RateCard is returned as it is: a card is validated once, however many places use it.
+    """
+    if rates is None or isinstance(rates, RateCard):
+        return rates
     if not isinstance(rates, dict):
         raise ValueError('rates must be a dict like {core_hour: 0.02, ram_gb_hour: 0.01, currency: EUR}, got %s' % type(rates).__name__)
     unknown = sorted(set(rates) - set(RATE_KEYS) - set(['currency']))
     if unknown:
         raise ValueError('rates: unknown key(s) %s; accepted: %s, currency' % (', '.join(map(str, unknown)), ', '.join(RATE_KEYS)))
-    clean = {}
+    clean = RateCard()
     for name in RATE_KEYS:
         value = rates.get(name)
         if value is None or value == '':
@@ -111,31 +122,47 @@ def validate_rates(rates):
     return clean
 
 
-def record_cost(figures, rates):
-    """The cost of one record (figures in COLUMNS order): usage x rate x hours of its period."""
-    hours = figures[0] / 3600
-    tiers = dict(('tier%d' % tier, figures[8 + tier] * rates['tier%d_gb_hour' % tier] * hours) for tier in TIERS)
-    cost = dict(
-        cpu=figures[2] * rates['core_hour'] * hours,
-        ram=figures[4] * rates['ram_gb_hour'] * hours,
-        gpu=figures[6] * rates['gpu_hour'] * hours,
-        vgpu=figures[7] * rates['vgpu_hour'] * hours,
-    )
-    cost['storage'] = math.fsum(tiers.values())
-    cost['tiers'] = tiers
-    cost['total'] = math.fsum((cost['cpu'], cost['ram'], cost['storage'], cost['gpu'], cost['vgpu']))
-    cost['currency'] = rates['currency']
+def cost_columns(figures, rates):
+    """THE cost formula, over columns of figures (name -> sequence, one value a record): part -> per-record costs.
+
+    Each COST_TERMS part is figure x rate x hours, hours = weight / 3600; ``storage`` is the fsum of the tier parts of
+    the record and ``total`` the fsum of cpu, ram, storage, gpu and vgpu. Used for one record (columns of one value),
+    for the rows of a report and, summed, for a summary.
+    """
+    hours = [weight / 3600 for weight in figures['weight']]
+    out = {}
+    for part, figure, rate in COST_TERMS:
+        price = rates[rate]
+        out[part] = [value * price * hour for value, hour in zip(figures[figure], hours)]
+    out['storage'] = list(map(math.fsum, zip(*[out[part] for part in TIER_PARTS])))
+    out['total'] = list(map(math.fsum, zip(out['cpu'], out['ram'], out['storage'], out['gpu'], out['vgpu'])))
+    return out
+
+
+def shape_cost(parts, currency):
+    """The ``cost`` dict users see from one figure a part: cpu, ram, storage, gpu, vgpu, total, tiers, currency."""
+    cost = dict((part, parts[part]) for part in COST_PARTS if part not in TIER_PARTS)
+    cost['tiers'] = dict((part, parts[part]) for part in TIER_PARTS)
+    cost['currency'] = currency
     return cost
+
+
+def record_cost(figures, rates):
+    """The cost of one record from its named figures (record_figures): cost_columns over columns of one value."""
+    columns = cost_columns(dict((name, (figures[name],)) for name in COLUMNS), rates)
+    return shape_cost(dict((part, values[0]) for part, values in columns.items()), rates['currency'])
 
 
 # The raw fields in the order a record is converted (and its junk values noted): usage first, then the totals.
 CONVERT_ORDER = ('created', '$key', 'from', 'to', 'used_cores', 'total_cores', 'used_ram', 'total_ram') + tuple(
     'tier_%d_used' % tier for tier in TIERS) + ('gpus', 'vgpus', 'gpus_total', 'vgpus_total') + tuple(
     'tier_%d_total' % tier for tier in TIERS)
+_USAGE_COUNT = len(CONVERT_ORDER) - len(TOTAL_FIELDS)
 # Figures kept as integers (exact peaks and percentiles); the others are floats, 8 bytes a record in an array('d').
 INT_COLUMNS = ('cores', 'gpus', 'vgpus')
 FLOAT_COLUMNS = tuple(name for name in COLUMNS if name not in INT_COLUMNS)
 _JUST_INT = frozenset([int])
+_NO_TOTALS = dict(gpus_total=0, vgpus_total=0, tiers_total_gb=[0.0] * len(TIERS))
 
 
 class _Notes(list):
@@ -165,11 +192,15 @@ def _int_column(rows, field, position, notes):
 
 
 class _Page:
-    """The figures of a list of raw records, one column (list) each; computed column by column, not row by row."""
+    """The figures of a list of raw records, one column (list) each; computed column by column, not row by row.
 
-    def __init__(self, rows, problems=None):
+    ``totals``: whether the rows carry TOTAL_FIELDS (False: they were not asked for, and are not converted).
+    """
+
+    def __init__(self, rows, problems=None, totals=True):
         notes = []
-        ints = [_int_column(rows, field, position, notes) for position, field in enumerate(CONVERT_ORDER)]
+        fields = CONVERT_ORDER if totals else CONVERT_ORDER[:_USAGE_COUNT]
+        ints = [_int_column(rows, field, position, notes) for position, field in enumerate(fields)]
         if notes and problems is not None:
             notes.sort(key=lambda note: note[:2])  # by row, then field: the order a record-by-record conversion notes them
             for _row, _position, field, value in notes:
@@ -178,7 +209,7 @@ class _Page:
         tiers_used = ints[8:14]
         self.size = len(rows)
         self.created, self.keys, self.starts, self.ends = created, keys, starts, ends
-        self.totals = ints[16:]  # gpus_total, vgpus_total, tier_0_total .. tier_5_total
+        self.totals = ints[16:] if totals else None  # gpus_total, vgpus_total, tier_0_total .. tier_5_total
         self.ints = dict(cores=cores, gpus=ints[14], vgpus=ints[15])
         floats = dict(
             weight=[float(end - start) if start and end and end > start else 0.0 for start, end in zip(starts, ends)],
@@ -191,10 +222,46 @@ class _Page:
             floats['tier%d_gb' % tier] = [used / BYTES_PER_GB for used in tiers_used[tier]]
         self.floats = floats
 
+    def column(self, name):
+        """The values of one figure (COLUMNS), one a record of the page."""
+        return self.ints[name] if name in self.ints else self.floats[name]
+
+    def figures(self):
+        """Every figure column by name (for cost_columns)."""
+        return dict((name, self.column(name)) for name in COLUMNS)
+
     def totals_of(self, row):
+        if self.totals is None:
+            return None
         gpus_total, vgpus_total = self.totals[0][row], self.totals[1][row]
         return dict(gpus_total=gpus_total, vgpus_total=vgpus_total,
                     tiers_total_gb=[column[row] / BYTES_PER_GB for column in self.totals[2:]])
+
+    def row(self, row):
+        """The figures of one record by name: COLUMNS, created, key, from, to and (when read) its totals."""
+        out = dict((name, self.column(name)[row]) for name in COLUMNS)
+        out.update(created=self.created[row], key=self.keys[row], start=self.starts[row], end=self.ends[row])
+        totals = self.totals_of(row)
+        if totals is not None:
+            out.update(totals)
+        return out
+
+
+def totals_of_raw(raw, problems=None):
+    """The capacities of one raw record (the newest of a range), as the summary reports them."""
+    if raw is None:
+        return None
+    return _Page([raw], problems).totals_of(0)
+
+
+def _iso(epoch, zone):
+    """ISO 8601 with the zone's offset; None for 0/None or a time no calendar can hold (as _records.to_iso)."""
+    if not epoch:
+        return None
+    try:
+        return iso_in(epoch, zone)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def _pick(column, rows):
@@ -204,7 +271,8 @@ def _pick(column, rows):
 class _Group:
     """The columns of one set of records (the whole range, or one period)."""
 
-    def __init__(self):
+    def __init__(self, zone=None):
+        self.zone = zone
         self.columns = dict((name, array('d')) for name in FLOAT_COLUMNS)
         self.ints = dict((name, []) for name in INT_COLUMNS)
         self.count = 0
@@ -244,11 +312,14 @@ class _Group:
     def _floats(self, name):
         return self.columns[name] if name in self.columns else array('d', self.ints[name])
 
-    def result(self, rates):
+    def result(self, rates, totals=None):
+        """The summary of the group; ``totals`` (capacities of the newest record, read on their own) overrides the
+        totals of the newest row (rows read without TOTAL_FIELDS carry none)."""
         count = self.count
         weights = self.columns['weight']
         total_weight = math.fsum(weights)
-        totals = self.newest[1] if self.newest else dict(gpus_total=0, vgpus_total=0, tiers_total_gb=[0.0] * len(TIERS))
+        if totals is None:
+            totals = self.newest[1] if self.newest and self.newest[1] is not None else _NO_TOTALS
         rank = (95 * count + 99) // 100 - 1  # 0-based nearest rank of the 95th percentile
 
         def avg(name):
@@ -285,8 +356,8 @@ class _Group:
             avg_gpus_used=avg('gpus'),
             total_vgpus=totals['vgpus_total'],
             avg_vgpus_used=avg('vgpus'),
-            period_start=to_iso(self.first_from),
-            period_end=to_iso(self.last_to),
+            period_start=_iso(self.first_from, self.zone),
+            period_end=_iso(self.last_to, self.zone),
             hours=total_weight / 3600,
             twa_cpu_cores=twa('cores'),
             twa_ram_gb=twa('ram_gb'),
@@ -314,21 +385,10 @@ class _Group:
         return out
 
     def _cost(self, rates):
-        """record_cost() of every record, column by column (the same products), summed with fsum."""
-        hours = [weight / 3600 for weight in self.columns['weight']]
-
-        def parts(name, rate):
-            return [value * rate * hour for value, hour in zip(self._floats(name), hours)]
-
-        tiers = dict(('tier%d' % tier, parts('tier%d_gb' % tier, rates['tier%d_gb_hour' % tier])) for tier in TIERS)
-        rows = dict(cpu=parts('cores', rates['core_hour']), ram=parts('ram_gb', rates['ram_gb_hour']),
-                    storage=list(map(math.fsum, zip(*tiers.values()))),
-                    gpu=parts('gpus', rates['gpu_hour']), vgpu=parts('vgpus', rates['vgpu_hour']))
-        rows['total'] = list(map(math.fsum, zip(rows['cpu'], rows['ram'], rows['storage'], rows['gpu'], rows['vgpu'])))
-        cost = dict((part, math.fsum(rows[part])) for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'total'))
-        cost['tiers'] = dict((name, math.fsum(values)) for name, values in tiers.items())
-        cost['currency'] = rates['currency']
-        return cost
+        """cost_columns() of every record (the one cost formula), each part summed over the records with fsum."""
+        figures = dict((name, self._floats(name)) for name in COLUMNS)
+        parts = cost_columns(figures, rates)
+        return shape_cost(dict((part, math.fsum(values)) for part, values in parts.items()), rates['currency'])
 
 
 class Summary:
@@ -338,21 +398,30 @@ class Summary:
     is not kept.
     """
 
-    def __init__(self, group_by=None, rates=None, problems=None, zone=None):
+    def __init__(self, group_by=None, rates=None, problems=None, zone=None, totals=True):
+        """``totals``: the rows carry TOTAL_FIELDS; False when they were not asked for, and the capacities of the range
+        come from ``newest(raw)`` instead (the newest record, read on its own)."""
         if group_by is not None and group_by not in GROUPS:
             raise ValueError('group_by must be one of %s, got %r' % (', '.join(GROUPS), group_by))
         self.group_by = group_by
         self.zone = zone
         self.rates = validate_rates(rates)
         self.problems = problems
-        self.all = _Group()
+        self.row_totals = totals
+        self.newest_totals = None
+        self.all = _Group(zone)
         self.buckets = {}
 
+    def newest(self, raw):
+        """Take the capacities (GPU, vGPU and tier totals) of the whole range from ``raw``, its newest record."""
+        self.newest_totals = totals_of_raw(raw, self.problems)
+
     def add_rows(self, rows):
+        """Add a page of raw records; returns its figures (a _Page, for the rows of a report), None for no rows."""
         rows = rows if isinstance(rows, list) else list(rows)
         if not rows:
-            return
-        page = _Page(rows, self.problems)
+            return None
+        page = _Page(rows, self.problems, self.row_totals)
         self.all.add(page)
         if self.group_by:
             members = {}
@@ -369,14 +438,15 @@ class Summary:
                             self.problems.note('created', created)
                         label, start, end, bounds = UNKNOWN_PERIOD, created, created, (None, None)
                     if label not in self.buckets:
-                        self.buckets[label] = bounds + (_Group(),)
+                        self.buckets[label] = bounds + (_Group(self.zone),)
                     indexes = members.setdefault(label, [])
                 indexes.append(row)
             for label, indexes in members.items():
                 self.buckets[label][2].add(page, indexes)
+        return page
 
     def result(self):
-        out = self.all.result(self.rates)
+        out = self.all.result(self.rates, self.newest_totals)
         if self.group_by:
             periods = []
             ordered = sorted(self.buckets.items(), key=lambda item: (item[1][0] is None, item[1][0] or 0))
@@ -392,7 +462,7 @@ class Summary:
 
 
 def summarize(rows, group_by=None, rates=None, problems=None, zone=None):
-    """The summary of an iterable of raw records."""
+    """The summary of an iterable of raw records (each with every SUMMARY_RAW_FIELDS field it has)."""
     summary = Summary(group_by=group_by, rates=rates, problems=problems, zone=zone)
     summary.add_rows(rows)
     return summary.result()

@@ -50,17 +50,18 @@ options:
   since:
     description:
       - Only records created at or after this time (inclusive).
-      - Unix epoch seconds (V(1735689600)); an ISO 8601 date (V(2026-10-01), meaning 00:00:00 UTC) or date and
-        time (V(2026-10-01T12:00:00Z); without an offset it is UTC, not the controller's local time); V(now); or a
+      - Unix epoch seconds (V(1735689600)); an ISO 8601 date (V(2026-10-01), meaning 00:00:00 UTC, or of O(timezone)) or date and
+        time (V(2026-10-01T12:00:00Z); without an offset it is UTC or O(timezone), not the controller's local time); V(now); or a
         time relative to now, V(-30d), V(-12h), V(-90m), V(-45s), V(-2w).
     type: raw
   until:
     description:
       - Only records created at or before this time (inclusive). Same forms as O(since); a date alone means the
-        end of that day (23:59:59 UTC), so O(since=2026-10-01) and O(until=2026-10-31) cover all of October.
+        end of that day (23:59:59 UTC or O(timezone)), so O(since=2026-10-01) and O(until=2026-10-31) cover all of October.
       - Must not be before O(since).
-      - For O(view=summary) without O(until), the range ends at the last whole second before the task started, so
-        records created while the module pages are not counted (RV(range.until_epoch) says where it ended).
+      - For O(view=summary) without O(until), the range ends at the newest matching record's C(created) as the server
+        holds it when the task starts (not the controller's clock), so records created while the module pages are not
+        counted (RV(range.until_epoch) says where it ended; null when no record matched).
     type: raw
   filter:
     description:
@@ -129,12 +130,26 @@ options:
         type: str
   group_by:
     description:
-      - With O(view=summary), also return RV(summary.periods), one summary per UTC day, ISO week (starting Monday)
-        or calendar month, by each record's C(created) time.
+      - With O(view=summary), also return RV(summary.periods), one summary per day, ISO week (starting Monday)
+        or calendar month of O(timezone), by each record's C(created) time.
     type: str
     choices: [day, week, month]
+  timezone:
+    description:
+      - The calendar of a date alone in O(since)/O(until) (its first or last second in this zone), of a date and time
+        without an offset (wall-clock time in this zone), and of the O(group_by) periods; an IANA time zone name like
+        V(Europe/Berlin) or V(America/New_York), read with Python's C(zoneinfo). An unknown name fails the task.
+      - With V(Europe/Berlin), O(since=2026-10-01) and O(until=2026-10-31) are 2026-09-30T22:00:00Z to
+        2026-10-31T22:59:59Z; a local day has 23 or 25 hours on a daylight saving change. A wall-clock time that the
+        change skips or repeats is refused, naming the offsets to choose from.
+      - Epoch seconds, relative times and times with an offset mean the same instant in every zone. Returned
+        C(*_epoch) figures are Unix seconds (UTC); RV(summary.period_start), RV(summary.period_end) and the
+        periods' C(start)/C(end) show the zone's offset.
+    type: str
+    default: UTC
+    version_added: 0.2.0
 notes:
-  - All times are UTC. Billing figures are not rounded; round them where you present them.
+  - Times are UTC unless O(timezone) names another calendar. Billing figures are not rounded; round them where you present them.
   - The totals of the summary (C(total_gpus), C(total_vgpus), C(tiers[].total_gb)) come from the newest record in
     the range, as in the VergeOS Python SDK.
   - Values the API sends as strings are converted; null or missing counters count as 0 and missing times as null.
@@ -289,11 +304,11 @@ summary:
       type: float
       sample: 3.1
     period_start:
-      description: The earliest C(from) of the records (ignoring records without one), ISO 8601 UTC.
+      description: The earliest C(from) of the records (ignoring records without one), ISO 8601 with the offset of O(timezone) (UTC by default).
       type: str
       sample: "2026-10-01T00:00:00+00:00"
     period_end:
-      description: The latest C(to) of the records, ISO 8601 UTC.
+      description: The latest C(to) of the records, ISO 8601 with the offset of O(timezone) (UTC by default).
       type: str
       sample: "2026-11-01T00:00:00+00:00"
     hours:
@@ -395,9 +410,9 @@ summary:
         total: 2222.6
     periods:
       description:
-        - With O(group_by), one entry per UTC day, ISO week or month that holds records, oldest first.
-        - Each entry has C(period) (V(2026-10-01), V(2026-W40) or V(2026-10)), C(start) and C(end) (ISO 8601 UTC;
-          C(end) is the start of the next period, exclusive), and every key of RV(summary) above, computed over that
+        - With O(group_by), one entry per day, ISO week or month of O(timezone) that holds records, oldest first.
+        - Each entry has C(period) (V(2026-10-01), V(2026-W40) or V(2026-10)), C(start) and C(end) (ISO 8601 with the offset of
+          O(timezone); C(end) is the start of the next period, exclusive), and every key of RV(summary) above, computed over that
           period's records (C(cost) when O(rates) is given).
         - Records whose C(created) is not a time a calendar can hold (beyond the year 9999) are in a last period
           named V(unknown), with C(start) and C(end) null, and the module warns about them.
@@ -753,7 +768,7 @@ record:
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import DEFAULT_PAGE_SIZE, Billing, build_filter, describe_range
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS, RATE_KEYS
-from ansible_collections.vergeio.billing.plugins.module_utils._time import parse_time
+from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, parse_time
 
 RATES_SPEC = dict(((name, dict(type='float')) for name in RATE_KEYS), currency=dict(type='str'))
 
@@ -771,14 +786,16 @@ def main():
             page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
             rates=dict(type='dict', options=RATES_SPEC),
             group_by=dict(type='str', choices=list(GROUPS)),
+            timezone=dict(type='str', default='UTC'),
         ),
         mutually_exclusive=[('key', other) for other in ('since', 'until', 'filter', 'limit', 'group_by')],
         supports_check_mode=True,
     )
     params = module.params
     try:
-        since = parse_time(params['since'], 'since')
-        until = parse_time(params['until'], 'until', end_of_day=True)
+        zone = get_zone(params['timezone'], 'timezone')
+        since = parse_time(params['since'], 'since', zone=zone)
+        until = parse_time(params['until'], 'until', end_of_day=True, zone=zone)
         check_options(params, since, until)
         query = build_filter(since, until, params['filter'])
     except ValueError as exc:
@@ -793,7 +810,7 @@ def main():
         elif view == 'latest':
             result['record'] = billing.latest(since, until, params['filter'], rates=rates)
         elif view == 'summary':
-            result['summary'], pinned = billing.summary(since, until, params['filter'], params['group_by'], rates)
+            result['summary'], pinned = billing.summary(since, until, params['filter'], params['group_by'], rates, zone=zone)
             result['range'] = describe_range(since, pinned, build_filter(since, pinned, params['filter']))
         else:
             records = billing.records(since, until, params['filter'], params['limit'], params['offset'], rates)

@@ -29,6 +29,8 @@ from datetime import date, datetime, timezone
 from xml.sax.saxutils import escape
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS, output_names
+from ansible_collections.vergeio.billing.plugins.module_utils._templates import CSS, money
+from ansible_collections.vergeio.billing.plugins.module_utils._templates import num as number
 from ansible_collections.vergeio.billing.plugins.module_utils._time import MAX_EPOCH, parse_time
 from ansible_collections.vergeio.billing.plugins.plugin_utils._svg import line_chart
 
@@ -181,25 +183,6 @@ def render_csv(records):
 
 
 # ---- shared presentation helpers ----------------------------------------------------------------------------------
-
-def number(value, digits=1):
-    """A figure for people: thousands separators, ``digits`` decimals, dot decimal mark; an en dash for no value."""
-    if value is None:
-        return '\u2013'
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return '{:,}'.format(value)
-    value = float(value)
-    if math.isnan(value) or math.isinf(value):
-        return '\u2013'
-    return '{:,.{digits}f}'.format(value, digits=digits)
-
-
-def money(value, currency=''):
-    text = number(value, 2)
-    return '%s %s' % (text, currency) if currency else text
-
 
 def when(text):
     """``2026-10-01 00:00:00 UTC`` from an ISO 8601 string (en dash when absent)."""
@@ -367,38 +350,6 @@ def _plain(value):
 
 
 # ---- HTML ---------------------------------------------------------------------------------------------------------
-
-CSS = '''
-:root { color-scheme: light; }
-body { margin: 0; background: #f4f5f7; color: #1a1a1a; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 20px 40px; }
-h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 19px; margin: 28px 0 10px; }
-.sub { color: #4a4a4a; margin: 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px; margin-top: 18px; }
-.card { background: #fff; border: 1px solid #dcdfe4; border-radius: 8px; padding: 10px 14px; }
-.card .label { color: #555; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-.card .value { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
-.card .note { color: #666; font-size: 12px; }
-.card.total { border-color: #0072B2; }
-figure { margin: 0 0 14px; background: #fff; border: 1px solid #dcdfe4; border-radius: 8px; padding: 6px; }
-svg.chart { display: block; width: 100%; height: auto; }
-table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #dcdfe4; font-variant-numeric: tabular-nums; }
-th, td { padding: 6px 10px; border-bottom: 1px solid #e6e8eb; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; }
-td.text { text-align: left; white-space: normal; }
-thead th { background: #eef0f3; font-weight: 600; }
-tr.total th, tr.total td { font-weight: 700; border-top: 2px solid #9a9a9a; }
-tr.failed th, tr.failed td { background: #fdecea; }
-.status-ok { color: #11723b; font-weight: 600; }
-.status-failed { color: #b00020; font-weight: 600; }
-.alert { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 8px; padding: 10px 14px; margin-top: 18px; }
-.muted { color: #666; font-size: 13px; }
-details { margin-top: 10px; }
-footer { margin-top: 30px; color: #666; font-size: 12px; }
-@media print { body { background: #fff; } figure, table, .card { break-inside: avoid; } }
-'''
-
 
 class Markup(str):
     """Text that is already HTML."""

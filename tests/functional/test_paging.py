@@ -20,9 +20,10 @@ from conftest import run_module, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
 
 BILLING = '/api/v4/billing'
-# Written out here, not imported: the fields a summary needs are part of what this test checks.
-SUMMARY_FIELDS = set(['$key', 'created', 'from', 'to', 'used_cores', 'total_cores', 'used_ram', 'total_ram', 'gpus', 'gpus_total',
-                      'vgpus', 'vgpus_total'] + ['tier_%d_%s' % (tier, kind) for tier in range(6) for kind in ('used', 'total')])
+# Written out here, not imported: the fields a summary needs are part of what this test checks. Each row is asked
+# only for what its figures use; the capacities (GPU, vGPU and tier totals) come from the newest record alone.
+SUMMARY_FIELDS = set(['$key', 'created', 'from', 'to', 'used_cores', 'total_cores', 'used_ram', 'total_ram', 'gpus',
+                      'vgpus'] + ['tier_%d_used' % tier for tier in range(6)])
 
 
 def pages_for(rows, page_size):
@@ -31,7 +32,14 @@ def pages_for(rows, page_size):
 
 
 def page_requests(sim):
-    return [entry for entry in sim.requests_log() if entry['method'] == 'GET' and entry['path'] == BILLING]
+    """The page requests of a summary: GETs of the billing list, without the one (limit=1) that reads the newest record."""
+    return [entry for entry in sim.requests_log() if entry['method'] == 'GET' and entry['path'] == BILLING
+            and query(entry).get('limit') != '1']
+
+
+def pin_requests(sim):
+    return [entry for entry in sim.requests_log() if entry['method'] == 'GET' and entry['path'] == BILLING
+            and query(entry).get('limit') == '1']
 
 
 def query(entry):
@@ -105,8 +113,9 @@ def test_a_row_that_shifts_the_pages_is_counted_once():
         newest = max(original, key=lambda record: int(record['created']))
 
         def insert(number):
-            # created after the newest original record (in the past, so inside the range): above every row read so far
-            sim.set_records(sim.records + [dict(newest, **{'$key': 10000 + number, 'created': int(newest['created']) + number,
+            # created in the same second as the newest original record (the pinned bound, so inside the range), after
+            # the summary started: above every row read so far
+            sim.set_records(sim.records + [dict(newest, **{'$key': 10000 + number, 'created': int(newest['created']),
                                                            'used_cores': 10 ** 6})])
 
         inserter = BetweenPages(sim, insert, 2, 4)
@@ -140,7 +149,8 @@ def test_summary_pages_of_5000_with_only_its_fields():
         assert run.result['summary']['record_count'] == len(in_range(sim, until)) == 20000
         requests = page_requests(sim)
         assert len(requests) == 5  # four full pages, then the empty one that says there is no more
-        assert len(sim.requests_log()) == 5
+        assert len(pin_requests(sim)) == 1  # the newest record: the bound and the capacities
+        assert len(sim.requests_log()) == 6
         for number, entry in enumerate(requests):
             params = query(entry)
             fields = params['fields'].split(',')

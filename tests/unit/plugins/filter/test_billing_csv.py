@@ -37,7 +37,7 @@ def raw_record(key, created, **fields):
 
 def with_cost(raw):
     record = convert_record(raw)
-    record['cost'] = record_cost(record_figures(raw)[4], RATES)
+    record['cost'] = record_cost(record_figures(raw), RATES)
     return record
 
 

@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The rate card option. It must agree with plugins/module_utils/_summary.py RATES_SPEC and COST_TERMS.
+    DOCUMENTATION = r'''
+options:
+  rates:
+    description:
+      - A rate card, in price per unit-hour. Every key is optional and counts as 0. With it, the summary (and each of
+        its periods) has C(cost), and each record its cost.
+      - Each record costs C(used_cores) x O(rates.core_hour) x its hours, plus C(used_ram_gb) x O(rates.ram_gb_hour)
+        x hours, plus C(tierN_used_gb) x C(tierN_gb_hour) x hours for each tier, plus C(gpus_used) x
+        O(rates.gpu_hour) x hours and C(vgpus_used) x O(rates.vgpu_hour) x hours, where hours is
+        max(C(to) - C(from), 0) / 3600. C(storage) is the sum of the tiers; C(total) the sum of the parts.
+    type: dict
+    suboptions:
+      core_hour:
+        description: Price of one used CPU core for one hour.
+        type: float
+      ram_gb_hour:
+        description: Price of one GB (1024 MB) of used RAM for one hour.
+        type: float
+      tier0_gb_hour:
+        description: Price of one GB (1024**3 bytes) used on storage tier 0 for one hour.
+        type: float
+      tier1_gb_hour:
+        description: Price of one GB used on storage tier 1 for one hour.
+        type: float
+      tier2_gb_hour:
+        description: Price of one GB used on storage tier 2 for one hour.
+        type: float
+      tier3_gb_hour:
+        description: Price of one GB used on storage tier 3 for one hour.
+        type: float
+      tier4_gb_hour:
+        description: Price of one GB used on storage tier 4 for one hour.
+        type: float
+      tier5_gb_hour:
+        description: Price of one GB used on storage tier 5 for one hour.
+        type: float
+      gpu_hour:
+        description: Price of one used physical GPU for one hour.
+        type: float
+      vgpu_hour:
+        description: Price of one used vGPU for one hour.
+        type: float
+      currency:
+        description: A label copied into every C(cost), for example V(EUR).
+        type: str
+'''

@@ -1,0 +1,492 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The billing report of one system for one period: one paged read, four files, written atomically.
+
+``run_report()`` is what ``verge_billing_report`` does:
+
+1. The period: a calendar ``month`` or ``since``/``until`` in the forms of ``verge_billing_info``, on the calendar
+   of ``timezone`` (``_time``). An open ``until`` is pinned to the newest record's ``created`` as the server holds it
+   (``Billing.pin_until``), so the files cover every record the server held when the task started.
+2. ONE read of the period, page by page, oldest first (``sort=created``), every field. Each page is fed to the
+   summary (``_summary.Summary``, column by column), its costs computed with the one cost formula
+   (``_summary.cost_columns``), and its records converted (``_records.convert_record``) and streamed to the CSV file
+   and the JSON record spool, and to the chart series (``_charts``, kept to 1,500 points a series). The page is then
+   dropped: records never pass through Ansible variables, and memory grows with the figures only.
+3. The files ``<dest>/<name>-<label>.<ext>`` are written as temporary files in ``dest`` and compared with what is
+   there: an identical file is left alone (and is no change); a different one replaces it by ``os.replace`` (atomic
+   on one file system). In check mode the temporary files go to a private temporary directory and nothing in
+   ``dest`` is touched. The bytes depend on the data only (no run time in them), so a rerun changes nothing.
+
+The JSON layout (``layout`` 1) is stable; the fleet consolidation reads ``name``, ``period``, ``rates``,
+``summary`` and ``record_count`` from it::
+
+    {"generator": "vergeio.billing.verge_billing_report", "layout": 1, "name": ..., "period": {...},
+     "rates": {...} | null, "summary": {...}, "record_count": N,
+     "record_fields": ["key", "created_epoch", ...], "records": [[...], ...]}
+
+``records`` are arrays in ``record_fields`` order, oldest first: the record's own fields in the API's units
+(integers: MB for RAM, bytes for physical RAM and storage, epoch seconds for times), then ``cost_*`` parts when a
+rate card was given. Arrays, not objects, because the names would otherwise repeat 8,760 times in a year and
+triple the file (the CSV, with every derived ``*_gb`` and ISO field, is the spreadsheet form).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import filecmp
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from datetime import datetime
+
+from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT, Billing
+from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
+from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
+from ansible_collections.vergeio.billing.plugins.module_utils._records import (
+    EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_record, output_names,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
+    COST_PARTS, TIER_PARTS, Summary, cost_columns, validate_rates,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._time import (
+    UTC, get_zone, iso_in, month_range, parse_time, zone_name,
+)
+
+GENERATOR = 'vergeio.billing.verge_billing_report'
+LAYOUT = 1
+FORMATS = ('csv', 'json', 'markdown', 'html')
+EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html')
+PAGE_SIZE = 10000
+CSV_FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
+# The record's own fields in the JSON records: the key, the epoch times, the description and every counter in the
+# API's unit (the *_gb, ISO and percentage fields of the CSV derive from these).
+JSON_RECORD_FIELDS = ('key',) + tuple(EPOCH_NAMES[name] for name, _raw, kind in FIELDS if kind == 'epoch') + ('description',) + tuple(
+    name for name, _raw, kind in FIELDS if kind in ('int', 'mb', 'bytes') and name != 'key')
+COST_COLUMNS = tuple('cost_%s' % part for part in COST_PARTS)
+_UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+')
+_OCTAL = re.compile(r'^0?[oO]?([0-7]{1,4})$')
+COST_LABELS = dict([('cpu', 'CPU cores'), ('ram', 'RAM'), ('storage', 'Storage (all tiers)'), ('gpu', 'GPUs'), ('vgpu', 'vGPUs'),
+                    ('total', 'Total')] + [('tier%d' % tier, 'Storage tier %d' % tier) for tier in TIERS])
+RATE_LABELS = [('core_hour', 'CPU core-hour'), ('ram_gb_hour', 'RAM GB-hour')] + [
+    ('tier%d_gb_hour' % tier, 'Storage tier %d GB-hour' % tier) for tier in TIERS] + [('gpu_hour', 'GPU-hour'), ('vgpu_hour', 'vGPU-hour')]
+USAGE_HEADER = ('Metric', 'Unit', 'Mean per record', 'Time-weighted mean', '95th percentile', 'Peak', 'Capacity')
+
+
+# ---- options ------------------------------------------------------------------------------------------------------
+
+def resolve_period(month=None, since=None, until=None, zone=None, now=None):
+    """The period asked for: dict(month, since_epoch, until_epoch or None when open). Raises ValueError naming the option."""
+    zone = zone or UTC
+    now = int(time.time()) if now is None else int(now)
+    blank = (None, '')
+    if month not in blank:
+        if since not in blank or until not in blank:
+            raise ValueError('month cannot be combined with since or until: give a month (like 2026-10), or since and optionally until')
+        label, start, end = month_range(month, zone, 'month')
+        return dict(month=label, since_epoch=start, until_epoch=end)
+    if since in blank:
+        raise ValueError('give the report period: month (like 2026-10), or since (and optionally until)')
+    start = parse_time(_text(since), 'since', now=now, zone=zone)
+    end = None if until in blank else parse_time(_text(until), 'until', now=now, end_of_day=True, zone=zone)
+    if end is not None and start > end:
+        raise ValueError('since (%s) is after until (%s): swap them or widen the range' % (since, until))
+    return dict(month=None, since_epoch=start, until_epoch=end)
+
+
+def _text(value):
+    """A YAML date or datetime (an unquoted 2026-10-01 in a playbook) as the ISO text the time parser takes."""
+    return value.isoformat() if hasattr(value, 'isoformat') else value
+
+
+def period_label(start, end, zone):
+    """``2026-10-01_2026-10-31`` for whole local days, else ``20261001T120000+0200_...``."""
+    def bound(epoch, last):
+        moment = datetime.fromtimestamp(epoch, zone)
+        if iso_in(epoch + (1 if last else 0), zone)[11:19] == '00:00:00':
+            return moment.strftime('%Y-%m-%d')
+        return moment.strftime('%Y%m%dT%H%M%S%z')
+    return '%s_%s' % (bound(start, False), bound(end, True))
+
+
+def describe_period(period, zone):
+    """The ``period`` of the result and of the JSON: label, month, since/until with the zone's offset, epochs, zone."""
+    start, end = period['since_epoch'], period['until_epoch']
+    label = period['month'] or period_label(start, end, zone)
+    return dict(label=label, month=period['month'], since=iso_in(start, zone), until=iso_in(end, zone), since_epoch=start,
+                until_epoch=end, timezone=zone_name(zone))
+
+
+def safe_name(name):
+    """The file stem: runs of characters outside [A-Za-z0-9._-] become ``_``, and a leading ``.``, ``_`` or ``-`` is
+    dropped (no hidden file, nothing a shell tool reads as an option); ValueError when nothing is left."""
+    text = _UNSAFE_NAME.sub('_', '' if name is None else str(name)).lstrip('._-').rstrip('_')
+    if not text:
+        raise ValueError('name must contain letters or digits (it is the stem of the file names), got %r' % (name,))
+    return text
+
+
+def parse_mode(mode):
+    """File permissions as an int from an octal string (``'0644'``, ``'644'``, ``'0o644'``) or an int; None keeps the default."""
+    if mode is None or mode == '':
+        return None
+    if isinstance(mode, bool):
+        raise ValueError('mode must be octal permissions like "0644", got %r' % (mode,))
+    if isinstance(mode, int):
+        number = mode
+    else:
+        match = _OCTAL.match(str(mode).strip())
+        if not match:
+            raise ValueError('mode must be octal permissions like "0644" or "0640" (quoted, so YAML keeps the leading 0); '
+                             'symbolic modes are not accepted, got %r' % (mode,))
+        number = int(match.group(1), 8)
+    if not 0 <= number <= 0o7777:
+        raise ValueError('mode must be between 0000 and 7777 (octal), got %r' % (mode,))
+    return number
+
+
+def file_names(dest, name, label, formats):
+    """format -> path of each file of the report."""
+    stem = '%s-%s' % (safe_name(name), label)
+    return dict((fmt, os.path.join(dest, '%s.%s' % (stem, EXTENSIONS[fmt]))) for fmt in formats)
+
+
+# ---- the report -----------------------------------------------------------------------------------------------------
+
+def _csv_text(value):
+    """Free text in a CSV cell: a leading = + - @ tab or CR gets an apostrophe (OWASP "CSV injection")."""
+    return "'" + value if value.startswith(CSV_FORMULA_PREFIXES) else value
+
+
+class _Charts:
+    """The chart series of one system, fed record by record (a record whose capacity for a chart is 0 holds no
+    measurement for it and is left out of that chart rather than drawn as a drop to 0)."""
+
+    def __init__(self):
+        self.cores = (Series('Used'), Series('Total', dashed=True))
+        self.ram = (Series('Used'), Series('Total', dashed=True))
+        self.tiers = [(Series('Used'), Series('Capacity', dashed=True)) for _tier in TIERS]
+        self.gpus = (Series('Used'), Series('Total', dashed=True))
+        self.vgpus = (Series('Used'), Series('Total', dashed=True))
+
+    def add(self, record):
+        stamp = record['created_epoch']
+        if not stamp:
+            return
+        for pair, used, total, check in ((self.cores, 'used_cores', 'total_cores', 'total_cores'),
+                                         (self.ram, 'used_ram_gb', 'total_ram_gb', 'total_ram'),
+                                         (self.gpus, 'gpus_used', 'gpus_total', 'gpus_total'),
+                                         (self.vgpus, 'vgpus_used', 'vgpus_total', 'vgpus_total')):
+            if record[check]:
+                pair[0].add(stamp, record[used])
+                pair[1].add(stamp, record[total])
+        for tier in TIERS:
+            if record['tier%d_total' % tier]:
+                self.tiers[tier][0].add(stamp, record['tier%d_used_gb' % tier])
+                self.tiers[tier][1].add(stamp, record['tier%d_total_gb' % tier])
+
+    def build(self, zone):
+        """(charts, notes): the geometry of each chart with data, and a one-line note for each one left out."""
+        charts, notes = [], []
+        specs = [('chart-cores', 'CPU cores', self.cores, '', 'no record has a core count')]
+        specs.append(('chart-ram', 'RAM', self.ram, 'GB', 'no record has a RAM size'))
+        for tier in TIERS:
+            specs.append(('chart-tier%d' % tier, 'Storage tier %d' % tier, self.tiers[tier], 'GB', None))
+        specs.append(('chart-gpus', 'GPUs', self.gpus, '', 'no GPUs in this period'))
+        specs.append(('chart-vgpus', 'vGPUs', self.vgpus, '', 'no vGPUs in this period'))
+        for chart_id, title, pair, unit, empty_note in specs:
+            used, total = pair
+            if not len(used):
+                if empty_note:
+                    notes.append('%s: chart left out, %s.' % (title, empty_note))
+                continue
+            if chart_id.startswith('chart-tier') and not used.any_above_zero():
+                notes.append('%s: chart left out, never used in this period (capacity up to %s GB).' % (title, _plain(max(total.ys))))
+                continue
+            if chart_id in ('chart-gpus', 'chart-vgpus') and not (used.any_above_zero() or total.any_above_zero()):
+                notes.append('%s: chart left out, %s.' % (title, empty_note))
+                continue
+            charts.append(chart(chart_id, title, [used, total], unit, zone))
+        return charts, notes
+
+
+def _plain(value):
+    return '{:,.1f}'.format(value)
+
+
+class ReportBuilder:
+    """Streams pages of raw records (oldest first) into the summary, the CSV file, the JSON record spool and the charts."""
+
+    def __init__(self, formats, rates, group_by, zone, work_dir):
+        self.formats = formats
+        self.rates = rates
+        self.zone = zone
+        self.problems = ConversionProblems()
+        self.summary = Summary(group_by=group_by, rates=rates, zone=zone)
+        self.charts = _Charts() if 'html' in formats else None
+        self.count = 0
+        self.pages = 0
+        self.newest = None
+        self.record_columns = output_names()
+        self.csv_columns = self.record_columns + (list(COST_COLUMNS) + ['currency'] if rates else [])
+        self.json_fields = list(JSON_RECORD_FIELDS) + (list(COST_COLUMNS) if rates else [])
+        self.temps = {}
+        self.csv_writer = None
+        self.spool = None
+        self.work_dir = work_dir
+        if 'csv' in formats:
+            handle = self._temp('csv', newline='')
+            self.csv_writer = csv.writer(handle, lineterminator='\r\n')
+            self.csv_writer.writerow(self.csv_columns)
+        if 'json' in formats:
+            self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.report-records.')
+
+    def _temp(self, fmt, newline=None):
+        descriptor, path = tempfile.mkstemp(dir=self.work_dir, prefix='.report-%s.' % fmt, suffix='.tmp')
+        handle = os.fdopen(descriptor, 'w', encoding='utf-8', newline=newline)
+        self.temps[fmt] = (path, handle)
+        return handle
+
+    def add_page(self, rows):
+        """One page of raw records: summary, costs, CSV rows, JSON rows, chart points."""
+        self.pages += 1
+        page = self.summary.add_rows(rows)
+        if page is None:
+            return
+        costs = cost_columns(page.figures(), self.rates) if self.rates else None
+        currency = self.rates['currency'] if self.rates else None
+        zone = self.zone
+        for index, raw in enumerate(rows):
+            record = convert_record(raw, self.problems)
+            order = (record['created_epoch'], record['key'])
+            if self.newest is None or order > self.newest[0]:
+                self.newest = (order, record)
+            if self.charts is not None:
+                self.charts.add(record)
+            cost = [costs[part][index] for part in COST_PARTS] if costs else []
+            if self.spool is not None:
+                row = [record[name] for name in JSON_RECORD_FIELDS] + cost
+                self.spool.write(',\n' if self.count else '\n')
+                self.spool.write(json.dumps(row, separators=(',', ':'), ensure_ascii=False))
+            if self.csv_writer is not None:
+                for name in EPOCH_NAMES:  # the CSV shows times in the report's zone; the *_epoch stay UTC
+                    if record[name]:
+                        record[name] = iso_in(record[EPOCH_NAMES[name]], zone)
+                record['description'] = _csv_text(record['description'])
+                self.csv_writer.writerow([record[name] for name in self.record_columns] + cost + ([currency] if costs else []))
+            self.count += 1
+
+    def finish(self, name, period):
+        """Write the JSON, Markdown and HTML temporary files; returns (summary, format -> temporary path)."""
+        summary = self.summary.result()
+        if 'csv' in self.temps:
+            self.temps['csv'][1].close()
+        if self.spool is not None:
+            head = json.dumps(dict(generator=GENERATOR, layout=LAYOUT, name=name, period=period, rates=self.rates and dict(self.rates),
+                                   summary=summary, record_count=self.count, record_fields=self.json_fields), indent=1, ensure_ascii=False)
+            handle = self._temp('json')
+            handle.write(head[:-2])  # without the closing "\n}"
+            handle.write(',\n "records": [')
+            self.spool.seek(0)
+            shutil.copyfileobj(self.spool, handle)
+            handle.write('\n ]\n}\n')
+            handle.close()
+            self.spool.close()
+        if 'markdown' in self.formats or 'html' in self.formats:
+            # Imported here: Jinja2 is needed for these two formats only (and checked by the module before any read).
+            from ansible_collections.vergeio.billing.plugins.module_utils._templates import (  # pylint: disable=import-outside-toplevel
+                render_html, render_markdown,
+            )
+            context = self.context(name, period, summary)
+            for fmt, render in (('markdown', render_markdown), ('html', render_html)):
+                if fmt in self.formats:
+                    if fmt == 'html':
+                        context['charts'], context['chart_notes'] = self.charts.build(self.zone)
+                    handle = self._temp(fmt)
+                    handle.write(render(context))
+                    handle.close()
+        return summary, dict((fmt, path) for fmt, (path, _handle) in self.temps.items())
+
+    def context(self, name, period, summary):
+        """What the templates show (figures are rounded there, not here)."""
+        cost = summary.get('cost')
+        newest = self.newest[1] if self.newest else None
+        header = ['Period', 'Records', 'Hours', 'CPU cores', 'RAM GB', 'Storage GB', 'GPUs', 'vGPUs'] + (['Cost'] if cost else [])
+        rates = [(label, self.rates[key]) for key, label in RATE_LABELS if self.rates and self.rates[key]]
+        return dict(
+            generator=GENERATOR, title='VergeOS billing report: %s, %s' % (name, period['label']), name=name, period=period,
+            summary=summary, cost=cost, currency=(cost or {}).get('currency') or '', cost_rows=cost_rows(cost) if cost else [], rate_rows=rates,
+            usage_header=USAGE_HEADER, usage_rows=usage_rows(summary, newest), periods=summary.get('periods') or [],
+            period_header=header, group_by=self.summary.group_by or 'period', charts=[], chart_notes=[],
+            show_gpus=bool(summary['total_gpus'] or summary['total_vgpus'] or summary['peak_gpus_used'] or summary['peak_vgpus_used']),
+        )
+
+    def discard(self):
+        """Close and remove every temporary file (after a failure, or once the files are in place)."""
+        for path, handle in self.temps.values():
+            if not handle.closed:
+                handle.close()
+            if os.path.exists(path):
+                os.unlink(path)
+        if self.spool is not None and not self.spool.closed:
+            self.spool.close()
+
+
+def cost_rows(cost):
+    """(label, amount) rows of a cost: CPU, RAM, the tiers that cost anything, storage, GPUs, vGPUs, total."""
+    rows = []
+    for part in COST_PARTS:
+        if part in TIER_PARTS:
+            if cost['tiers'][part]:
+                rows.append((COST_LABELS[part], cost['tiers'][part]))
+        else:
+            rows.append((COST_LABELS[part], cost[part]))
+    return rows
+
+
+def usage_rows(summary, newest):
+    """(label, unit, mean over records, time-weighted mean, p95, peak, capacity) rows of the usage table; a tier
+    appears when it has capacity or use, GPUs and vGPUs when there are any."""
+    tiers = summary['tiers']
+    rows = [
+        ('CPU cores used', 'cores', None, summary['twa_cpu_cores'], summary['p95_cpu_cores'], summary['peak_cpu_cores'],
+         newest['total_cores'] if newest else None),
+        ('CPU utilization', '%', summary['avg_cpu_utilization'], None, None, None, None),
+        ('RAM used', 'GB', None, summary['twa_ram_gb'], summary['p95_ram_gb'], summary['peak_ram_gb'], newest['total_ram_gb'] if newest else None),
+        ('RAM utilization', '%', summary['avg_ram_utilization'], None, None, None, None),
+        ('Storage used, all tiers', 'GB', summary['avg_storage_used_gb'], summary['twa_storage_used_gb'], summary['p95_storage_used_gb'],
+         summary['peak_storage_used_gb'], sum(tier['total_gb'] for tier in tiers)),
+    ]
+    for tier in tiers:
+        if tier['total_gb'] or tier['peak_used_gb']:
+            rows.append(('Storage tier %d used' % tier['tier'], 'GB', tier['avg_used_gb'], tier['twa_used_gb'], tier['p95_used_gb'],
+                         tier['peak_used_gb'], tier['total_gb']))
+    if summary['total_gpus'] or summary['peak_gpus_used']:
+        rows.append(('GPUs used', 'GPUs', summary['avg_gpus_used'], summary['twa_gpus_used'], summary['p95_gpus_used'],
+                     summary['peak_gpus_used'], summary['total_gpus']))
+    if summary['total_vgpus'] or summary['peak_vgpus_used']:
+        rows.append(('vGPUs used', 'vGPUs', summary['avg_vgpus_used'], summary['twa_vgpus_used'], summary['p95_vgpus_used'],
+                     summary['peak_vgpus_used'], summary['total_vgpus']))
+    return rows
+
+
+# ---- files --------------------------------------------------------------------------------------------------------
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _umask_default():
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def place(temp, final, mode, check_mode):
+    """Put ``temp`` at ``final`` unless the same bytes (and mode) are there. Returns what happened: ``unchanged``,
+    ``created``, ``updated`` or ``mode`` (same bytes, other permissions); in check mode nothing is touched."""
+    if os.path.isdir(final):
+        raise ValueError('dest: %s is a directory, where the report file should go' % final)
+    exists = os.path.exists(final)
+    current_mode = os.stat(final).st_mode & 0o7777 if exists else None
+    wanted = mode if mode is not None else (current_mode if exists else _umask_default())
+    if exists and filecmp.cmp(temp, final, shallow=False):
+        if current_mode == wanted:
+            return 'unchanged'
+        if not check_mode:
+            os.chmod(final, wanted)
+        return 'mode'
+    if not check_mode:
+        os.chmod(temp, wanted)
+        os.replace(temp, final)
+    return 'updated' if exists else 'created'
+
+
+def _prepare_dest(dest, check_mode):
+    """The directory the temporary files go to: ``dest`` (created when missing), or in check mode a private one."""
+    if os.path.exists(dest) and not os.path.isdir(dest):
+        raise ValueError('dest: %s exists and is not a directory' % dest)
+    if check_mode:
+        return tempfile.mkdtemp(prefix='verge-report-check.')
+    try:
+        os.makedirs(dest, exist_ok=True)
+    except OSError as exc:
+        raise ValueError('dest: cannot create the directory %s: %s' % (dest, exc.strerror or exc))
+    if not os.access(dest, os.W_OK | os.X_OK):
+        raise ValueError('dest: cannot write into %s (permission denied for this user)' % dest)
+    return dest
+
+
+def run_report(client, options, check_mode=False, diff=False, now=None, page_size=PAGE_SIZE):
+    """Read the period once and write the report files; returns the module result (without ``warnings`` shaping)."""
+    zone = get_zone(options.get('timezone'), 'timezone')
+    asked = resolve_period(options.get('month'), options.get('since'), options.get('until'), zone, now)
+    rates = validate_rates(options.get('rates'))
+    wanted = options.get('formats') or list(FORMATS)
+    unknown = [fmt for fmt in wanted if fmt not in FORMATS]
+    if unknown:
+        raise ValueError('formats: unknown format(s) %s; accepted: %s' % (', '.join(map(str, unknown)), ', '.join(FORMATS)))
+    formats = [fmt for fmt in FORMATS if fmt in wanted]
+    name = options.get('name') or 'vergeos'
+    safe_name(name)
+    mode = parse_mode(options.get('mode'))
+    if not options.get('dest') or not str(options['dest']).strip():
+        raise ValueError('dest must be the path of a directory (created when missing)')
+    dest = os.path.abspath(os.path.expanduser(str(options['dest'])))
+    work_dir = _prepare_dest(dest, check_mode)
+    builder = None
+    try:
+        builder = ReportBuilder(formats, rates, options.get('group_by'), zone, work_dir)
+        billing = Billing(client, page_size=page_size)
+        since = asked['since_epoch']
+        until, newest = billing.pin_until(since, asked['until_epoch'], None)
+        warnings = []
+        if until is None:  # an open range without a record: nothing to pin to; the period ends now
+            until = int(time.time()) if now is None else int(now)
+        period = describe_period(dict(asked, until_epoch=until), zone)
+        if newest is not None:
+            params = dict(fields=','.join(RAW_FIELDS), sort='created', filter='created ge %d and created le %d' % (since, until))
+            try:
+                client.get_all(ENDPOINT, params, page_size, on_page=builder.add_page)
+            except VergeError as exc:
+                exc.msg = '%s. The report had read %d page(s) and %d record(s) of %s .. %s when this happened; no file was written.' % (
+                    exc.msg.rstrip('.'), builder.pages, builder.count, period['since'], period['until'])
+                raise
+        if not builder.count:
+            warnings.append('No billing records were created in %s .. %s (%s): the report says "no records" and bills nothing.'
+                            % (period['since'], period['until'], period['timezone']))
+        summary, temps = builder.finish(name, period)
+        problems = billing.problems + builder.problems
+        if problems:
+            warnings.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(problems[:50]))
+        paths = file_names(dest, name, period['label'], formats)
+        outcome, digests = {}, {}
+        for fmt in formats:
+            digests[fmt] = sha256_of(temps[fmt])
+            try:
+                outcome[fmt] = place(temps[fmt], paths[fmt], mode, check_mode)
+            except OSError as exc:
+                raise ValueError('dest: cannot write %s: %s' % (paths[fmt], exc.strerror or exc))
+        changed = dict((fmt, paths[fmt]) for fmt in formats if outcome[fmt] != 'unchanged')
+        result = dict(changed=bool(changed), files=paths, sha256=digests, period=period, summary=summary, record_count=builder.count,
+                      changed_files=changed, warnings=warnings)
+        if diff:
+            lines = ['%s %s (%s)' % ('would write' if check_mode else 'wrote', paths[fmt], outcome[fmt]) for fmt in formats if fmt in changed]
+            result['diff'] = dict(prepared='\n'.join(lines) + '\n' if lines else '')
+        return result
+    finally:
+        if builder is not None:
+            builder.discard()
+        if check_mode and work_dir and os.path.isdir(work_dir):
+            shutil.rmtree(work_dir, ignore_errors=True)

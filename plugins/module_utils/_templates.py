@@ -1,0 +1,323 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The Markdown and HTML reports as Jinja2 templates, shipped inside the collection.
+
+They are template strings in a module_utils file because a module cannot read the collection's files when it runs
+(AnsiballZ ships module_utils only). The HTML template is rendered with autoescaping on, so every value (a system
+name, a description, a currency) is escaped; the Markdown one escapes table cells with the ``md`` filter.
+
+Jinja2 and MarkupSafe come with ansible-core on the controller, but a module may run on a managed host without
+them: ``load_jinja()`` imports them only when a Markdown or HTML report is asked for, and the module fails with
+``missing_required_lib('Jinja2')`` when that import fails.
+
+Presentation rounds (``num``: thousands separators and a fixed number of decimals; ``money``: 2 decimals); the
+figures themselves are never rounded (the CSV and JSON reports hold them exactly).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import traceback
+from datetime import datetime
+
+JINJA2_IMPORT_ERROR = None
+
+CSS = '''
+:root { color-scheme: light; }
+body { margin: 0; background: #f4f5f7; color: #1a1a1a; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px 20px 40px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 28px 0 10px; }
+.sub { color: #4a4a4a; margin: 0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px; margin-top: 18px; }
+.card { background: #fff; border: 1px solid #dcdfe4; border-radius: 8px; padding: 10px 14px; }
+.card .label { color: #555; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.card .value { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card .note { color: #666; font-size: 12px; }
+.card.total { border-color: #0072B2; }
+figure { margin: 0 0 14px; background: #fff; border: 1px solid #dcdfe4; border-radius: 8px; padding: 6px; }
+svg.chart { display: block; width: 100%; height: auto; }
+table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #dcdfe4; font-variant-numeric: tabular-nums; }
+th, td { padding: 6px 10px; border-bottom: 1px solid #e6e8eb; text-align: right; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+td.text { text-align: left; white-space: normal; }
+thead th { background: #eef0f3; font-weight: 600; }
+tr.total th, tr.total td { font-weight: 700; border-top: 2px solid #9a9a9a; }
+tr.failed th, tr.failed td { background: #fdecea; }
+.status-ok { color: #11723b; font-weight: 600; }
+.status-failed { color: #b00020; font-weight: 600; }
+.alert { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 8px; padding: 10px 14px; margin-top: 18px; }
+.muted { color: #666; font-size: 13px; }
+details { margin-top: 10px; }
+footer { margin-top: 30px; color: #666; font-size: 12px; }
+@media print { body { background: #fff; } figure, table, .card { break-inside: avoid; } }
+'''
+
+# One chart (geometry from _charts.chart()); every attribute value comes from numbers or escaped text.
+SVG_MACRO = '''{% macro svg(c) -%}
+<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{{ c.id }}" viewBox="0 0 {{ c.width }} {{ c.height }}"
+ width="{{ c.width }}" height="{{ c.height }}" role="img" aria-labelledby="{{ c.id }}-title {{ c.id }}-desc"
+ font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif">
+<title id="{{ c.id }}-title">{{ c.title }}</title>
+<desc id="{{ c.id }}-desc">{{ c.description }}</desc>
+<rect x="0" y="0" width="{{ c.width }}" height="{{ c.height }}" fill="#ffffff"/>
+<text x="{{ c.left - 56 }}" y="22" font-size="16" font-weight="600" fill="#1a1a1a">{{ c.title }}</text>
+{% for item in c.legend %}
+<line x1="{{ item.x }}" y1="{{ item.y - 4 }}" x2="{{ item.x + 24 }}" y2="{{ item.y - 4 }}" stroke="{{ item.colour }}" stroke-width="3"{#
+#}{% if item.dashed %} stroke-dasharray="6 4"{% endif %}/>
+<text x="{{ item.x + 30 }}" y="{{ item.y }}" font-size="12" fill="#333333">{{ item.name }}</text>
+{% endfor %}
+{% for g in c.grid %}
+<line x1="{{ c.left }}" y1="{{ g.y }}" x2="{{ c.plot_right }}" y2="{{ g.y }}" stroke="{{ '#9a9a9a' if g.base else '#e3e3e3' }}" stroke-width="1"/>
+<text x="{{ c.left - 8 }}" y="{{ g.label_y }}" font-size="12" fill="#444444" text-anchor="end">{{ g.label }}</text>
+{% endfor %}
+{% for t in c.ticks %}
+<line x1="{{ t.x }}" y1="{{ c.plot_bottom }}" x2="{{ t.x }}" y2="{{ c.plot_bottom + 5 }}" stroke="#9a9a9a" stroke-width="1"/>
+<text x="{{ t.x }}" y="{{ c.plot_bottom + 20 }}" font-size="12" fill="#444444" text-anchor="middle">{{ t.label }}</text>
+{% endfor %}
+<text x="{{ c.plot_right }}" y="{{ c.height - 6 }}" font-size="11" fill="#666666" text-anchor="end">{{ c.axis_note }}</text>
+{% for line in c.lines %}
+<polyline fill="none" stroke="{{ line.colour }}" stroke-width="{{ line.width }}" stroke-linejoin="round"{#
+#}{% if line.dashed %} stroke-dasharray="6 4"{% endif %} points="{{ line.points }}"><title>{{ line.name }}</title></polyline>
+{% for m in line.markers %}
+<circle cx="{{ m.x }}" cy="{{ m.y }}" r="3" fill="{{ line.colour }}"/>
+{% endfor %}
+{% endfor %}
+</svg>
+{%- endmacro %}
+{% macro card(label, value, note, css='') -%}
+<div class="card{{ css }}"><div class="label">{{ label }}</div><div class="value">{{ value }}</div><div class="note">{{ note }}</div></div>
+{%- endmacro %}'''
+
+HTML = SVG_MACRO + '''
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="{{ generator }}">
+<title>{{ title }}</title>
+<style>{{ css | safe }}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>{{ title }}</h1>
+<p class="sub">Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ period.timezone }}).
+{{ summary.record_count | plural('record') }}, {{ summary.hours | num }} hours.</p>
+</header>
+{% if not summary.record_count %}
+<p class="alert">No billing records were created in this period: nothing to bill and nothing to chart.</p>
+{% endif %}
+<section class="cards">
+{{ card('CPU cores', summary.twa_cpu_cores | num, 'time-weighted; peak ' ~ summary.peak_cpu_cores | num) }}
+{{ card('RAM', (summary.twa_ram_gb | num) ~ ' GB', 'time-weighted; peak ' ~ summary.peak_ram_gb | num ~ ' GB') }}
+{{ card('Storage', (summary.twa_storage_used_gb | num) ~ ' GB', 'time-weighted; peak ' ~ summary.peak_storage_used_gb | num ~ ' GB') }}
+{% if show_gpus %}
+{{ card('GPUs / vGPUs', (summary.twa_gpus_used | num(2)) ~ ' / ' ~ summary.twa_vgpus_used | num(2),
+        'time-weighted; of ' ~ summary.total_gpus | num ~ ' / ' ~ summary.total_vgpus | num) }}
+{% endif %}
+{% if cost %}
+{{ card('Total cost', cost.total | money(currency), 'for ' ~ summary.hours | num ~ ' hours', ' total') }}
+{% endif %}
+</section>
+{% if charts or chart_notes %}
+<section><h2>Usage over time</h2>
+{% for c in charts %}
+<figure>{{ svg(c) }}</figure>
+{% endfor %}
+{% for note in chart_notes %}
+<p class="muted">{{ note }}</p>
+{% endfor %}
+</section>
+{% endif %}
+{% if cost %}
+<section><h2>Cost</h2>
+<table>
+<thead><tr><th scope="col">Item</th><th scope="col">Cost</th></tr></thead>
+<tbody>
+{% for label, amount in cost_rows %}
+<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ label }}</th><td>{{ amount | money(currency) }}</td></tr>
+{% endfor %}
+</tbody></table>
+{% if rate_rows %}
+<p class="muted">Rate card, price per unit-hour: {% for label, value in rate_rows %}{{ label }} {{ value | rate }} {{ currency }}{#
+#}{{ '; ' if not loop.last else '' }}{% endfor %}. Each record costs usage &times; rate &times; the hours of its period.</p>
+{% endif %}
+</section>
+{% endif %}
+<section><h2>Usage summary</h2>
+<table>
+<thead><tr>{% for h in usage_header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for label, unit, avg, twa, p95, peak, cap in usage_rows %}
+<tr><th scope="row">{{ label }}</th><td>{{ unit }}</td><td>{{ avg | num }}</td><td>{{ twa | num }}</td><td>{{ p95 | num }}</td>{#
+#}<td>{{ peak | num }}</td><td>{{ cap | num }}</td></tr>
+{% endfor %}
+</tbody></table>
+<p class="muted">Time-weighted means weigh each record by the length of its period; the 95th percentile is nearest-rank
+over records; capacity is that of the newest record.</p>
+</section>
+{% if periods %}
+<section><h2>By {{ group_by }}</h2><details><summary>{{ periods | length | plural(group_by) }} (time-weighted means)</summary>
+<table>
+<thead><tr>{% for h in period_header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for p in periods %}
+<tr><th scope="row">{{ p.period }}</th><td>{{ p.record_count | num }}</td><td>{{ p.hours | num }}</td><td>{{ p.twa_cpu_cores | num }}</td>{#
+#}<td>{{ p.twa_ram_gb | num }}</td><td>{{ p.twa_storage_used_gb | num }}</td><td>{{ p.twa_gpus_used | num(2) }}</td>{#
+#}<td>{{ p.twa_vgpus_used | num(2) }}</td>{% if cost %}<td>{{ p.cost.total | money(currency) }}</td>{% endif %}</tr>
+{% endfor %}
+</tbody></table>
+</details></section>
+{% endif %}
+<footer>Made by {{ generator }} from {{ summary.record_count | plural('VergeOS billing record') }}. Times in {{ period.timezone }}.
+Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
+</main>
+</body>
+</html>
+'''
+
+MARKDOWN = '''# {{ title | md }}
+
+Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ period.timezone | md }}): {#
+#}{{ summary.record_count | plural('record') }} covering {{ summary.hours | num }} hours. {#
+#}Figures rounded for display (exact values in the JSON and CSV reports).
+{% if not summary.record_count %}
+
+**No billing records were created in this period: nothing to bill.**
+{% endif %}
+
+## Usage
+
+| {{ usage_header | join(' | ') }} |
+| --- | --- | ---: | ---: | ---: | ---: | ---: |
+{% for label, unit, avg, twa, p95, peak, cap in usage_rows %}
+| {{ label | md }} | {{ unit | md }} | {{ avg | num }} | {{ twa | num }} | {{ p95 | num }} | {{ peak | num }} | {{ cap | num }} |
+{% endfor %}
+{% for note in chart_notes %}
+{% if loop.first %}
+
+{% endif %}
+- {{ note | md }}
+{% endfor %}
+{% if cost %}
+
+## Cost
+
+| Item | Cost{{ (' (' ~ currency ~ ')') | md if currency else '' }} |
+| --- | ---: |
+{% for label, amount in cost_rows %}
+| {{ ('**' ~ label ~ '**') if loop.last else label }} | {{ amount | num(2) }} |
+{% endfor %}
+{% if rate_rows %}
+
+Rate card (price per unit-hour): {% for label, value in rate_rows %}{{ label }} {{ value | rate }}{{ '; ' if not loop.last else '' }}{% endfor %}.
+{% endif %}
+{% endif %}
+{% if periods %}
+
+## By {{ group_by }}
+
+| {{ period_header | join(' | ') }} |
+| --- |{% for h in period_header[1:] %} ---: |{% endfor %}
+
+{% for p in periods %}
+| {{ p.period }} | {{ p.record_count | num }} | {{ p.hours | num }} | {{ p.twa_cpu_cores | num }} | {{ p.twa_ram_gb | num }} | {#
+#}{{ p.twa_storage_used_gb | num }} | {{ p.twa_gpus_used | num(2) }} | {{ p.twa_vgpus_used | num(2) }} |{#
+#}{% if cost %} {{ p.cost.total | num(2) }} |{% endif %}
+
+{% endfor %}
+
+Time-weighted means over each {{ group_by }}.
+{% endif %}
+'''
+
+
+def num(value, digits=1):
+    """A figure for people: thousands separators, ``digits`` decimals, dot decimal mark; an en dash for no value."""
+    if value is None:
+        return '\u2013'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return '{:,}'.format(value)
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return '\u2013'
+    return '{:,.{digits}f}'.format(value, digits=digits)
+
+
+def money(value, currency=''):
+    text = num(value, 2)
+    return '%s %s' % (text, currency) if currency else text
+
+
+def rate(value):
+    """A price without exponent notation: 0.00005, not 5e-05."""
+    if value is None:
+        return '\u2013'
+    text = '%.12f' % float(value)
+    return text.rstrip('0').rstrip('.') if '.' in text else text
+
+
+def when(text):
+    """``2026-10-01 00:00:00 +02:00`` from an ISO 8601 string with an offset (en dash when absent)."""
+    if not text:
+        return '\u2013'
+    moment = datetime.fromisoformat(str(text))
+    offset = moment.strftime('%z')
+    return '%s %s:%s' % (moment.strftime('%Y-%m-%d %H:%M:%S'), offset[:3], offset[3:])
+
+
+def plural(count, noun):
+    """``1 record``, ``745 records`` (the count with thousands separators)."""
+    return '%s %s%s' % (num(count), noun, '' if count == 1 else 's')
+
+
+def md(value):
+    """Text safe in a Markdown table cell."""
+    return str(value).replace('\\', '\\\\').replace('|', '\\|').replace('\n', ' ').replace('\r', ' ')
+
+
+class MissingJinja2(ImportError):
+    """Jinja2 (or MarkupSafe) cannot be imported here."""
+
+
+_ENVIRONMENTS = {}
+
+
+def load_jinja():
+    """Import Jinja2 (and MarkupSafe, which it needs); MissingJinja2 when that fails (the traceback kept)."""
+    global JINJA2_IMPORT_ERROR  # pylint: disable=global-statement
+    try:
+        import jinja2  # pylint: disable=import-outside-toplevel
+        import markupsafe  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        JINJA2_IMPORT_ERROR = traceback.format_exc()
+        raise MissingJinja2('Jinja2')
+    return jinja2
+
+
+def _environment(html):
+    if html not in _ENVIRONMENTS:
+        jinja2 = load_jinja()
+        environment = jinja2.Environment(autoescape=html, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                         keep_trailing_newline=True)
+        environment.filters.update(num=num, money=money, rate=rate, when=when, md=md, plural=plural)
+        _ENVIRONMENTS[html] = environment
+    return _ENVIRONMENTS[html]
+
+
+def render_html(context):
+    """The self-contained HTML report (no scripts, no external references) for a report context."""
+    return _environment(True).from_string(HTML).render(dict(context, css=CSS))
+
+
+def render_markdown(context):
+    """The Markdown report for a report context."""
+    return _environment(False).from_string(MARKDOWN).render(context)

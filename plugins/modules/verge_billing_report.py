@@ -1,0 +1,265 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: verge_billing_report
+short_description: Write a VergeOS billing report (CSV, JSON, Markdown, HTML) for one period
+version_added: 0.2.0
+description:
+  - Reads every billing record of one period from a VergeOS system through its REST API v4 (C(/api/v4/billing)),
+    once, page by page, and writes the report files itself, where the module runs (the controller, with
+    C(delegate_to=localhost)).
+  - The records never pass through Ansible variables. The result holds the paths (RV(files)), their SHA-256
+    (RV(sha256)), the period (RV(period)), the summary (RV(summary), the keys of M(vergeio.billing.verge_billing_info)
+    O(vergeio.billing.verge_billing_info#module:view=summary)) and the number of records (RV(record_count)).
+  - Files are named C(<dest>/<name>-<label>.<ext>) (C(csv), C(json), C(md), C(html)), written to a temporary file in
+    O(dest) and renamed into place. A file whose content would not change is left alone and is no change, so a
+    rerun over the same records reports C(changed=false).
+  - An open range (no O(until)) ends at the newest record's C(created) as the server holds it, read when the task
+    starts (not the controller's clock), so the report covers every record the server held then.
+author:
+  - vergeio.billing contributors (@vergeio)
+extends_documentation_fragment:
+  - vergeio.billing.connection
+  - vergeio.billing.connection.ATTRIBUTES
+  - vergeio.billing.rates
+requirements:
+  - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
+attributes:
+  check_mode:
+    description: Reads the records and renders the files in a private temporary directory, writes nothing in
+      O(dest) (not even the directory) and says in RV(changed_files) which files would change.
+    support: full
+  diff_mode:
+    description: Lists the files that change (or would change), with what happens to each.
+    support: full
+options:
+  month:
+    description:
+      - The report period as a calendar month, V(YYYY-MM), in O(timezone). V(2026-10) in V(Europe/Berlin) is
+        2026-09-30T22:00:00Z to 2026-10-31T22:59:59Z, both inclusive.
+      - Give O(month), or O(since) (and optionally O(until)).
+    type: str
+  since:
+    description:
+      - The first instant of the period (inclusive), in the forms of
+        M(vergeio.billing.verge_billing_info) O(vergeio.billing.verge_billing_info#module:since); Unix epoch seconds,
+        an ISO 8601 date (its first second in O(timezone)) or date and time (without an offset it is wall-clock time
+        in O(timezone)), V(now), or a relative time like V(-30d).
+    type: raw
+  until:
+    description:
+      - The last instant of the period (inclusive); same forms as O(since). A date alone means the last second of
+        that day in O(timezone).
+      - Without it the period ends at the newest record's C(created) (read from the server when the task starts).
+    type: raw
+  timezone:
+    description:
+      - The calendar of O(month), of a date alone and of a date and time without an offset in O(since)/O(until),
+        and of the O(group_by) periods; an IANA time zone name like V(Europe/Berlin) or V(America/New_York).
+      - A local day has 23 or 25 hours on a daylight saving change. Times in the files and in RV(period) show the
+        zone's offset; the C(*_epoch) figures are Unix seconds (UTC).
+    type: str
+    default: UTC
+  dest:
+    description:
+      - The directory the files are written to, on the host the module runs on (the controller with
+        C(delegate_to=localhost)). Created (with its parents) when missing; the task fails when it cannot be.
+    type: path
+    required: true
+  name:
+    description:
+      - The stem of the file names and the name shown in the reports, for example the system's name. In the file
+        names, characters other than letters, digits, C(.), C(_) and C(-) become C(_).
+    type: str
+    default: vergeos
+  formats:
+    description:
+      - The files to write. V(csv) has one row per record, oldest first, with every record field (times in
+        O(timezone)) and, with O(rates), its cost. V(json) has the period, rate card, summary and records (see
+        RV(files)). V(markdown) and V(html) show the summary, the costs, the O(group_by) periods and (HTML) charts.
+    type: list
+    elements: str
+    choices: [csv, json, markdown, html]
+    default: [csv, json, markdown, html]
+  group_by:
+    description:
+      - The periods of the summary (C(summary.periods)) and of the "By day/week/month" table; local days, ISO weeks
+        (from Monday) or months in O(timezone).
+    type: str
+    choices: [day, week, month]
+    default: day
+  mode:
+    description:
+      - Permissions of the files, as an octal string like V("0644") (quote it, so YAML keeps the leading zero).
+      - Without it, a new file gets the default permissions of the process (0666 less the umask) and a replaced file
+        keeps its permissions.
+    type: raw
+notes:
+  - Records are read oldest first in pages of 10,000 (C(sort=created)), with only the upper bound pinned; a record
+    seen twice while paging is counted once (by C($key)).
+  - The totals of the summary (C(total_gpus), C(total_vgpus), C(tiers[].total_gb)) come from the newest record of the
+    period, as in the VergeOS Python SDK. Billing figures are not rounded in the JSON and CSV files; Markdown and HTML
+    round them for display.
+  - 'JSON layout (stable, C(layout: 1)): C(generator), C(layout), C(name), C(period) (as RV(period)), C(rates) (the
+    rate card with every key, or null), C(summary) (as RV(summary)), C(record_count), C(record_fields) (the names of
+    the columns of each record) and C(records): one array per record, oldest first, in C(record_fields) order: C(key),
+    C(created_epoch), C(from_epoch), C(to_epoch), C(sent_epoch), C(description), then every counter in the API''s
+    unit (cores and counts; C(*_ram) in MB; C(phys_*) and C(tierN_*) in bytes), then with O(rates) the C(cost_*) parts.'
+  - An empty period writes files that say "no records" and adds a warning naming the period.
+  - A read that fails says how many pages and records it had read; no file is written then.
+seealso:
+  - module: vergeio.billing.verge_billing_info
+'''
+
+EXAMPLES = r'''
+- name: October 2026 on the Berlin calendar, four files in reports/
+  vergeio.billing.verge_billing_report:
+    host: verge.example.com
+    api_key: "{{ vergeos_api_key }}"
+    month: "2026-10"
+    timezone: Europe/Berlin
+    dest: reports
+    name: verge-prod
+    rates:
+      core_hour: 0.02
+      ram_gb_hour: 0.01
+      tier1_gb_hour: 0.0001
+      currency: EUR
+  delegate_to: localhost
+  register: report
+
+- name: Show the total and where the files are
+  ansible.builtin.debug:
+    msg: "{{ report.summary.cost.total | round(2) }} EUR in {{ report.files.html }}"
+
+- name: The last 30 days as CSV and JSON only, by week (connection from the VERGEOS_* environment variables)
+  vergeio.billing.verge_billing_report:
+    since: -30d
+    dest: /srv/reports/verge
+    formats: [csv, json]
+    group_by: week
+    mode: "0640"
+'''
+
+RETURN = r'''
+files:
+  description:
+    - Format -> path of each file of the report (whether it changed or not). Keys are the O(formats) asked for.
+  type: dict
+  returned: always
+  sample:
+    csv: /srv/reports/verge-prod-2026-10.csv
+    json: /srv/reports/verge-prod-2026-10.json
+    markdown: /srv/reports/verge-prod-2026-10.md
+    html: /srv/reports/verge-prod-2026-10.html
+sha256:
+  description: Format -> SHA-256 (hex) of the file's content as written (or, in check mode, as it would be written).
+  type: dict
+  returned: always
+  sample:
+    csv: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+changed_files:
+  description: Format -> path of the files that changed (or, in check mode, would change); empty when none did.
+  type: dict
+  returned: always
+  sample:
+    html: /srv/reports/verge-prod-2026-10.html
+period:
+  description: The period of the report.
+  type: dict
+  returned: always
+  contains:
+    label:
+      description: The label in the file names; O(month) itself, or C(<since>_<until>) (local dates for whole days, else
+        C(YYYYMMDDTHHMMSS+hhmm)).
+      type: str
+      sample: "2026-10"
+    month:
+      description: O(month), or null when the period came from O(since)/O(until).
+      type: str
+      sample: "2026-10"
+    since:
+      description: First instant (inclusive), ISO 8601 with the offset of O(timezone).
+      type: str
+      sample: "2026-10-01T00:00:00+02:00"
+    until:
+      description: Last instant (inclusive), ISO 8601 with the offset of O(timezone); an open range ends at the newest
+        record's C(created).
+      type: str
+      sample: "2026-10-31T23:59:59+01:00"
+    since_epoch:
+      description: First instant, Unix epoch seconds (UTC).
+      type: int
+      sample: 1790805600
+    until_epoch:
+      description: Last instant, Unix epoch seconds (UTC).
+      type: int
+      sample: 1793487599
+    timezone:
+      description: The O(timezone) of the calendar.
+      type: str
+      sample: Europe/Berlin
+summary:
+  description:
+    - Figures over every record of the period, with the keys, units and formulas of
+      M(vergeio.billing.verge_billing_info) RV(vergeio.billing.verge_billing_info#module:summary) (C(record_count),
+      averages, peaks, time-weighted means, 95th percentiles, C(tiers), C(hours)), C(cost) with O(rates), and
+      C(periods), one per O(group_by) period (C(start)/C(end) with the offset of O(timezone)).
+  type: dict
+  returned: always
+record_count:
+  description: Number of records in the period (rows of the CSV, records of the JSON).
+  type: int
+  returned: always
+  sample: 744
+'''
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
+from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, run_report
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
+
+
+def main():
+    module = new_module(
+        dict(
+            month=dict(type='str'),
+            since=dict(type='raw'),
+            until=dict(type='raw'),
+            timezone=dict(type='str', default='UTC'),
+            dest=dict(type='path', required=True),
+            name=dict(type='str', default='vergeos'),
+            formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
+            rates=dict(type='dict', options=RATES_SPEC),
+            group_by=dict(type='str', choices=list(GROUPS), default='day'),
+            mode=dict(type='raw'),
+        ),
+        mutually_exclusive=[('month', 'since'), ('month', 'until')],
+        required_one_of=[('month', 'since')],
+        supports_check_mode=True,
+    )
+    if set(module.params['formats']) & set(('markdown', 'html')):
+        from ansible_collections.vergeio.billing.plugins.module_utils import _templates  # pylint: disable=import-outside-toplevel
+        try:
+            _templates.load_jinja()
+        except _templates.MissingJinja2:
+            module.fail_json(msg=missing_required_lib('Jinja2 (and MarkupSafe), for the markdown and html formats'),
+                             exception=_templates.JINJA2_IMPORT_ERROR)
+
+    def work(client):
+        return run_report(client, module.params, check_mode=module.check_mode, diff=module._diff)
+
+    run(module, work)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,338 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The report engine (module_utils/_report.py), its charts and templates, and the one figure/cost function.
+
+Money is checked against a brute-force reference written here in exact arithmetic (``fractions.Fraction``) with the
+test's own reading of raw values, never against the code under test.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import csv
+import json
+import math
+import os
+import random
+import tempfile
+from datetime import datetime, timezone
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart, minmax_points, time_ticks
+from ansible_collections.vergeio.billing.plugins.module_utils._report import (
+    JSON_RECORD_FIELDS, ReportBuilder, describe_period, file_names, parse_mode, period_label, place, resolve_period, safe_name,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
+    COST_PARTS, Summary, record_cost, record_figures, summarize, validate_rates,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._templates import render_html, render_markdown
+from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone
+
+BERLIN = ZoneInfo('Europe/Berlin')
+UTC = timezone.utc
+GIB = 1024 ** 3
+TIERS = range(6)
+RATE_NAMES = ['core_hour', 'ram_gb_hour'] + ['tier%d_gb_hour' % t for t in TIERS] + ['gpu_hour', 'vgpu_hour']
+
+
+# ---- the reference ------------------------------------------------------------------------------------------------
+
+def ref_int(value):
+    """The test's reading of a counter: None/'' -> 0; int; float and numeric text truncated toward zero."""
+    if value is None or value == '':
+        return 0
+    if isinstance(value, str):
+        text = value.strip()
+        return int(Fraction(text)) if text else 0
+    return int(value)
+
+
+def ref_cost(raw, rates):
+    """Exact cost parts of one raw record: usage x rate x hours, hours = max(to - from, 0) / 3600 (0 without from/to)."""
+    start, end = ref_int(raw.get('from')), ref_int(raw.get('to'))
+    hours = Fraction(max(end - start, 0), 3600) if start and end else Fraction(0)
+    rate = dict((name, Fraction(rates.get(name) or 0)) for name in RATE_NAMES)
+    parts = dict(cpu=ref_int(raw.get('used_cores')) * rate['core_hour'] * hours,
+                 ram=Fraction(ref_int(raw.get('used_ram')), 1024) * rate['ram_gb_hour'] * hours,
+                 gpu=ref_int(raw.get('gpus')) * rate['gpu_hour'] * hours,
+                 vgpu=ref_int(raw.get('vgpus')) * rate['vgpu_hour'] * hours)
+    for tier in TIERS:
+        parts['tier%d' % tier] = Fraction(ref_int(raw.get('tier_%d_used' % tier)), GIB) * rate['tier%d_gb_hour' % tier] * hours
+    parts['storage'] = sum((parts['tier%d' % tier] for tier in TIERS), Fraction(0))
+    parts['total'] = parts['cpu'] + parts['ram'] + parts['storage'] + parts['gpu'] + parts['vgpu']
+    return parts
+
+
+def near(value, exact):
+    return math.isclose(value, float(exact), rel_tol=1e-9, abs_tol=1e-9)
+
+
+counter = st.one_of(st.integers(0, 10 ** 6), st.integers(0, 2 ** 50), st.none(),
+                    st.integers(0, 10 ** 5).map(str), st.floats(0, 1e6, allow_nan=False).map(lambda f: '%.1f' % f))
+T0 = 1790805600  # 2026-10-01T00:00:00+02:00
+
+
+@st.composite
+def raw_records(draw, max_size=12):
+    count = draw(st.integers(0, max_size))
+    out = []
+    created = T0
+    for key in range(1, count + 1):
+        created += draw(st.integers(0, 7200))
+        length = draw(st.sampled_from([0, 1800, 3600, 3600, 5400]))
+        raw = {'$key': key, 'created': created, 'from': created - length if draw(st.booleans()) or length else None, 'to': created,
+               'used_cores': draw(counter), 'total_cores': draw(st.sampled_from([0, 64, 256])), 'used_ram': draw(counter),
+               'total_ram': draw(st.sampled_from([0, 1 << 20])), 'gpus': draw(st.integers(0, 8)), 'gpus_total': 8,
+               'vgpus': draw(st.integers(0, 16)), 'vgpus_total': draw(st.sampled_from([0, 16])),
+               'description': draw(st.sampled_from(['plain', '=cmd()', 'a|b', None]))}
+        for tier in TIERS:
+            raw['tier_%d_used' % tier] = draw(counter)
+            raw['tier_%d_total' % tier] = draw(st.sampled_from([0, 1 << 40]))
+        out.append(raw)
+    return out
+
+
+rate_cards = st.fixed_dictionaries({}, optional=dict(
+    [(name, st.one_of(st.floats(0, 10, allow_nan=False), st.sampled_from([0.0001, 0.02, 1.5]))) for name in RATE_NAMES]
+    + [('currency', st.sampled_from(['EUR', 'US$', '<b>']))]))
+
+
+# ---- one figure and cost function ---------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(raw_records(), rate_cards)
+def test_record_cost_and_summary_cost_match_the_reference(raws, rates):
+    card = validate_rates(rates)
+    exact = [ref_cost(raw, rates) for raw in raws]
+    for raw, want in zip(raws, exact):
+        cost = record_cost(record_figures(raw), card)
+        for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'total'):
+            assert near(cost[part], want[part]), part
+        for tier in TIERS:
+            assert near(cost['tiers']['tier%d' % tier], want['tier%d' % tier])
+    total = summarize(raws, rates=card)['cost']
+    for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'total'):
+        assert near(total[part], sum((want[part] for want in exact), Fraction(0))), part
+
+
+def test_record_figures_are_named_not_positional():
+    raw = {'$key': 3, 'created': 100, 'from': 0, 'to': 100, 'used_cores': 8, 'total_cores': 16, 'used_ram': 2048, 'total_ram': 4096,
+           'tier_1_used': 3 * GIB, 'gpus': 1, 'gpus_total': 2, 'vgpus': 0, 'vgpus_total': 0}
+    figures = record_figures(raw)
+    assert figures['cores'] == 8 and figures['cpu_pct'] == 50.0 and figures['ram_gb'] == 2.0 and figures['tier1_gb'] == 3.0
+    assert figures['storage_gb'] == 3.0 and figures['weight'] == 0.0  # from 0: no known period
+    assert figures['key'] == 3 and figures['created'] == 100 and figures['gpus_total'] == 2
+
+
+def test_a_rate_card_is_validated_once():
+    card = validate_rates({'core_hour': '0.5'})
+    assert validate_rates(card) is card
+    with pytest.raises(ValueError, match='rates.core_hour'):
+        validate_rates({'core_hour': 'lots'})
+
+
+@settings(max_examples=40, deadline=None)
+@given(raw_records(max_size=10))
+def test_totals_from_the_newest_record_alone_equal_those_of_every_row(raws):
+    """A summary whose rows carry no totals, given the newest record, says what a summary of full rows says."""
+    full = summarize(raws)
+    lean = Summary(totals=False)
+    trimmed = [dict((k, v) for k, v in raw.items() if not k.endswith('_total') or k == 'total_cores' or k == 'total_ram') for raw in raws]
+    lean.add_rows(trimmed)
+    if raws:
+        lean.newest(max(raws, key=lambda raw: (ref_int(raw['created']), ref_int(raw['$key']))))
+    assert lean.result() == full
+
+
+# ---- the report rows against the reference ------------------------------------------------------------------------
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw_records(), rate_cards, st.integers(1, 5), st.sampled_from(['day', 'week', 'month']))
+def test_report_rows_and_totals_match_the_reference(raws, rates, page, group_by):
+    card = validate_rates(rates)
+    zone = get_zone('Europe/Berlin')
+    with tempfile.TemporaryDirectory() as work:
+        builder = ReportBuilder(['csv', 'json'], card, group_by, zone, work)
+        for first in range(0, len(raws), page):
+            builder.add_page(raws[first:first + page])
+        period = describe_period(dict(month=None, since_epoch=T0, until_epoch=T0 + 10 ** 6), zone)
+        summary, temps = builder.finish('sys', period)
+        with open(temps['csv'], newline='', encoding='utf-8') as handle:
+            table = list(csv.DictReader(handle))
+        with open(temps['json'], encoding='utf-8') as handle:
+            document = json.load(handle)
+        builder.discard()
+    assert len(table) == len(raws) == len(document['records']) == document['record_count'] == summary['record_count']
+    fields = document['record_fields']
+    exact = [ref_cost(raw, rates) for raw in raws]
+    for raw, want, row, array in zip(raws, exact, table, document['records']):
+        assert int(row['key']) == raw['$key'] == array[fields.index('key')]
+        assert array[fields.index('used_ram')] == ref_int(raw['used_ram'])
+        for part in COST_PARTS:
+            assert near(float(row['cost_%s' % part]), want[part]), part
+            assert near(array[fields.index('cost_%s' % part)], want[part]), part
+        assert row['currency'] == card['currency']
+        text = raw['description'] or ''
+        assert row['description'] == ("'" + text if text.startswith('=') else text)  # no formula reaches a spreadsheet
+        stamp = datetime.fromtimestamp(raw['created'], BERLIN).isoformat()
+        assert row['created'] == stamp and int(row['created_epoch']) == raw['created']
+    grand = sum((want['total'] for want in exact), Fraction(0))
+    assert near(summary['cost']['total'], grand) if raws else summary['cost']['total'] == 0
+    assert near(math.fsum(p['cost']['total'] for p in summary.get('periods', [])), grand)
+    assert fields[:len(JSON_RECORD_FIELDS)] == list(JSON_RECORD_FIELDS)
+
+
+# ---- period, names, modes, files ----------------------------------------------------------------------------------
+
+def test_berlin_october_is_the_local_month():
+    zone = get_zone('Europe/Berlin')
+    period = describe_period(resolve_period(month='2026-10', zone=zone), zone)
+    assert (period['since_epoch'], period['until_epoch']) == (
+        int(datetime(2026, 9, 30, 22, tzinfo=UTC).timestamp()), int(datetime(2026, 10, 31, 22, 59, 59, tzinfo=UTC).timestamp()))
+    assert period['since'] == '2026-10-01T00:00:00+02:00' and period['until'] == '2026-10-31T23:59:59+01:00'
+    assert period['label'] == '2026-10' and period['timezone'] == 'Europe/Berlin'
+
+
+@pytest.mark.parametrize('since, until, label', [
+    ('2026-10-01', '2026-10-31', '2026-10-01_2026-10-31'),
+    ('2026-10-25', '2026-10-25', '2026-10-25_2026-10-25'),  # a 25-hour day
+    ('2026-10-01T12:00', '2026-10-02', '20261001T120000+0200_2026-10-02'),
+])
+def test_period_labels_are_local(since, until, label):
+    zone = get_zone('Europe/Berlin')
+    asked = resolve_period(since=since, until=until, zone=zone)
+    assert period_label(asked['since_epoch'], asked['until_epoch'], zone) == label
+    if label.startswith('2026-10-25'):
+        assert asked['until_epoch'] - asked['since_epoch'] + 1 == 25 * 3600
+
+
+@pytest.mark.parametrize('kwargs, words', [
+    (dict(), 'give the report period'),
+    (dict(month='2026-10', since='2026-10-01'), 'month cannot be combined'),
+    (dict(month='26-10'), 'month must be a calendar month'),
+    (dict(since='2026-10-05', until='2026-10-01'), 'since (2026-10-05) is after until'),
+    (dict(since='2026-03-29T02:30'), 'does not exist in Europe/Berlin'),
+])
+def test_bad_periods_name_the_option(kwargs, words):
+    with pytest.raises(ValueError) as info:
+        resolve_period(zone=get_zone('Europe/Berlin'), **kwargs)
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize('name, stem', [('vergeos', 'vergeos'), ('prod/eu west', 'prod_eu_west'), ('a..b', 'a..b'), ('ü-1', '1')])
+def test_safe_names(name, stem):
+    assert safe_name(name) == stem
+    assert os.path.basename(file_names('/d', name, '2026-10', ['csv'])['csv']) == '%s-2026-10.csv' % stem
+
+
+@pytest.mark.parametrize('name', ['', '///', '..', None, '-_.'])
+def test_names_without_letters_fail(name):
+    with pytest.raises(ValueError, match='name must contain letters or digits'):
+        safe_name(name)
+
+
+@pytest.mark.parametrize('mode, number', [('0644', 0o644), ('640', 0o640), ('0o600', 0o600), (0o644, 0o644), (None, None)])
+def test_modes(mode, number):
+    assert parse_mode(mode) == number
+
+
+@pytest.mark.parametrize('mode', ['u=rw', '0999', True, 0o17777, '12345'])
+def test_bad_modes(mode):
+    with pytest.raises(ValueError, match='mode must be'):
+        parse_mode(mode)
+
+
+def test_place_leaves_an_identical_file_alone_and_check_mode_touches_nothing(tmp_path):
+    final = str(tmp_path / 'r.csv')
+
+    def temp(text):
+        path = str(tmp_path / ('.t%d' % random.randint(0, 10 ** 9)))
+        with open(path, 'w') as handle:
+            handle.write(text)
+        return path
+    assert place(temp('a'), final, 0o640, check_mode=True) == 'created' and not os.path.exists(final)
+    assert place(temp('a'), final, 0o640, check_mode=False) == 'created'
+    assert os.stat(final).st_mode & 0o777 == 0o640
+    inode = os.stat(final).st_ino
+    assert place(temp('a'), final, 0o640, check_mode=False) == 'unchanged' and os.stat(final).st_ino == inode
+    assert place(temp('a'), final, 0o600, check_mode=True) == 'mode' and os.stat(final).st_mode & 0o777 == 0o640
+    assert place(temp('a'), final, 0o600, check_mode=False) == 'mode' and os.stat(final).st_mode & 0o777 == 0o600
+    assert place(temp('b'), final, None, check_mode=True) == 'updated' and open(final).read() == 'a'
+    assert place(temp('b'), final, None, check_mode=False) == 'updated' and open(final).read() == 'b'
+    assert os.stat(final).st_mode & 0o777 == 0o600  # a replaced file keeps its permissions
+
+
+# ---- charts -------------------------------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 1e9, allow_nan=False), min_size=1, max_size=5000), st.integers(2, 1500))
+def test_minmax_keeps_the_peaks_and_stays_small(values, limit):
+    xs = list(range(len(values)))
+    points = minmax_points(xs, values, limit)
+    assert len(points) <= max(limit, 2)
+    assert max(y for _x, y in points) == max(values) and min(y for _x, y in points) == min(values)
+    assert [x for x, _y in points] == sorted(set(x for x, _y in points))  # time order, no point twice
+
+
+def test_a_year_of_hourly_points_is_1500_at_most():
+    series = Series('Used')
+    for hour in range(8760):
+        series.add(T0 + hour * 3600, 5.0 if hour != 4321 else 99.0)
+    points = series.points()
+    assert len(points) <= 1500 and (T0 + 4321 * 3600, 99.0) in points
+
+
+def test_day_ticks_fall_on_local_midnights_across_dst():
+    zone = get_zone('Europe/Berlin')
+    start, end = int(datetime(2026, 10, 23, tzinfo=BERLIN).timestamp()), int(datetime(2026, 10, 28, tzinfo=BERLIN).timestamp())
+    step, ticks = time_ticks(start, end, zone)
+    assert step == 86400
+    local = [datetime.fromtimestamp(t, BERLIN).strftime('%d %H:%M') for t in ticks]
+    assert local == ['23 00:00', '24 00:00', '25 00:00', '26 00:00', '27 00:00', '28 00:00']
+    assert ticks[3] - ticks[2] == 25 * 3600  # the fall-back day
+
+
+def test_no_chart_without_points():
+    assert chart('c', 'GPUs', [Series('Used'), Series('Total', dashed=True)]) is None
+
+
+# ---- templates ----------------------------------------------------------------------------------------------------
+
+def _context(name='<script>alert(1)</script> | x', records=2):
+    raws = [{'$key': k, 'created': T0 + 3600 * k, 'from': T0 + 3600 * (k - 1), 'to': T0 + 3600 * k, 'used_cores': 4, 'total_cores': 8,
+             'used_ram': 1024, 'total_ram': 2048, 'gpus': 0, 'gpus_total': 0, 'description': '<b>x</b>'} for k in range(1, records + 1)]
+    zone = get_zone('Europe/Berlin')
+    card = validate_rates(dict(core_hour=0.5, currency='<EUR>'))
+    with tempfile.TemporaryDirectory() as work:
+        builder = ReportBuilder(['html'], card, 'day', zone, work)
+        builder.add_page(raws)
+        period = describe_period(dict(month='2026-10', since_epoch=T0, until_epoch=T0 + 86399), zone)
+        summary = builder.summary.result()
+        context = builder.context(name, period, summary)
+        context['charts'], context['chart_notes'] = builder.charts.build(zone)
+        builder.discard()
+    return context
+
+
+def test_html_is_autoescaped_and_has_no_script():
+    html = render_html(_context())
+    assert '<script>' not in html and '&lt;script&gt;' in html and '&lt;EUR&gt;' in html
+    assert '"Segoe UI"' in html and '&#34;Segoe' not in html  # the style sheet is not escaped
+    assert 'id="chart-cores"' in html and 'id="chart-gpus"' not in html
+    assert 'GPUs: chart left out, no GPUs in this period.' in html
+    assert 'Europe/Berlin (UTC+02:00)' in html and '1970' not in html
+
+
+def test_markdown_escapes_table_cells_and_counts_in_words():
+    markdown = render_markdown(_context(name='a|b', records=1))
+    assert '# VergeOS billing report: a\\|b, 2026-10' in markdown
+    assert '1 record covering 1.0 hours' in markdown
+    assert '2026-10-01 00:00:00 +02:00' in markdown
