@@ -313,7 +313,8 @@ class TenantUsage:
         parts.append('timestamp le %d' % until)
         return dict(fields=','.join(fields), filter=' and '.join(parts), sort=sort)
 
-    def _read(self, keys, since, until, fields, sort, on_sample):
+    def read(self, keys, since, until, fields, sort, on_sample):
+        """Feed ``on_sample(tenant key, raw row)`` every history row of ``keys`` in [since, until]: one paged query."""
         wanted = set(keys)
 
         def page(rows):
@@ -327,7 +328,7 @@ class TenantUsage:
     def records(self, keys, since, until):
         """{tenant key: converted samples, newest first}."""
         found = dict((key, []) for key in keys)
-        self._read(keys, since, until, RAW_FIELDS, '$key',
+        self.read(keys, since, until, RAW_FIELDS, '$key',
                    lambda tenant, raw: found[tenant].append(convert_sample(raw, self.problems)))
         for samples in found.values():
             samples.sort(key=lambda sample: (sample['timestamp_epoch'], sample['key']), reverse=True)
@@ -380,7 +381,7 @@ class TenantUsage:
             sample = convert_sample(raw, self.problems, SUMMARY_FIELDS)
             found[tenant].append((sample['timestamp_epoch'], sample['key'], sample_figures(sample)))
 
-        self._read(keys, since, until, SUMMARY_RAW_FIELDS, '$key', add)
+        self.read(keys, since, until, SUMMARY_RAW_FIELDS, '$key', add)
         return dict((key, summarize_samples(samples, max_gap, group_by, zone, rates, basis)) for key, samples in found.items())
 
 
