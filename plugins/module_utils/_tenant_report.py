@@ -581,7 +581,8 @@ OVERVIEW_HTML = '''
 <text x="12" y="22" font-size="16" font-weight="600" fill="#1a1a1a">{{ bars.title }}</text>
 {% for b in bars.bars %}
 <text x="{{ b.x - 8 }}" y="{{ b.label_y }}" font-size="12" fill="#333333" text-anchor="end">{{ b.name }}</text>
-<rect x="{{ b.x }}" y="{{ b.y }}" width="{{ b.width }}" height="{{ b.height }}" fill="#0072B2"><title>{{ b.name }}: {{ b.amount | money(currency) }}</title></rect>
+<rect x="{{ b.x }}" y="{{ b.y }}" width="{{ b.width }}" height="{{ b.height }}" fill="#0072B2">{#
+#}<title>{{ b.name }}: {{ b.amount | money(currency) }}</title></rect>
 <text x="{{ b.x + b.width + 6 }}" y="{{ b.label_y }}" font-size="12" fill="#333333">{{ b.amount | money(currency) }}</text>
 {% endfor %}
 </svg></figure>

@@ -329,7 +329,7 @@ class TenantUsage:
         """{tenant key: converted samples, newest first}."""
         found = dict((key, []) for key in keys)
         self.read(keys, since, until, RAW_FIELDS, '$key',
-                   lambda tenant, raw: found[tenant].append(convert_sample(raw, self.problems)))
+                  lambda tenant, raw: found[tenant].append(convert_sample(raw, self.problems)))
         for samples in found.values():
             samples.sort(key=lambda sample: (sample['timestamp_epoch'], sample['key']), reverse=True)
         return found

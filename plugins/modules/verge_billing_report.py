@@ -117,8 +117,8 @@ options:
       - The overview is C(<dest>/<name>-tenants-<label>.<ext>), a row per tenant (samples, hours, time-weighted cores,
         used cores, RAM, storage and IPs, the cost parts and total) and a totals row; HTML adds a bar chart of the cost
         per tenant. JSON (C(layout 1), C(kind tenants)) has C(tenants) (the rows, each with its C(file_stem)) and C(totals).
-      - The history of every tenant comes from one paged query; costs use O(rates) (no IP price: O(rates) has no
-        C(ip_hour) here) on the basis O(tenant_basis).
+      - The history of every tenant comes from one paged query; costs use O(rates) on the basis O(tenant_basis). IP
+        addresses cost nothing here, because O(rates) has no C(ip_hour) in this module.
     type: raw
     default: false
   tenant_basis:
