@@ -42,10 +42,10 @@ from ansible_collections.vergeio.billing.plugins.module_utils._charts import Ser
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
 from ansible_collections.vergeio.billing.plugins.module_utils._report import (
-    EXTENSIONS, FORMATS, LAYOUT, _prepare_dest, describe_period, parse_mode, place, resolve_period, safe_name, sha256_of,
+    EXTENSIONS, FORMATS, LAYOUT, ReportBuilder, _prepare_dest, describe_period, parse_mode, place, resolve_period, safe_name, sha256_of,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
-    BASES, COLUMNS, FIELDS, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
+    BASES, BASIS_FIGURES, COLUMNS, RATE_FOR, FIELDS, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
     validate_tenant_rates,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, iso_in
@@ -107,11 +107,7 @@ class _TenantFiles:
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.tenant-records.')
 
-    def _temp(self, fmt, newline=None):
-        descriptor, path = tempfile.mkstemp(dir=self.work_dir, prefix='.tenant-report-%s.' % fmt, suffix='.tmp')
-        handle = os.fdopen(descriptor, 'w', encoding='utf-8', newline=newline)
-        self.temps[fmt] = (path, handle)
-        return handle
+    _temp = ReportBuilder._temp  # a temporary file in work_dir, kept in self.temps (the system report's)
 
     def add(self, raw, problems):
         sample = convert_sample(raw, problems)
@@ -133,13 +129,11 @@ class _TenantFiles:
     def finish_json(self, head):
         """The JSON file: ``head`` (a dict) with ``records`` appended from the spool."""
         text = json.dumps(head, indent=1, ensure_ascii=False)
-        handle = self._temp('json')
-        handle.write(text[:-2])
-        handle.write(',\n "records": [')
         self.spool.seek(0)
-        shutil.copyfileobj(self.spool, handle)
-        handle.write('\n ]\n}\n')
-        handle.close()
+        with self._temp('json') as handle:
+            handle.write(text[:-2] + ',\n "records": [')
+            shutil.copyfileobj(self.spool, handle)
+            handle.write('\n ]\n}\n')
         self.spool.close()
 
     def close(self):
@@ -176,12 +170,26 @@ def usage_rows(summary):
 
 
 def cost_rows(cost):
+    """(item, what the basis bills for it, rate key, amount) rows: each part, the tiers that cost anything, the total."""
+    billed = BASIS_FIGURES[cost['basis']]
     rows = []
     for part in COST_PARTS:
         if part == 'storage':
-            rows.extend(('Storage tier %s' % name[4:], amount) for name, amount in sorted(cost['tiers'].items()) if amount)
-        rows.append((COST_LABELS[part], cost[part]))
+            rows.extend(('Storage tier %s' % name[4:], _BILLED[billed['tier'] % int(name[4:])], 'tier%s_gb_hour' % name[4:], amount)
+                        for name, amount in sorted(cost['tiers'].items()) if amount)
+        if part == 'total':
+            rows.append((COST_LABELS[part], '', None, cost[part]))
+        elif part == 'storage':
+            rows.append((COST_LABELS[part], 'the tiers above', None, cost[part]))
+        else:
+            rows.append((COST_LABELS[part], _BILLED[billed[part]], RATE_FOR[part], cost[part]))
     return rows
+
+
+_BILLED = dict(cores='cores allocated', used_cores='cores used (core_count x total_cpu / 100)', ram_allocated_gb='RAM allocated, GB',
+               ram_used_gb='RAM used, GB', gpus_total='GPUs allocated', gpus_used='GPUs used', vgpus_total='vGPUs allocated',
+               vgpus_used='vGPUs used', ip_count='IP addresses')
+_BILLED.update(('tier%d_%s_gb' % (tier, kind), 'tier %d %s, GB' % (tier, kind)) for tier in TIERS for kind in ('allocated', 'used', 'provisioned'))
 
 
 def tenant_charts(samples, zone):
@@ -318,7 +326,7 @@ def run_tenant_reports(client, options, check_mode=False, diff=False, now=None, 
                            name=name, tenant=dict(key=key, name=tenant_name), period=period, summary=summary, basis=basis,
                            cost=summary.get('cost'), currency=currency, cost_rows=cost_rows(summary['cost']) if rates else [],
                            usage_rows=usage_rows(summary), periods=summary.get('periods') or [], group_by=group_by or 'period',
-                           rate_rows=_rate_rows(rates), charts=[], chart_notes=[])
+                           rates=rates or {}, charts=[], chart_notes=[])
             if 'markdown' in formats:
                 item.write('markdown', _render(TENANT_MARKDOWN, context, False))
             if 'html' in formats:
@@ -339,7 +347,7 @@ def run_tenant_reports(client, options, check_mode=False, diff=False, now=None, 
                 generator=GENERATOR, layout=LAYOUT, kind='tenants', name=name, period=period, rates=rates and dict(rates), basis=basis,
                 tenants=[dict(row, file_stem=stems[row['tenant_key']]) for row in rows], totals=totals), indent=1, ensure_ascii=False) + '\n')
         context = dict(generator=GENERATOR, title='VergeOS tenants overview: %s, %s' % (name, period['label']), name=name, period=period,
-                       rows=rows, totals=totals, cost=bool(rates), currency=currency, basis=basis, rate_rows=_rate_rows(rates),
+                       rows=rows, totals=totals, cost=bool(rates), currency=currency, basis=basis,
                        bars=cost_bars([(row['tenant'], row['cost_total']) for row in rows], currency) if rates and rows else None)
         if 'markdown' in formats:
             overview.write('markdown', _render(OVERVIEW_MARKDOWN, context, False))
@@ -357,15 +365,6 @@ def run_tenant_reports(client, options, check_mode=False, diff=False, now=None, 
 
 def _has_word(text):
     return any(char.isalnum() for char in text)
-
-
-def _rate_rows(rates):
-    if not rates:
-        return []
-    names = [('core_hour', 'CPU core-hour'), ('ram_gb_hour', 'RAM GB-hour')] + [
-        ('tier%d_gb_hour' % tier, 'Storage tier %d GB-hour' % tier) for tier in TIERS] + [
-        ('gpu_hour', 'GPU-hour'), ('vgpu_hour', 'vGPU-hour'), ('ip_hour', 'IP-hour')]
-    return [(label, rates[key]) for key, label in names if rates.get(key)]
 
 
 def _place_all(tenants, stems, files, overview, formats, dest, stem, period, mode, check_mode, diff, usage):
@@ -411,20 +410,13 @@ def _place_all(tenants, stems, files, overview, formats, dest, stem, period, mod
     return result
 
 
-TENANT_HTML = '''
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="{{ generator }}">
-<title>{{ title }}</title>
-<style>{{ css | safe }}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>{{ title }}</h1>
+# The start of both pages, up to the title (the styles are the system report's, _templates.CSS).
+PAGE_START = '''<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="{{ generator }}"><title>{{ title }}</title><style>{{ css | safe }}</style></head>
+<body><main><header><h1>{{ title }}</h1>'''
+
+TENANT_HTML = PAGE_START + '''
 <p class="sub">Tenant {{ tenant.name }} ($key {{ tenant.key }}) of {{ name }}. Period {{ period.since | when }} to {{ period.until | when }}
 (inclusive, {{ period.timezone }}). {{ summary.sample_count | plural('sample') }}, {{ summary.hours | num }} hours.</p>
 </header>
@@ -441,28 +433,23 @@ TENANT_HTML = '''
 {% endif %}
 </section>
 {% if charts or chart_notes %}
-<section><h2>Usage over time</h2>
-{% for c in charts %}
-<figure>{{ svg(c) }}</figure>
+<section><h2>Cores, RAM and storage over time</h2>
+{% for c in charts %}<figure>{{ svg(c) }}</figure>
 {% endfor %}
-{% for note in chart_notes %}
-<p class="muted">{{ note }}</p>
-{% endfor %}
-</section>
+{% for note in chart_notes %}<p class="muted">{{ note }}</p>
+{% endfor %}</section>
 {% endif %}
 {% if cost %}
 <section><h2>Cost ({{ basis }} basis)</h2>
 <table>
-<thead><tr><th scope="col">Item</th><th scope="col">Cost</th></tr></thead>
+<thead><tr><th scope="col">Item</th><th scope="col">Billed</th><th scope="col">Rate per hour</th><th scope="col">Cost</th></tr></thead>
 <tbody>
-{% for label, amount in cost_rows %}
-<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ label }}</th><td>{{ amount | money(currency) }}</td></tr>
+{% for label, billed, key, amount in cost_rows %}
+<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ label }}</th><td class="text">{{ billed }}</td>{#
+#}<td>{{ (rates[key] | rate) if key else '' }}</td><td>{{ amount | money(currency) }}</td></tr>
 {% endfor %}
 </tbody></table>
-{% if rate_rows %}
-<p class="muted">Rate card, price per unit-hour: {% for label, value in rate_rows %}{{ label }} {{ value | rate }} {{ currency }}{#
-#}{{ '; ' if not loop.last else '' }}{% endfor %}. Each sample costs quantity &times; rate &times; the hours it stands for.</p>
-{% endif %}
+<p class="muted">Each sample costs what it bills &times; the rate &times; the hours it stands for.</p>
 </section>
 {% endif %}
 <section><h2>Usage summary</h2>
@@ -520,15 +507,13 @@ Tenant {{ tenant.name | md }} ($key {{ tenant.key }}) of {{ name | md }}. Period
 
 ## Cost ({{ basis }} basis)
 
-| Item | Cost{{ (' (' ~ currency ~ ')') | md if currency else '' }} |
-| --- | ---: |
-{% for label, amount in cost_rows %}
-| {{ ('**' ~ label ~ '**') if loop.last else label }} | {{ amount | num(2) }} |
+| Item | Billed | Rate per hour | Cost{{ (' (' ~ currency ~ ')') | md if currency else '' }} |
+| --- | --- | ---: | ---: |
+{% for label, billed, key, amount in cost_rows %}
+| {{ ('**' ~ label ~ '**') if loop.last else label }} | {{ billed | md }} | {{ (rates[key] | rate) if key else '' }} | {{ amount | num(2) }} |
 {% endfor %}
-{% if rate_rows %}
 
-Rate card (price per unit-hour): {% for label, value in rate_rows %}{{ label }} {{ value | rate }}{{ '; ' if not loop.last else '' }}{% endfor %}.
-{% endif %}
+Each sample costs what it bills x the rate x the hours it stands for.
 {% endif %}
 {% if periods %}
 
@@ -548,20 +533,7 @@ Time-weighted means of what was allocated over each {{ group_by }}.
 {% endif %}
 '''
 
-OVERVIEW_HTML = '''
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="{{ generator }}">
-<title>{{ title }}</title>
-<style>{{ css | safe }}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>{{ title }}</h1>
+OVERVIEW_HTML = PAGE_START + '''
 <p class="sub">{{ rows | length | plural('tenant') }} of {{ name }}. Period {{ period.since | when }} to {{ period.until | when }}
 (inclusive, {{ period.timezone }}).{% if cost %} Costs on the {{ basis }} basis.{% endif %}</p>
 </header>

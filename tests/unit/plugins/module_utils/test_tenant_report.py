@@ -72,8 +72,13 @@ def test_cost_bars_scale_to_the_largest():
     assert cost_bars([('z', 0.0)], '')['bars'][0]['width'] == 0
 
 
-def test_cost_rows_list_the_tiers_that_cost_something():
-    cost = dict(cpu=1.0, ram=2.0, storage=3.0, gpu=0.0, vgpu=0.0, ip=0.5, total=6.5,
+def test_cost_rows_list_the_tiers_that_cost_something_and_what_each_part_bills():
+    cost = dict(cpu=1.0, ram=2.0, storage=3.0, gpu=0.0, vgpu=0.0, ip=0.5, total=6.5, basis='used',
                 tiers=dict(tier0=0.0, tier1=3.0, tier2=0.0, tier3=0.0, tier4=0.0, tier5=0.0))
-    assert cost_rows(cost) == [('CPU cores', 1.0), ('RAM', 2.0), ('Storage tier 1', 3.0), ('Storage (all tiers)', 3.0), ('GPUs', 0.0),
-                               ('vGPUs', 0.0), ('IP addresses', 0.5), ('Total', 6.5)]
+    assert cost_rows(cost) == [
+        ('CPU cores', 'cores used (core_count x total_cpu / 100)', 'core_hour', 1.0), ('RAM', 'RAM used, GB', 'ram_gb_hour', 2.0),
+        ('Storage tier 1', 'tier 1 used, GB', 'tier1_gb_hour', 3.0), ('Storage (all tiers)', 'the tiers above', None, 3.0),
+        ('GPUs', 'GPUs used', 'gpu_hour', 0.0), ('vGPUs', 'vGPUs used', 'vgpu_hour', 0.0), ('IP addresses', 'IP addresses', 'ip_hour', 0.5),
+        ('Total', '', None, 6.5)]
+    provisioned = cost_rows(dict(cost, basis='provisioned'))
+    assert provisioned[0][1] == 'cores allocated' and provisioned[2][1] == 'tier 1 provisioned, GB'
