@@ -415,6 +415,7 @@ PAGE_START = '''<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="{{ generator }}"><title>{{ title }}</title><style>{{ css | safe }}</style></head>
 <body><main><header><h1>{{ title }}</h1>'''
+PAGE_END = '</main></body></html>\n'
 
 TENANT_HTML = PAGE_START + '''
 <p class="sub">Tenant {{ tenant.name }} ($key {{ tenant.key }}) of {{ name }}. Period {{ period.since | when }} to {{ period.until | when }}
@@ -481,10 +482,7 @@ gap); the newest for the median gap. The 95th percentile is nearest-rank over sa
 {% endif %}
 <footer>Made by {{ generator }} from {{ summary.sample_count | plural('VergeOS tenant statistics sample') }}. Times in {{ period.timezone }}.
 Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
-</main>
-</body>
-</html>
-'''
+''' + PAGE_END
 
 TENANT_MARKDOWN = '''# {{ title | md }}
 
@@ -579,10 +577,7 @@ OVERVIEW_HTML = PAGE_START + '''
 <p class="muted">Cores, RAM, storage and IPs are time-weighted means of what was allocated; the totals row adds them up.</p>
 </section>
 <footer>Made by {{ generator }}. Times in {{ period.timezone }}. Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
-</main>
-</body>
-</html>
-'''
+''' + PAGE_END
 
 OVERVIEW_MARKDOWN = '''# {{ title | md }}
 
