@@ -66,7 +66,7 @@ def test_overview_totals_are_the_sums(tenants, with_cost):
 
 def test_cost_bars_scale_to_the_largest():
     bars = cost_bars([('a', 10.0), ('b', 40.0), ('c', 0.0)], 'EUR')
-    assert [bar['name'] for bar in bars['bars']] == ['b', 'a', 'c']
+    assert [item['name'] for item in bars['bars']] == ['b', 'a', 'c']
     assert bars['bars'][0]['width'] == 960 - 220 - 120 and math.isclose(bars['bars'][1]['width'], (960 - 340) / 4)
     assert bars['bars'][2]['width'] == 0 and 'EUR' in bars['title']
     assert cost_bars([('z', 0.0)], '')['bars'][0]['width'] == 0
