@@ -101,6 +101,40 @@ options:
       - Without it, a new file gets the default permissions of the process (0666 less the umask) and a replaced file
         keeps its permissions.
     type: raw
+  tenants:
+    description:
+      - Also write one report per tenant, from the VergeOS tenant statistics history (as
+        M(vergeio.billing.verge_tenant_usage_info) reads it), and a tenants overview.
+      - V(true) reports every tenant that is not a tenant snapshot; a list reports the tenants with these names or
+        C($key)s (a name that matches no tenant fails the task, naming it). V(false) (the default) writes no tenant reports.
+      - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name with the characters of O(name)),
+        in every format of O(formats). CSV has one row per statistics sample, oldest first, with the fields of
+        M(vergeio.billing.verge_tenant_usage_info) RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].records) (times
+        in O(timezone)); JSON (C(layout 1), C(kind tenant)) the period, rate card, basis, summary (the keys of
+        RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].summary)), C(sample_count), C(record_fields) and
+        C(records), one array per sample in C(record_fields) order (the API's units); Markdown and HTML the usage, the
+        cost and the O(group_by) periods, HTML with charts of cores, RAM and storage over time.
+      - The overview is C(<dest>/<name>-tenants-<label>.<ext>), a row per tenant (samples, hours, time-weighted cores,
+        used cores, RAM, storage and IPs, the cost parts and total) and a totals row; HTML adds a bar chart of the cost
+        per tenant. JSON (C(layout 1), C(kind tenants)) has C(tenants) (the rows, each with its C(file_stem)) and C(totals).
+      - The history of every tenant comes from one paged query; costs use O(rates) on the basis O(tenant_basis). IP
+        addresses cost nothing here, because O(rates) has no C(ip_hour) in this module.
+    type: raw
+    default: false
+  tenant_basis:
+    description:
+      - What O(rates) bill in the tenant reports, as O(vergeio.billing.verge_tenant_usage_info#module:basis). V(allocated)
+        bills allocated cores, RAM, storage, GPUs and vGPUs; V(used) what was used; V(provisioned) is V(allocated) with
+        provisioned storage.
+    type: str
+    choices: [allocated, used, provisioned]
+    default: allocated
+  tenants_only:
+    description:
+      - Write only the tenant reports and the overview (O(tenants) must say which), not the system's billing report;
+        then no billing record is read, and an open range ends at the last whole second before the task started.
+    type: bool
+    default: false
 notes:
   - Records are read oldest first in pages of 5,000 (C(sort=created)), with only the upper bound pinned; a record
     seen twice while paging is counted once (by C($key)).
@@ -153,7 +187,7 @@ files:
   description:
     - Format -> path of each file of the report (whether it changed or not). Keys are the O(formats) asked for.
   type: dict
-  returned: always
+  returned: unless O(tenants_only)
   sample:
     csv: /srv/reports/verge-prod-2026-10.csv
     json: /srv/reports/verge-prod-2026-10.json
@@ -162,13 +196,13 @@ files:
 sha256:
   description: Format -> SHA-256 (hex) of the file's content as written (or, in check mode, as it would be written).
   type: dict
-  returned: always
+  returned: unless O(tenants_only)
   sample:
     csv: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 changed_files:
   description: Format -> path of the files that changed (or, in check mode, would change); empty when none did.
   type: dict
-  returned: always
+  returned: unless O(tenants_only)
   sample:
     html: /srv/reports/verge-prod-2026-10.html
 period:
@@ -213,12 +247,46 @@ summary:
       averages, peaks, time-weighted means, 95th percentiles, C(tiers), C(hours)), C(cost) with O(rates), and
       C(periods), one per O(group_by) period (C(start)/C(end) with the offset of O(timezone)).
   type: dict
-  returned: always
+  returned: unless O(tenants_only)
 record_count:
   description: Number of records in the period (rows of the CSV, records of the JSON).
   type: int
-  returned: always
+  returned: unless O(tenants_only)
   sample: 744
+tenant_files:
+  description: Tenant name -> format -> path of each file of that tenant's report.
+  type: dict
+  returned: when O(tenants) is set
+  sample:
+    acme:
+      csv: /srv/reports/verge-prod-acme-2026-10.csv
+      html: /srv/reports/verge-prod-acme-2026-10.html
+tenant_sha256:
+  description: Tenant name -> format -> SHA-256 (hex) of the file's content as written (or as it would be, in check mode).
+  type: dict
+  returned: when O(tenants) is set
+tenant_changed_files:
+  description:
+    - Tenant name -> format -> path of the tenant files that changed (or would change, in check mode); the overview's under
+      C((overview)). Empty when none did.
+  type: dict
+  returned: when O(tenants) is set
+tenants_overview:
+  description: Format -> path of each file of the tenants overview.
+  type: dict
+  returned: when O(tenants) is set
+  sample:
+    html: /srv/reports/verge-prod-tenants-2026-10.html
+tenant_count:
+  description: Number of tenants reported.
+  type: int
+  returned: when O(tenants) is set
+  sample: 12
+tenant_sample_count:
+  description: Number of tenant statistics samples read (rows of all tenant CSV files).
+  type: int
+  returned: when O(tenants) is set
+  sample: 8928
 '''
 
 from ansible.module_utils.basic import missing_required_lib
@@ -226,6 +294,9 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, run_report
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._tenant_report import (
+    merge_tenant_result, run_tenant_reports, tenant_selectors,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
 
@@ -242,6 +313,9 @@ def main():
             rates=dict(type='dict', options=RATES_SPEC),
             group_by=dict(type='str', choices=list(GROUPS), default='day'),
             mode=dict(type='raw'),
+            tenants=dict(type='raw', default=False),
+            tenant_basis=dict(type='str', choices=['allocated', 'used', 'provisioned'], default='allocated'),
+            tenants_only=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('month', 'since'), ('month', 'until')],
         required_one_of=[('month', 'since')],
@@ -255,8 +329,19 @@ def main():
             module.fail_json(msg=missing_required_lib('Jinja2 (and MarkupSafe), for the markdown and html formats'),
                              exception=_templates.JINJA2_IMPORT_ERROR)
 
+    try:
+        tenants = tenant_selectors(module.params['tenants'])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    if module.params['tenants_only'] and tenants is None:
+        module.fail_json(msg='tenants_only needs tenants (true, or a list of tenant names or $key numbers)')
+
     def work(client):
-        return run_report(client, module.params, check_mode=module.check_mode, diff=module._diff)
+        result = {} if module.params['tenants_only'] else run_report(client, module.params, check_mode=module.check_mode, diff=module._diff)
+        if tenants is not None:
+            extra = run_tenant_reports(client, module.params, check_mode=module.check_mode, diff=module._diff, period=result.get('period'))
+            merge_tenant_result(result, extra)
+        return result
 
     run(module, work)
 

@@ -860,6 +860,229 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 # --------------------------------------------------------------------------------------
+# Tenants and tenant statistics history (issue 9): /api/v4/tenants,
+# /api/v4/tenant_stats_history_long and /api/v4/tenant_stats_history_short
+# --------------------------------------------------------------------------------------
+
+#: Columns of a tenant row; ``status``, ``vnet`` and ``ui_address`` are objects, read with
+#: ``status#started as started_ts``-style projections (what pyvergeos asks for).
+TENANT_COLUMNS = ("$key", "name", "description", "url", "uuid", "created", "creator", "is_snapshot", "isolate", "note",
+                  "expose_cloud_snapshots", "allow_branding", "status", "vnet", "ui_address")
+TENANT_HISTORY_FIELDS = ("$key", "tenant", "timestamp", "total_cpu", "core_count", "ram_used", "vram_used",
+                         "ram_allocated", "ram_pct", "ip_count") + tuple(
+    "tier%d_%s" % (tier, kind) for tier in range(6) for kind in ("provisioned", "used", "allocated", "pct")) + (
+    "gpus_used", "gpus_total", "gpus_pct", "vgpus_used", "vgpus_total", "vgpus_pct")
+#: Counters of a history sample (what the quirks may turn into strings, nulls or gaps).
+TENANT_COUNTERS = TENANT_HISTORY_FIELDS[3:]
+#: Sample spacing of each history table, seconds.
+TENANT_HISTORY_TABLES = {"tenant_stats_history_long": 3600, "tenant_stats_history_short": 300}
+_TENANT_NAMES = ("acme", "blue-harbor", "contoso", "dunder-mifflin", "evergreen", "fabrikam", "globex", "initech")
+#: Quirk sets: True = everything a real server may send (the reference SDK crashes on nulls and on "37.5");
+#: "sdk" = only what the reference SDK reads (integer strings, floats, missing counters).
+_TENANT_QUIRKS = {True: ("str_int", "str_float", "float", "null", "missing"), "sdk": ("str_int", "float", "missing"),
+                  False: ()}
+
+
+def make_tenant_data(tenants=6, seed=0, end=None, days=31, short_hours=24, quirks=True, snapshots=1, gaps=True):
+    """Seeded tenants and their statistics history: ``{"tenants": [...], "long": [...], "short": [...]}``.
+
+    ``tenants`` real tenants (names from a list, then ``tenant-NNN``; keys shuffled so key order is not name
+    order) plus ``snapshots`` tenant snapshots (``is_snapshot: true``, the same name as a real tenant, with a few
+    history rows of their own). ``long`` holds hourly samples over ``days`` days ending at ``end`` (default: now
+    floored to the hour), ``short`` 5-minute samples over the last ``short_hours`` hours; ``$key`` ascends with time.
+    The second tenant is stopped for a day (no samples from 5 to 4 days before ``end``), and the last one is
+    created 3 days before ``end`` (no samples before that); ``gaps=False`` leaves both out. ``quirks`` (see
+    _TENANT_QUIRKS) puts integers as strings, floats, nulls and missing counters into about 5% of the samples.
+    """
+    kinds = _TENANT_QUIRKS[quirks]
+    end = default_end(3600) if end is None else int(end)
+    rng = random.Random("%s:tenants" % (seed,))
+    names = [_TENANT_NAMES[i] if i < len(_TENANT_NAMES) else "tenant-%03d" % i for i in range(tenants)]
+    keys = list(range(1, tenants + snapshots + 1))
+    rng.shuffle(keys)
+    rows, plans = [], []
+    for index in range(tenants + snapshots):
+        snapshot = index >= tenants
+        name = names[(index - tenants) % max(tenants, 1)] if snapshot else names[index]
+        key = keys[index]
+        running = not (index == 1 and tenants > 2)
+        rows.append({
+            "$key": key, "name": name, "description": "%s%s" % (name, " (snapshot)" if snapshot else ""),
+            "url": "https://%s.sim.example" % name, "uuid": "00000000-0000-4000-9000-%012d" % key,
+            "created": end - 400 * 86400 + key, "creator": "admin", "is_snapshot": snapshot, "isolate": False,
+            "note": "", "expose_cloud_snapshots": False, "allow_branding": False,
+            "status": {"running": running and not snapshot, "starting": False, "stopping": False, "migrating": False,
+                       "status": "online" if running and not snapshot else "offline",
+                       "state": "online" if running and not snapshot else "offline",
+                       "started": end - 30 * 86400, "stopped": 0 if running else end - 3600},
+            "vnet": {"name": "%s-net" % name}, "ui_address": {"ip": "10.99.0.%d" % key},
+        })
+        cores = rng.choice((2, 4, 8, 16, 24, 32))
+        gpus = rng.choice((0, 0, 0, 1, 2))
+        plans.append(dict(
+            key=key, snapshot=snapshot, cores=cores, ram=cores * rng.choice((2048, 4096, 8192)),
+            ips=rng.randint(1, 16), gpus=gpus, vgpus=rng.choice((0, 4, 8)) if gpus else 0,
+            tiers=[rng.choice((0, 100, 500, 2000)) * GIB if tier in (0, 1, 2, 3) else 0 for tier in range(6)],
+            fill=[0.2 + 0.6 * rng.random() for _tier in range(6)], load=0.2 + 0.6 * rng.random(),
+            stopped=(end - 5 * 86400, end - 4 * 86400) if gaps and index == 1 and tenants > 2 else None,
+            born=end - 3 * 86400 if gaps and index == tenants - 1 and tenants > 3 else None,
+        ))
+    data = {"tenants": sorted(rows, key=lambda row: row["$key"])}
+    usage = random.Random("%s:tenant-usage" % (seed,))
+    quirk = random.Random("%s:tenant-quirks" % (seed,))
+    for table, interval, span in (("long", 3600, days * 86400), ("short", 300, short_hours * 3600)):
+        samples = []
+        first = end - span + interval
+        for stamp in range(first, end + 1, interval):
+            for plan in sorted(plans, key=lambda p: p["key"]):
+                if plan["stopped"] and plan["stopped"][0] <= stamp < plan["stopped"][1]:
+                    continue
+                if plan["born"] and stamp < plan["born"]:
+                    continue
+                if plan["snapshot"] and stamp < end - 2 * 3600:
+                    continue
+                samples.append(_tenant_sample(plan, stamp, usage, quirk, kinds, end, span))
+        for number, sample in enumerate(samples, 1):
+            sample["$key"] = number
+        data[table] = samples
+    return data
+
+
+def _tenant_sample(plan, stamp, usage, quirk, kinds, end, span):
+    """One history row of ``plan`` at ``stamp``: usage follows the working day, storage grows over the range."""
+    busy = _busy(stamp)
+    growth = 1 - (end - stamp) / float(span)
+    cores = plan["cores"] + (2 if growth > 0.5 else 0)  # a resize halfway through the range
+    ram_allocated = plan["ram"] + (2048 if growth > 0.5 else 0)
+    cpu = _clamp(plan["load"] * 60 * (0.3 + busy) + (usage.random() - 0.5) * 10, 0, 100)
+    ram_used = int(ram_allocated * _clamp(0.3 + 0.5 * busy * plan["load"] + usage.random() * 0.05, 0, 1))
+    row = {"tenant": plan["key"], "timestamp": stamp, "total_cpu": int(cpu), "core_count": cores,
+           "ram_used": ram_used, "vram_used": int(ram_used * 0.1), "ram_allocated": ram_allocated,
+           "ram_pct": int(ram_used * 100 / ram_allocated), "ip_count": plan["ips"]}
+    for tier in range(6):
+        provisioned = plan["tiers"][tier]
+        allocated = int(provisioned * _clamp(plan["fill"][tier] + 0.1 * growth, 0, 1))
+        used = int(allocated * (0.7 + 0.2 * usage.random())) if allocated else 0
+        row.update({"tier%d_provisioned" % tier: provisioned, "tier%d_used" % tier: used,
+                    "tier%d_allocated" % tier: allocated,
+                    "tier%d_pct" % tier: int(used * 100 / provisioned) if provisioned else 0})
+    gpus_used = min(plan["gpus"], int(round(plan["gpus"] * busy)))
+    vgpus_used = min(plan["vgpus"], int(round(plan["vgpus"] * busy)))
+    row.update({"gpus_used": gpus_used, "gpus_total": plan["gpus"],
+                "gpus_pct": int(gpus_used * 100 / plan["gpus"]) if plan["gpus"] else 0,
+                "vgpus_used": vgpus_used, "vgpus_total": plan["vgpus"],
+                "vgpus_pct": int(vgpus_used * 100 / plan["vgpus"]) if plan["vgpus"] else 0})
+    if kinds and quirk.random() < 0.05:
+        kind = quirk.choice(kinds)
+        for name in quirk.sample(TENANT_COUNTERS, quirk.randint(1, 3)):
+            if kind == "str_int":
+                row[name] = str(row[name])
+            elif kind == "str_float":
+                row[name] = "%d.5" % row[name]
+            elif kind == "float":
+                row[name] = row[name] + 0.75
+            elif kind == "null":
+                row[name] = None
+            else:
+                del row[name]
+        if kind == "str_int" and quirk.random() < 0.3:
+            row["timestamp"] = str(row["timestamp"])
+    return row
+
+
+def _parse_projection(raw, known):
+    """``fields`` of a tenant table -> [(output name, column, sub-field or None)]; None for ``all``/``most``.
+
+    ``status#started as started_ts`` reads ``started`` of the ``status`` object into ``started_ts``; a
+    projection without ``as`` is named after the whole path (``status#started``).
+    """
+    spec = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item in ("all", "most"):
+            return None
+        path, _sep, alias = item.partition(" as ")
+        column, _hash, sub = path.strip().partition("#")
+        if column not in known or (sub and "#" in sub):
+            raise ApiError(400, "Invalid field: %r" % item)
+        spec.append((alias.strip() or path.strip(), column, sub or None))
+    return spec
+
+
+def _project(row, spec):
+    out = {}
+    for name, column, sub in spec:
+        if column not in row:
+            continue
+        value = row[column]
+        if sub is not None:
+            value = value.get(sub) if isinstance(value, dict) else None
+        out[name] = value
+    return out
+
+
+class _TenantEndpoints:
+    """The tenant endpoints of the Simulator (a mixin: the Simulator routes these tables here).
+
+    The data comes from make_tenant_data(seed=self.seed), built when first asked for, or from set_tenant_data().
+    """
+
+    _tenant_data = None
+
+    def set_tenant_data(self, data=None, **make_args):
+        """Serve ``data`` (make_tenant_data's shape) or make_tenant_data(**make_args); returns the data."""
+        data = make_tenant_data(**make_args) if data is None else data
+        with self._lock:
+            self._tenant_data = {"tenants": [dict(r) for r in data["tenants"]], "long": list(data["long"]),
+                                 "short": list(data["short"])}
+        return self._tenant_data
+
+    @property
+    def tenant_data(self):
+        """The live tenant data: ``{"tenants", "long", "short"}`` lists of raw rows."""
+        with self._lock:
+            if self._tenant_data is None:
+                self._tenant_data = make_tenant_data(seed=self.seed)
+            return self._tenant_data
+
+    def _tenant_api(self, method, table, key, params):
+        self._allow(method, ("GET",))
+        data = self.tenant_data
+        if table == "tenants":
+            rows, known, default = data["tenants"], TENANT_COLUMNS, ("$key", "name")
+        else:
+            rows = data["long" if table.endswith("_long") else "short"]
+            known, default = TENANT_HISTORY_FIELDS, ("$key", "tenant", "timestamp")
+        raw = params.get("fields")
+        spec = _parse_projection(",".join(default) if raw is None else raw, known)
+        if key is not None:
+            found = [row for row in rows if str(row.get("$key")) == key]
+            if not found:
+                raise ApiError(404, "Row not found")
+            return Reply(200, found[0] if spec is None else _project(found[0], spec))
+        if spec == []:
+            return Reply(200, [{"$count": len(rows)}])
+        allowed = set(known) if spec is None else set(name for name, _column, _sub in spec)
+        if params.get("filter", "").strip():
+            try:
+                pred = compile_filter(params["filter"], allowed, set(known))
+            except FilterError as exc:
+                raise ApiError(400, "Invalid filter: %s" % exc) from None
+            rows = [row for row in rows if pred(row)]
+        for item in reversed([s.strip() for s in params.get("sort", "").split(",") if s.strip()]):
+            name = item.lstrip("+-").strip()
+            if name not in known:
+                raise ApiError(400, "Invalid sort field: %r" % name)
+            rows = sorted(rows, key=_sort_key(name), reverse=item.startswith("-"))
+        offset = _parse_int(params, "offset", 0)
+        limit = _parse_int(params, "limit", self.default_limit)
+        rows = rows[offset:offset + limit] if limit else rows[offset:]
+        return Reply(200, rows if spec is None else [_project(row, spec) for row in rows])
+
+
+# --------------------------------------------------------------------------------------
 # Simulator
 # --------------------------------------------------------------------------------------
 
@@ -889,7 +1112,7 @@ def _parse_int(params, name, default):
     return value
 
 
-class Simulator:
+class Simulator(_TenantEndpoints):
     """A VergeOS API v4 billing endpoint on https://127.0.0.1:PORT.
 
     ``records`` is a count (records are made by make_records with seed, interval,
@@ -1311,6 +1534,8 @@ class Simulator:
             if key is None:
                 return self._list([dict(SYSTEM_ROW)], params, _SYSTEM_TABLE, None)
             return self._one(dict(SYSTEM_ROW) if key == "1" else None, params, _SYSTEM_TABLE)
+        if table == "tenants" or table in TENANT_HISTORY_TABLES:
+            return self._tenant_api(method, table, key, params)
         raise ApiError(404, "Not found: %s" % path)
 
     @staticmethod
@@ -1483,6 +1708,9 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--clock-offset", type=float, default=0.0,
                         help="seconds the server's clock runs ahead of this machine's (negative: behind; default 0)")
+    parser.add_argument("--tenants", type=int, default=None,
+                        help="tenants to serve with their statistics history (default 6, made when first asked for)")
+    parser.add_argument("--tenant-days", type=int, default=31, help="days of hourly tenant history (default 31)")
     args = parser.parse_args(argv)
     seed = int(args.seed) if re.match(r"^-?\d+$", args.seed) else args.seed
 
@@ -1490,6 +1718,8 @@ def main(argv=None):
                     username=args.username, password=args.password, generate_delay=args.generate_delay,
                     quirks=not args.no_quirks, default_limit=args.default_limit, port=args.port,
                     cert_dir=args.cert_dir, verbose=args.verbose, clock_offset=args.clock_offset)
+    if args.tenants is not None:
+        sim.set_tenant_data(tenants=args.tenants, seed=seed, end=args.end, days=args.tenant_days)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
