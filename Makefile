@@ -148,13 +148,13 @@ actionlint: venv
 # step is off: it needs a container runtime), and `ansible-test units --requirements` from the installed collection in a
 # fresh venv on the newest line.
 package: build
-	$(PY) tests/check_package.py --tarball $(TARBALL) --installed $(BUILD)/installed/ansible_collections/vergeio/billing \
-	  --python $(PYTHON) --py-version $(PY_NEWEST) --constraints tests/constraints/ansible-core-$(NEWEST).txt --work $(BUILD)/package
+	$(PY) tests/check_package.py --tarball $(TARBALL) --work $(BUILD)/package \
+	  --python $(PYTHON) --py-version $(PY_NEWEST) --constraints tests/constraints/ansible-core-$(NEWEST).txt
 
 # The execution environment definition: ansible-builder writes its build context, and its pins are checked.
 ee: venv
 	rm -rf $(BUILD)/ee && $(VENV)/bin/ansible-builder create -f extras/awx/execution-environment.yml -c $(BUILD)/ee
-	$(PY) tests/check_package.py --ee-context $(BUILD)/ee --ee extras/awx/execution-environment.yml
+	$(PY) tests/check_package.py --ee extras/awx/execution-environment.yml --ee-context $(BUILD)/ee --lines $(NEWEST),$(OLDEST)
 
 # The docs site, offline: Sphinx warnings fail it, except intersphinx inventories that cannot be reached.
 docs: venv tree
