@@ -99,7 +99,8 @@ demo: venv build
 # ---------------------------------------------------------------------------------------------------------------------
 # Tests. `make test` runs the stages of tests/run-all.sh, two at a time; every target below is one stage.
 
-test: venv venv-oldest tree tree-oldest
+test:
+	$(MAKE) -j2 venv venv-oldest
 	bash tests/run-all.sh
 
 units: venv tree

@@ -74,8 +74,8 @@ def check_contents(tarball):
         if not any(other.startswith(folder + '/') for other in files) and folder != 'changelogs/fragments':
             problems.append('empty folder in the tarball: %s' % folder)
     largest = sorted(files.items(), key=lambda item: -item[1])[:3]
-    print('tarball %s: %d bytes, %d files; largest: %s' % (os.path.basename(tarball), os.path.getsize(tarball), len(files),
-                                                          ', '.join('%s %d' % item for item in largest)))
+    listed = ', '.join('%s %d' % item for item in largest)
+    print('tarball %s: %d bytes, %d files; largest: %s' % (os.path.basename(tarball), os.path.getsize(tarball), len(files), listed))
     return problems
 
 
