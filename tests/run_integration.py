@@ -55,8 +55,10 @@ def main():
                 del env[name]
         env['PATH'] = os.path.join(args.venv, 'bin') + os.pathsep + env.get('PATH', '')
         env['ANSIBLE_NOCOLOR'] = '1'
+        # --requirements: ansible-test installs tests/integration/requirements.txt (under its constraints.txt), as the
+        # ansible-collections CI does, instead of relying on what the venv happens to hold.
         command = [os.path.join(args.venv, 'bin', 'ansible-test'), 'integration', '--local', '--python-interpreter', python,
-                   '--color', 'no', '-vvv'] + args.targets
+                   '--requirements', '--color', 'no', '-vvv'] + args.targets
         print('ansible-core %s: %s' % (version, ' '.join(command)), flush=True)
         with open(log_path, 'w') as log:
             proc = subprocess.Popen(command, cwd=args.tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -427,8 +427,15 @@ def test_retry_budget_bounds_a_long_outage(sim, ansible, tally):  # pylint: disa
     elapsed = time.monotonic() - started
     tally.cells.add('budget/outage')
     assert run.rc != 0 and 'retry_budget of 2s' in run.result['msg'], run.result['msg']
-    assert 3 <= len(api_requests(sim)) <= 8
-    assert elapsed < 2 + 10  # the budget, plus ansible's own start-up
+    tries = api_requests(sim)
+    assert 3 <= len(tries) <= 8
+    # The budget bounds the failed reads and the waits between them: the simulator saw the first and the last try
+    # within 2 s of each other (plus scheduling slack). The whole run's wall-clock time also holds ansible's start-up,
+    # which a loaded machine stretches (15.6 s seen with two test stages at once and other work on the two cores), so
+    # it is only checked for a hang.
+    span = tries[-1]['time'] - tries[0]['time']
+    assert span < 2 + 1.5, span
+    assert elapsed < 2 + 60, elapsed
 
 
 # ---------------------------------------------------------------------------------------------------------------

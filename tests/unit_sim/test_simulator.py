@@ -739,18 +739,22 @@ def test_pyvergeos_crashes_on_null_counter(pyvergeos, monkeypatch):
 
 
 def test_speed_100k():
-    """Generous bounds: a regression to quadratic work would blow far past them."""
-    start = time.perf_counter()
+    """Generous bounds: a regression to quadratic work would blow far past them.
+
+    CPU time of this process, not wall-clock time: `make test` runs two stages at once on two cores (and other work may
+    share the machine), which made wall-clock bounds fail (26 s to start under load) without any regression.
+    """
+    start = time.process_time()
     server = Simulator(records=100000, seed=1, end=END).start()
-    startup = time.perf_counter() - start
+    startup = time.process_time() - start
     try:
         fields = "$key,created,from,to,used_cores,total_cores,used_ram,total_ram,tier_0_used,tier_1_used,gpus,vgpus"
         query = "fields=%s&limit=0&sort=-created&filter=created+ge+0+and+created+le+9999999999" % fields
         server.handle_api("GET", "/api/v4/billing", "limit=1", {"Authorization": "Bearer " + API_KEY}, b"")  # warm the index
-        start = time.perf_counter()
+        start = time.process_time()
         reply = server.handle_api("GET", "/api/v4/billing", query, {"Authorization": "Bearer " + API_KEY}, b"")
         body = reply.body()
-        serve = time.perf_counter() - start
+        serve = time.process_time() - start
         assert reply.status == 200 and len(reply.obj) == 100000 and len(body) > 10 ** 7
         assert startup < 10 and serve < 4, (startup, serve)
         resp = call(server, "GET", "/api/v4/billing", params={"fields": fields, "limit": 0}, timeout=30)

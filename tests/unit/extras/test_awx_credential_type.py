@@ -141,7 +141,7 @@ def test_execution_environment_metadata_lists_the_runtime_needs_only():
     def names(requirements):
         with open(requirements) as handle:
             lines = [line.split('#', 1)[0].strip() for line in handle]
-        return sorted(re.split(r'[<>=!~; \[]', line, 1)[0].lower() for line in lines if line)
+        return sorted(re.split(r'[<>=!~; \[]', line, maxsplit=1)[0].lower() for line in lines if line)
 
     assert names(path) == ['requests']
     assert names(path) == names(os.path.join(ROOT, 'requirements.txt'))

@@ -37,6 +37,14 @@ def read_yaml(*path):
         return yaml.safe_load(handle)
 
 
+def collection_info():
+    """namespace, name and version: from galaxy.yml in a source tree, from MANIFEST.json in an installed collection."""
+    if os.path.exists(os.path.join(ROOT, 'galaxy.yml')):
+        return read_yaml('galaxy.yml')
+    assert os.path.exists(os.path.join(ROOT, 'MANIFEST.json')), 'neither galaxy.yml nor MANIFEST.json in %s' % ROOT
+    return read_yaml('MANIFEST.json')['collection_info']  # JSON is YAML
+
+
 @pytest.fixture
 def clean_env(monkeypatch):
     """No VergeOS variable from the shell running the tests leaks into them."""
@@ -364,7 +372,8 @@ def module_names():
 
 
 def test_root_is_the_collection_root():
-    assert read_yaml('galaxy.yml')['namespace'] == 'vergeio' and read_yaml('galaxy.yml')['name'] == 'billing'
+    info = collection_info()
+    assert info['namespace'] == 'vergeio' and info['name'] == 'billing'
 
 
 def test_action_group_lists_exactly_the_modules():
@@ -383,7 +392,8 @@ def test_action_group_name_matches_the_docs():
 
 
 def test_collection_version_is_the_galaxy_version():
-    assert _version.COLLECTION_VERSION == str(read_yaml('galaxy.yml')['version'])
-    assert _version.COLLECTION_NAME == '%s.%s' % (read_yaml('galaxy.yml')['namespace'], read_yaml('galaxy.yml')['name'])
+    info = collection_info()
+    assert _version.COLLECTION_VERSION == str(info['version'])
+    assert _version.COLLECTION_NAME == '%s.%s' % (info['namespace'], info['name'])
     # the client reads them from there, not a copy of its own
     assert _client.COLLECTION_VERSION is _version.COLLECTION_VERSION
