@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import re
 import time
+from collections import namedtuple
 
 from ansible_collections.vergeio.billing.plugins.module_utils._client import OutcomeUnknown, VergeError, format_number, key_path
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
@@ -263,18 +264,10 @@ def _order(raw):
     return (to_int(raw.get('created')), to_int(raw.get('$key')))
 
 
-class Generated:
-    """What ``Billing.generate`` did, as data: whether a request was (or, in check mode, would be) sent, the
-    newest record before it, the server's answer, the new (or, when skipped, the newest) record, why nothing was
-    sent, and a warning when the outcome was unknown but a new record appeared."""
-
-    def __init__(self, sent, previous, response=None, record=None, skipped_reason=None, warning=None):
-        self.sent = sent
-        self.previous = previous
-        self.response = response
-        self.record = record
-        self.skipped_reason = skipped_reason
-        self.warning = warning
+# What Billing.generate did, as data: whether a request was (or, in check mode, would be) sent, the newest record
+# before it, the server's answer, the new (or, when skipped, the newest) record, why nothing was sent, and a warning
+# when the outcome was unknown but a new record appeared.
+Generated = namedtuple('Generated', 'sent previous response record skipped_reason warning', defaults=(None, None, None, None))
 
 
 def describe_range(since, until, query):

@@ -156,6 +156,8 @@ notes:
   - The totals of the summary (C(total_gpus), C(total_vgpus), C(tiers[].total_gb)) come from the newest record in
     the range, as in the VergeOS Python SDK.
   - Values the API sends as strings are converted; null or missing counters count as 0 and missing times as null.
+  - A records list or summary that finds no record warns, naming the range and the filter; a retried request warns
+    too (see O(retries)). With C(-vvv), RV(api_requests) lists every request the task made.
     Values that are not numbers at all also count as 0, and the module warns which fields they were in.
 seealso:
   - module: vergeio.billing.verge_billing_generate
