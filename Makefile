@@ -43,7 +43,7 @@ get_pip = mkdir -p $(HOME)/.ansible/test/cache && for name in $$($(1)/bin/python
 	cp tests/sanity/get_pip.py $(HOME)/.ansible/test/cache/$$name; done
 
 .PHONY: help demo test venv venv-oldest tree tree-oldest build units units-$(OLDEST) functional functional-$(OLDEST) \
-	integration integration-$(OLDEST) sanity sanity-$(OLDEST) lint docs-lint changelog-lint actionlint package ee docs \
+	integration integration-$(OLDEST) sanity sanity-$(OLDEST) lint docs-lint changelog-lint actionlint package units-installed ee docs \
 	bench bench-report lock clean
 
 help:
@@ -147,11 +147,15 @@ changelog-lint: venv
 actionlint: venv
 	$(VENV)/bin/actionlint -no-color .github/workflows/*.yml
 
-# The tarball as Galaxy sees it: no development-only file, galaxy-importer without an error or warning (its ansible-test
-# step is off: it needs a container runtime), and `ansible-test units --requirements` from the installed collection in a
-# fresh venv on the newest line.
-package: build
-	$(PY) tests/check_package.py --tarball $(TARBALL) --work $(BUILD)/package \
+# The tarball as Galaxy sees it: no development-only file, and galaxy-importer without an error or warning (its
+# ansible-test step is off: it needs a container runtime).
+package: venv
+	$(PY) tests/check_package.py --work $(BUILD)/package --contents --importer
+
+# The unit tests the standard way, from the installed tarball (no galaxy.yml, no git): a fresh venv with the newest
+# ansible-core only, then `ansible-test units --requirements`. `make test` runs the newest line's unit tests this way.
+units-installed: venv
+	$(PY) tests/check_package.py --work $(BUILD)/units-installed --units \
 	  --python $(PYTHON) --py-version $(PY_NEWEST) --constraints tests/constraints/ansible-core-$(NEWEST).txt
 
 # The execution environment definition: ansible-builder writes its build context, and its pins are checked.

@@ -2,12 +2,15 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Checks of what the collection ships: the tarball (``make package``) and the execution environment (``make ee``).
+"""Checks of what the collection ships: the tarball (``make package``, ``make units-installed``) and the execution
+environment (``make ee``).
 
-``--tarball``: the built tarball holds no development-only file and every file a user or Galaxy needs; no image is
-large; ``galaxy-importer`` prints no warning or error on it; and, installed with ``ansible-galaxy`` outside any git
-checkout, its unit tests pass the standard way (a fresh venv holding only ansible-core from the constraints file, then
-``ansible-test units --requirements``, which installs tests/unit/requirements.txt under tests/unit/constraints.txt).
+The tarball is built from the working tree into ``--work`` (each check its own, so two can run at once).
+``--contents``: it holds no development-only file and every file a user or Galaxy needs; no image is large; no folder
+is empty. ``--importer``: ``galaxy-importer`` prints no warning or error on it. ``--units``: installed with
+``ansible-galaxy`` outside any git checkout, its unit tests pass the standard way (a fresh venv holding only
+ansible-core from the constraints file, then ``ansible-test units --requirements``, which installs
+tests/unit/requirements.txt under tests/unit/constraints.txt).
 
 ``--ee``: the execution environment definition pins ansible-core to a tested line and vergeio.billing to this
 version, and the build context ``ansible-builder create`` wrote carries both pins.
@@ -53,6 +56,14 @@ IMPORTER_PROBLEM = re.compile(r'^(WARNING|ERROR|CRITICAL)\b|Traceback', re.M)
 def galaxy_version():
     with open(os.path.join(ROOT, 'galaxy.yml')) as handle:
         return str(yaml.safe_load(handle)['version'])
+
+
+def build_tarball(work):
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    subprocess.check_call([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', work, ROOT],
+                          stdout=subprocess.DEVNULL)
+    return os.path.join(work, 'vergeio-billing-%s.tar.gz' % galaxy_version())
 
 
 def check_contents(tarball):
@@ -164,9 +175,11 @@ def check_ee(definition, context, lines):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--tarball')
-    parser.add_argument('--work', default=os.path.join(ROOT, 'build', 'package'))
-    parser.add_argument('--python', help='interpreter for the fresh venv of the installed-collection unit run')
+    parser.add_argument('--work', default=os.path.join(ROOT, 'build', 'package'), help='where the tarball is built (emptied first)')
+    parser.add_argument('--contents', action='store_true', help="check the tarball's files")
+    parser.add_argument('--importer', action='store_true', help='run galaxy-importer on the tarball')
+    parser.add_argument('--units', action='store_true', help='run the unit tests of the installed tarball in a fresh venv')
+    parser.add_argument('--python', help='interpreter for that fresh venv')
     parser.add_argument('--py-version', help='its version, for ansible-test --python')
     parser.add_argument('--constraints', help="the constraints file pinning that venv's ansible-core")
     parser.add_argument('--ee', help='execution environment definition')
@@ -174,12 +187,14 @@ def main():
     parser.add_argument('--lines', default='', help='ansible-core lines make test runs, comma separated')
     args = parser.parse_args()
     problems = []
-    if args.tarball:
-        os.makedirs(args.work, exist_ok=True)
-        problems += check_contents(args.tarball)
-        problems += run_importer(os.path.abspath(args.tarball), args.work)
-        if args.python:
-            problems += run_units_installed(os.path.abspath(args.tarball), args.work, args.python, args.py_version, args.constraints)
+    if args.contents or args.importer or args.units:
+        tarball = build_tarball(os.path.abspath(args.work))
+        if args.contents:
+            problems += check_contents(tarball)
+        if args.importer:
+            problems += run_importer(tarball, os.path.abspath(args.work))
+        if args.units:
+            problems += run_units_installed(tarball, os.path.abspath(args.work), args.python, args.py_version, args.constraints)
     if args.ee:
         problems += check_ee(args.ee, args.ee_context, [line for line in args.lines.split(',') if line])
     for problem in problems:
