@@ -118,6 +118,8 @@ def test_record_cost_and_summary_cost_match_the_reference(raws, rates):
             assert near(cost[part], want[part]), part
         for tier in TIERS:
             assert near(cost['tiers']['tier%d' % tier], want['tier%d' % tier])
+    from ansible_collections.vergeio.billing.plugins.module_utils._summary import record_costs  # pylint: disable=import-outside-toplevel
+    assert record_costs(raws, card) == [record_cost(record_figures(raw), card) for raw in raws]
     total = summarize(raws, rates=card)['cost']
     for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'total'):
         assert near(total[part], sum((want[part] for want in exact), Fraction(0))), part
