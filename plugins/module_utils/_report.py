@@ -197,14 +197,13 @@ class _Charts:
         specs = [('chart-cores', 'CPU cores', self.cores, '', 'no record has a core count')]
         specs.append(('chart-ram', 'RAM', self.ram, 'GB', 'no record has a RAM size'))
         for tier in TIERS:
-            specs.append(('chart-tier%d' % tier, 'Storage tier %d' % tier, self.tiers[tier], 'GB', None))
+            specs.append(('chart-tier%d' % tier, 'Storage tier %d' % tier, self.tiers[tier], 'GB', 'no capacity on this tier in this period'))
         specs.append(('chart-gpus', 'GPUs', self.gpus, '', 'no GPUs in this period'))
         specs.append(('chart-vgpus', 'vGPUs', self.vgpus, '', 'no vGPUs in this period'))
         for chart_id, title, pair, unit, empty_note in specs:
             used, total = pair
             if not len(used):
-                if empty_note:
-                    notes.append('%s: chart left out, %s.' % (title, empty_note))
+                notes.append('%s: chart left out, %s.' % (title, empty_note))
                 continue
             if chart_id.startswith('chart-tier') and not used.any_above_zero():
                 notes.append('%s: chart left out, never used in this period (capacity up to %s GB).' % (title, _plain(max(total.ys))))

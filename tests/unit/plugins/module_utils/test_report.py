@@ -330,6 +330,7 @@ def test_html_is_autoescaped_and_has_no_script():
     assert '"Segoe UI"' in html and '&#34;Segoe' not in html  # the style sheet is not escaped
     assert 'id="chart-cores"' in html and 'id="chart-gpus"' not in html
     assert 'GPUs: chart left out, no GPUs in this period.' in html
+    assert 'Storage tier 3: chart left out, no capacity on this tier in this period.' in html and 'id="chart-tier3"' not in html
     assert 'Europe/Berlin (UTC+02:00)' in html and '1970' not in html
 
 
