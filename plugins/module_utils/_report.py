@@ -51,7 +51,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._billing import EN
 from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_columns, output_names,
+    EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_columns, output_names, to_int,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
     COST_PARTS, TIER_PARTS, Summary, cost_columns, validate_rates,
@@ -453,7 +453,10 @@ def run_report(client, options, check_mode=False, diff=False, now=None, page_siz
             until = int(time.time()) if now is None else int(now)
         period = describe_period(dict(asked, until_epoch=until), zone)
         if newest is not None:
-            params = dict(fields=','.join(RAW_FIELDS), sort='created', filter='created ge %d and created le %d' % (since, until))
+            # The read stops at the newest record the server held when the task started, also inside a period that
+            # is not over yet (this month): a record created while the pages are read cannot slip into some files.
+            bound = min(until, to_int(newest.get('created')) or until)
+            params = dict(fields=','.join(RAW_FIELDS), sort='created', filter='created ge %d and created le %d' % (since, bound))
             try:
                 client.get_all(ENDPOINT, params, page_size, on_page=builder.add_page)
             except VergeError as exc:
