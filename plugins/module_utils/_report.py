@@ -274,7 +274,7 @@ class ReportBuilder:
             self.spool.write((',\n' if self.count else '\n') + rows_text)
         if self.csv_writer is not None:
             columns['description'] = [_csv_text(text) for text in columns['description']]
-            extra = cost + [[self.rates['currency']] * count] if self.rates else []
+            extra = cost + [[_csv_text(self.rates['currency'])] * count] if self.rates else []
             self.csv_writer.writerows(zip(*([columns[name] for name in self.record_columns] + extra)))
         self.count += count
 
