@@ -21,7 +21,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     RAW_FIELDS, ConversionProblems, convert_record, to_int,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_figures, validate_rates,
+    SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_costs, record_figures, validate_rates,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_utc
 
@@ -97,7 +97,11 @@ class Billing:
         if query:
             params['filter'] = query
         rows = self.client.get_all(ENDPOINT, params, self.page_size, limit=limit)
-        return [self._convert(raw, rates) for raw in rows]
+        records = [self._convert(raw) for raw in rows]
+        if rates is not None:
+            for record, cost in zip(records, record_costs(rows, rates)):
+                record['cost'] = cost
+        return records
 
     def _convert(self, raw, rates=None):
         record = convert_record(raw, self.problems)

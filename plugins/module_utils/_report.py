@@ -51,7 +51,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._billing import EN
 from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_columns, output_names,
+    EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_columns, output_names, to_int,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
     COST_PARTS, TIER_PARTS, Summary, cost_columns, validate_rates,
@@ -197,14 +197,13 @@ class _Charts:
         specs = [('chart-cores', 'CPU cores', self.cores, '', 'no record has a core count')]
         specs.append(('chart-ram', 'RAM', self.ram, 'GB', 'no record has a RAM size'))
         for tier in TIERS:
-            specs.append(('chart-tier%d' % tier, 'Storage tier %d' % tier, self.tiers[tier], 'GB', None))
+            specs.append(('chart-tier%d' % tier, 'Storage tier %d' % tier, self.tiers[tier], 'GB', 'no capacity on this tier in this period'))
         specs.append(('chart-gpus', 'GPUs', self.gpus, '', 'no GPUs in this period'))
         specs.append(('chart-vgpus', 'vGPUs', self.vgpus, '', 'no vGPUs in this period'))
         for chart_id, title, pair, unit, empty_note in specs:
             used, total = pair
             if not len(used):
-                if empty_note:
-                    notes.append('%s: chart left out, %s.' % (title, empty_note))
+                notes.append('%s: chart left out, %s.' % (title, empty_note))
                 continue
             if chart_id.startswith('chart-tier') and not used.any_above_zero():
                 notes.append('%s: chart left out, never used in this period (capacity up to %s GB).' % (title, _plain(max(total.ys))))
@@ -275,7 +274,7 @@ class ReportBuilder:
             self.spool.write((',\n' if self.count else '\n') + rows_text)
         if self.csv_writer is not None:
             columns['description'] = [_csv_text(text) for text in columns['description']]
-            extra = cost + [[self.rates['currency']] * count] if self.rates else []
+            extra = cost + [[_csv_text(self.rates['currency'])] * count] if self.rates else []
             self.csv_writer.writerows(zip(*([columns[name] for name in self.record_columns] + extra)))
         self.count += count
 
@@ -454,7 +453,10 @@ def run_report(client, options, check_mode=False, diff=False, now=None, page_siz
             until = int(time.time()) if now is None else int(now)
         period = describe_period(dict(asked, until_epoch=until), zone)
         if newest is not None:
-            params = dict(fields=','.join(RAW_FIELDS), sort='created', filter='created ge %d and created le %d' % (since, until))
+            # The read stops at the newest record the server held when the task started, also inside a period that
+            # is not over yet (this month): a record created while the pages are read cannot slip into some files.
+            bound = min(until, to_int(newest.get('created')) or until)
+            params = dict(fields=','.join(RAW_FIELDS), sort='created', filter='created ge %d and created le %d' % (since, bound))
             try:
                 client.get_all(ENDPOINT, params, page_size, on_page=builder.add_page)
             except VergeError as exc:

@@ -147,6 +147,14 @@ def shape_cost(parts, currency):
     return cost
 
 
+def record_costs(raws, rates):
+    """The cost of each raw record of a list (record_cost of each), computed a column at a time."""
+    if not raws:
+        return []
+    parts = cost_columns(_Page(raws).figures(), rates)
+    return [shape_cost(dict(zip(parts, values)), rates['currency']) for values in zip(*parts.values())]
+
+
 def record_cost(figures, rates):
     """The cost of one record from its named figures (record_figures): cost_columns over columns of one value."""
     columns = cost_columns(dict((name, (figures[name],)) for name in COLUMNS), rates)

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: verge_billing_fleet_report
 short_description: Consolidate the billing reports of many VergeOS systems into one fleet report
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - vergeio.billing contributors (@vergeio)
 description:

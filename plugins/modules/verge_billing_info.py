@@ -147,7 +147,6 @@ options:
         periods' C(start)/C(end) show the zone's offset.
     type: str
     default: UTC
-    version_added: 0.2.0
 notes:
   - Times are UTC unless O(timezone) names another calendar. Billing figures are not rounded; round them where you present them.
   - The totals of the summary (C(total_gpus), C(total_vgpus), C(tiers[].total_gb)) come from the newest record in

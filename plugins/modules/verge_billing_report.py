@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: verge_billing_report
 short_description: Write a VergeOS billing report (CSV, JSON, Markdown, HTML) for one period
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads every billing record of one period from a VergeOS system through its REST API v4 (C(/api/v4/billing)),
     once, page by page, and writes the report files itself, where the module runs (the controller, with

@@ -149,6 +149,9 @@ def markdown(report):
         lines += ['', '| target | measured | limit | |', '| --- | ---: | ---: | --- |']
         for label, measured, limit, met in report['targets']:
             lines.append('| %s | %.2f | %s | %s |' % (label, measured, limit, 'met' if met else 'MISSED'))
+        s = report['subjects']
+        lines += ['', 'CPU time (steadier than wall time on a shared machine): month / uri %.2f, year / month %.2f.' % (
+            s['month']['cpu'] / s['uri']['cpu'], s['year']['cpu'] / s['month']['cpu'])]
     return '\n'.join(lines) + '\n'
 
 
