@@ -158,13 +158,9 @@ and {{ 'is' if totals.failed == 1 else 'are' }} not in the totals:
 systems that reported.</p>
 </section>
 <section><h2>Usage over time, per system</h2>
-{% for c in charts %}
-<figure>{{ svg(c) }}</figure>
-{% endfor %}
-{% for note in chart_notes %}
-<p class="muted">{{ note }}</p>
-{% endfor %}
-</section>
+{% for c in charts %}<figure>{{ svg(c) }}</figure>
+{% endfor %}{% for note in chart_notes %}<p class="muted">{{ note }}</p>
+{% endfor %}</section>
 {% for currency, cost in costs %}
 <section><h2>Cost{% if currency %} ({{ currency }}){% endif %}, {{ plural(cost.systems, 'system') }}</h2>
 <table><thead><tr><th scope="col">Item</th><th scope="col">Cost</th></tr></thead><tbody>
