@@ -185,6 +185,7 @@ def fleet_period(systems, label=None):
     labels = sorted(set(str(p.get('label')) for p in periods))
     starts = [p.get('since_epoch') for p in periods if isinstance(p.get('since_epoch'), int)]
     ends = [p.get('until_epoch') for p in periods if isinstance(p.get('until_epoch'), int)]
+    zones = sorted(set(str(p.get('timezone')) for p in periods if p.get('timezone')))
     if len(labels) == 1 and len(set(starts)) <= 1 and len(set(ends)) <= 1:
         period = dict(periods[0])
     else:
@@ -195,6 +196,10 @@ def fleet_period(systems, label=None):
         period['mixed'] = labels
     if label:
         period['label'] = str(label)
+    # Every key present (the templates are strict); one time zone only when all the systems share it.
+    for key in ('label', 'month', 'since', 'until', 'since_epoch', 'until_epoch'):
+        period.setdefault(key, None)
+    period['timezone'] = zones[0] if len(zones) == 1 else None
     return period
 
 

@@ -56,8 +56,9 @@ MARKDOWN = u'''# {{ title | md }}
 {% for s in systems %}
 {% if s.ok %}
 {% set m = s.summary %}
-| {{ md_text(s.name) | md }} | ok | {{ m.record_count | num }} | {{ m.hours | num }} | {{ m.twa_cpu_cores | num }}
-{{- '' }} | {{ m.twa_ram_gb | num }} | {{ m.twa_storage_used_gb | num }} | {{ m.twa_gpus_used | num(2) }} | {{ m.twa_vgpus_used | num(2) }} |
+| {{ md_text(s.name) | md }} | ok | {{ m.get('record_count') | num }} | {{ m.get('hours') | num }} | {{ m.get('twa_cpu_cores') | num }}
+{{- '' }} | {{ m.get('twa_ram_gb') | num }} | {{ m.get('twa_storage_used_gb') | num }} | {{ m.get('twa_gpus_used') | num(2) }}
+{{- '' }} | {{ m.get('twa_vgpus_used') | num(2) }} |
 {{- '' }}{% if with_cost %} {{ m.cost.total | money(m.cost.currency) if m.get('cost') else '\u2013' }} |{% endif %}
 
 {% else %}
@@ -135,9 +136,9 @@ and {{ 'is' if totals.failed == 1 else 'are' }} not in the totals:
 {% for s in systems %}
 {% if s.ok %}
 {% set m = s.summary %}
-<tr><th scope="row">{{ s.name }}</th><td><span class="status-ok">ok</span></td><td>{{ m.record_count | num }}</td><td>{{ m.hours | num }}</td>
-<td>{{ m.twa_cpu_cores | num }}</td><td>{{ m.twa_ram_gb | num }}</td><td>{{ m.twa_storage_used_gb | num }}</td>
-<td>{{ m.twa_gpus_used | num(2) }}</td><td>{{ m.twa_vgpus_used | num(2) }}</td>
+<tr><th scope="row">{{ s.name }}</th><td><span class="status-ok">ok</span></td><td>{{ m.get('record_count') | num }}</td><td>{{ m.get('hours') | num }}</td>
+<td>{{ m.get('twa_cpu_cores') | num }}</td><td>{{ m.get('twa_ram_gb') | num }}</td><td>{{ m.get('twa_storage_used_gb') | num }}</td>
+<td>{{ m.get('twa_gpus_used') | num(2) }}</td><td>{{ m.get('twa_vgpus_used') | num(2) }}</td>
 {% if with_cost %}<td>{{ m.cost.total | money(m.cost.currency) if m.get('cost') else '\u2013' }}</td>{% endif %}
 </tr>
 {% else %}
@@ -157,13 +158,9 @@ and {{ 'is' if totals.failed == 1 else 'are' }} not in the totals:
 systems that reported.</p>
 </section>
 <section><h2>Usage over time, per system</h2>
-{% for c in charts %}
-<figure>{{ svg(c) }}</figure>
-{% endfor %}
-{% for note in chart_notes %}
-<p class="muted">{{ note }}</p>
-{% endfor %}
-</section>
+{% for c in charts %}<figure>{{ svg(c) }}</figure>
+{% endfor %}{% for note in chart_notes %}<p class="muted">{{ note }}</p>
+{% endfor %}</section>
 {% for currency, cost in costs %}
 <section><h2>Cost{% if currency %} ({{ currency }}){% endif %}, {{ plural(cost.systems, 'system') }}</h2>
 <table><thead><tr><th scope="col">Item</th><th scope="col">Cost</th></tr></thead><tbody>

@@ -10,9 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: verge_billing_fleet_report
 short_description: Consolidate the billing reports of many VergeOS systems into one fleet report
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - vergeio.billing contributors (@vergeio)
+extends_documentation_fragment:
+  - vergeio.billing.report_files
 description:
   - Builds one fleet chargeback report from the outcomes of many VergeOS systems and writes it as CSV, JSON,
     Markdown and self-contained HTML into O(dest), named C(NAME-LABEL.EXT) (for example C(fleet-2026-10.html)).
@@ -67,18 +69,6 @@ options:
         become C(_) in file names.
     type: str
     default: fleet
-  formats:
-    description: The formats to write.
-    type: list
-    elements: str
-    choices: [csv, json, markdown, html]
-    default: [csv, json, markdown, html]
-  mode:
-    description:
-      - Permissions of the files, as an octal string like V("0644") (quote it, so YAML keeps the leading zero).
-      - Without it, a new file gets the default permissions of the process (0666 less the umask) and a replaced file
-        keeps its permissions.
-    type: raw
   allow_empty:
     description:
       - Write a report even when no system was given. Without it, no system at all fails the task (a mistyped

@@ -204,4 +204,11 @@ def test_mixed_periods_get_a_span_label():
     late = dict(PERIOD, label='b', since_epoch=150, until_epoch=300)
     fleet = consolidate(outcomes_from([dict(name='x', summary={}, period=early), dict(name='y', summary={}, period=late)]))
     assert fleet['period']['label'] == '19700101T000140Z_19700101T000500Z' and fleet['period']['mixed'] == ['a', 'b']
+    assert fleet['period']['timezone'] == 'UTC' and fleet['period']['month'] is None
+    assert 'Period 1970-01-01 00:01:40 +00:00 to 1970-01-01 00:05:00 +00:00 (inclusive, UTC)' in render_markdown(fleet)
+    berlin = dict(late, timezone='Europe/Berlin')
+    mixed = consolidate(outcomes_from([dict(name='x', summary={}, period=early), dict(name='y', summary={}, period=berlin)]))
+    assert mixed['period']['timezone'] is None and '(inclusive). 2 systems.' in render_html(mixed)
+    nothing = consolidate(outcomes_from([dict(name='x', ok=False, error='down')]))  # no period at all
+    assert nothing['period']['label'] == 'mixed' and 'x' in render_html(nothing) and '**x**: down' in render_markdown(nothing)
     assert consolidate(outcomes_from([dict(name='x', summary={}, period=early)]), label='custom')['period']['label'] == 'custom'
