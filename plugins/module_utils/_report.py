@@ -93,7 +93,7 @@ def resolve_period(month=None, since=None, until=None, zone=None, now=None):
     if month not in blank:
         if since not in blank or until not in blank:
             raise ValueError('month cannot be combined with since or until: give a month (like 2026-10), or since and optionally until')
-        label, start, end = month_range(month, zone, 'month')
+        label, start, end = month_range(month, zone, 'month', now=now)
         return dict(month=label, since_epoch=start, until_epoch=end)
     if since in blank:
         raise ValueError('give the report period: month (like 2026-10), or since (and optionally until)')

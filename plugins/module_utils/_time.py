@@ -243,12 +243,25 @@ def calendar_bucket(epoch, group_by, zone=None):
     return label, day_start(first, zone), day_start(following, zone)
 
 
-def month_range(month, zone=None, option='month'):
-    """(label, first epoch, last epoch inclusive) of a calendar month ``YYYY-MM`` in ``zone``; ValueError naming option."""
+def month_range(month, zone=None, option='month', now=None):
+    """(label, first epoch, last epoch inclusive) of a calendar month in ``zone``; ValueError naming ``option``.
+
+    ``month`` is ``YYYY-MM``, or ``previous`` / ``current``: the month before / holding ``now`` (default: the clock) on
+    the zone's calendar, so a job scheduled early on the 1st in Europe/Berlin, still the 30th or 31st in UTC, reports
+    the month that has just ended there.
+    """
     text = '' if month is None else str(month).strip()
+    relative = text.lower()
+    if relative in ('previous', 'current'):
+        today = _local_date(int(time.time()) if now is None else now, zone)
+        first = today.replace(day=1)
+        if relative == 'previous':
+            first = (first - timedelta(days=1)).replace(day=1)
+        text = first.strftime('%Y-%m')
     match = _MONTH.match(text)
     if not match or not 1 <= int(match.group(2)) <= 12 or not 1970 <= int(match.group(1)) <= 9999:
-        raise ValueError('%s must be a calendar month like 2026-10 (YYYY-MM, 1970 to 9999), got %s' % (option, _show(month)))
+        raise ValueError('%s must be a calendar month like 2026-10 (YYYY-MM, 1970 to 9999), previous or current, got %s'
+                         % (option, _show(month)))
     first = date(int(match.group(1)), int(match.group(2)), 1)
     start = day_start(first, zone)
     if first.year == 9999 and first.month == 12:

@@ -44,6 +44,9 @@ options:
     description:
       - The report period as a calendar month, V(YYYY-MM), in O(timezone). V(2026-10) in V(Europe/Berlin) is
         2026-09-30T22:00:00Z to 2026-10-31T22:59:59Z, both inclusive.
+      - V(previous) or V(current) is the month before, or the month of, the day the task runs on O(timezone)'s
+        calendar (at 00:30 on 1 November in V(Europe/Berlin), V(previous) is October, although it is still 31 October
+        in UTC), which is what a monthly schedule wants.
       - Give O(month), or O(since) (and optionally O(until)).
     type: str
   since:

@@ -169,7 +169,7 @@ def test_utc_spellings(name):
 def test_bad_months(month):
     with pytest.raises(ValueError) as caught:
         month_range(month)
-    assert str(caught.value).startswith('month must be a calendar month')
+    assert str(caught.value).startswith('month must be a calendar month like 2026-10 (YYYY-MM, 1970 to 9999), previous or current')
 
 
 def test_summary_periods_follow_the_zone():
@@ -184,3 +184,18 @@ def test_summary_periods_follow_the_zone():
     assert [(p['period'], p['record_count'], p['hours']) for p in periods] == [
         ('2026-10-24', 24, 24.0), ('2026-10-25', 25, 25.0), ('2026-10-26', 24, 24.0)]
     assert periods[1]['start'] == '2026-10-25T00:00:00+02:00' and periods[1]['end'] == '2026-10-26T00:00:00+01:00'
+
+
+@pytest.mark.parametrize('now, zone_name, previous, current', [
+    (1793487600, 'Europe/Berlin', '2026-10', '2026-11'),  # 2026-10-31T23:00Z: already 1 November in Berlin
+    (1793487600, 'UTC', '2026-09', '2026-10'),
+    (1767225599, 'UTC', '2025-11', '2025-12'),  # 2025-12-31T23:59:59Z
+    (1767225600, 'UTC', '2025-12', '2026-01'),  # across the year
+    (1767225600, 'America/New_York', '2025-11', '2025-12'),  # still 31 December there
+])
+def test_previous_and_current_months_on_the_zone_calendar(now, zone_name, previous, current):
+    zone = get_zone(zone_name)
+    for word, expected in (('previous', previous), ('current', current), (' Previous ', previous)):
+        label, since, until = month_range(word, zone, now=now)
+        assert (label, since, until) == month_range(expected, zone)
+        assert wall_date(since, zone).strftime('%Y-%m') == expected == wall_date(until, zone).strftime('%Y-%m')
