@@ -45,7 +45,11 @@ def nice_step(span, count=5):
     if span <= 0 or math.isnan(span) or math.isinf(span):
         return 1.0
     raw = span / count
+    if not raw > 0:  # a span so small (subnormal) that a fifth of it is 0: one step is the span
+        return span
     power = 10 ** math.floor(math.log10(raw))
+    if not power > 0:  # 10 ** -324 underflows to 0
+        return span
     for factor in (1, 2, 2.5, 5, 10):
         if factor * power >= raw:
             return factor * power
@@ -58,6 +62,8 @@ def y_axis(max_value, count=5):
         return 1.0, 0.2
     step = nice_step(max_value, count)
     top = math.ceil(max_value / step - 1e-9) * step
+    if top < max_value:  # 4 x 2.4999999999999998e-06 rounds below 1e-05: the axis must still hold the peak
+        top += step
     return top, step
 
 

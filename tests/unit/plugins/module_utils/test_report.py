@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart, minmax_points, time_ticks
+from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart, minmax_points, time_ticks, y_axis
 from ansible_collections.vergeio.billing.plugins.module_utils._report import (
     JSON_RECORD_FIELDS, ReportBuilder, describe_period, file_names, parse_mode, period_label, place, resolve_period, safe_name,
 )
@@ -369,3 +369,12 @@ def test_convert_columns_is_convert_record_column_by_column(rows, zone_name):
                 want = datetime.fromisoformat(want).astimezone(zone).isoformat()
             assert columns[name][index] == want, name
     assert list(notes_a) == list(notes_b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=0, max_value=1e300, allow_nan=False, allow_infinity=False))
+def test_y_axis_covers_any_value_with_a_positive_step(value):
+    """Found by the fleet property test: a subnormal peak (5e-324) made log10 of a fifth of it, 0, fail."""
+    top, step = y_axis(value)
+    assert step > 0 and top >= value
+    assert top == 1.0 if value == 0 else top / step <= 10 ** 6
