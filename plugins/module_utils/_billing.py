@@ -24,6 +24,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._records import (
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
     SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_costs, record_figures, validate_rates,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_in, zone_name
 
 ENDPOINT = 'billing'
 ACTIONS = 'billing_actions'
@@ -274,6 +275,8 @@ def _order(raw):
 Generated = namedtuple('Generated', 'sent previous response record skipped_reason warning', defaults=(None, None, None, None))
 
 
-def describe_range(since, until, query):
-    """What a result says about the range it covers (times as ISO 8601 UTC by to_iso, and as epochs)."""
-    return dict(since=to_iso(since), since_epoch=since, until=to_iso(until), until_epoch=until, filter=query)
+def describe_range(since, until, query, zone=None):
+    """What a result says about the range it covers: ISO 8601 times with the offset of ``zone`` (None: UTC), epochs
+    (UTC), the zone's name and the filter sent. An unbounded side is null (0 is a bound: 1970-01-01)."""
+    return dict(since=iso_in(since, zone), since_epoch=since, until=iso_in(until, zone), until_epoch=until,
+                timezone=zone_name(zone), filter=query)

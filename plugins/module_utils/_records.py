@@ -31,6 +31,8 @@ from datetime import datetime, timezone
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_in
+
 UTC = timezone.utc
 
 MB_PER_GB = 1024
@@ -77,14 +79,14 @@ def to_int(value, field=None, problems=None):
 
 
 def to_iso(epoch):
-    """ISO 8601 UTC for an epoch integer; None for 0 (the reference's falsy check) or out of range.
+    """ISO 8601 UTC for a record's epoch integer; None for 0 (the reference's falsy check) or out of range.
 
-    The collection's one epoch-to-ISO conversion: records, summary periods and result ranges all use it.
+    The record fields' reading of _time.iso_in (which formats every time, in any zone).
     """
     if not epoch:
         return None
     try:
-        return datetime.fromtimestamp(epoch, UTC).isoformat()
+        return iso_in(epoch)
     except (OverflowError, ValueError, OSError):
         return None
 

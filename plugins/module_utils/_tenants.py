@@ -38,7 +38,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._records import (
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import mean, p95, peak, sample_weights, twa
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import validate_rates
-from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in, iso_utc
+from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in
 
 TENANTS = 'tenants'
 HISTORY = {'long': 'tenant_stats_history_long', 'short': 'tenant_stats_history_short'}
@@ -190,12 +190,12 @@ def _cost(columns, weights, rates, basis):
     return cost
 
 
-def _figures(stamps, columns, weights, rates, basis):
+def _figures(stamps, columns, weights, rates, basis, zone=None):
     """sample_count, period_start/end, hours, the four statistics of every figure, tiers, cost."""
     out = dict(
         sample_count=len(stamps),
-        period_start=iso_utc(stamps[0]) if stamps else None,
-        period_end=iso_utc(stamps[-1] + int(weights[-1])) if stamps else None,
+        period_start=iso_in(stamps[0], zone) if stamps else None,
+        period_end=iso_in(stamps[-1] + int(weights[-1]), zone) if stamps else None,
         hours=math.fsum(weights) / 3600,
     )
     for name in FIGURE_NAMES:
@@ -229,7 +229,7 @@ def summarize_samples(samples, max_gap=None, group_by=None, zone=None, rates=Non
     stamps = [sample[0] for sample in ordered]
     weights, middle, cap = sample_weights(stamps, max_gap)
     columns = dict((name, [sample[2][index] for sample in ordered]) for index, name in enumerate(COLUMNS))
-    out = _figures(stamps, columns, weights, rates, basis)
+    out = _figures(stamps, columns, weights, rates, basis, zone)
     out['median_gap'] = middle
     out['max_gap'] = cap
     if group_by:
@@ -241,7 +241,7 @@ def summarize_samples(samples, max_gap=None, group_by=None, zone=None, rates=Non
         for (start, end, label), indexes in sorted(buckets.items()):
             part = dict((name, [values[i] for i in indexes]) for name, values in columns.items())
             period = dict(period=label, start=iso_in(start, zone), end=iso_in(end, zone))
-            period.update(_figures([stamps[i] for i in indexes], part, [weights[i] for i in indexes], rates, basis))
+            period.update(_figures([stamps[i] for i in indexes], part, [weights[i] for i in indexes], rates, basis, zone))
             periods.append(period)
         out['periods'] = periods
     return out

@@ -276,10 +276,3 @@ def iso_in(epoch, zone=None):
     if epoch is None:
         return None
     return datetime.fromtimestamp(epoch, zone or UTC).isoformat()
-
-
-def iso_utc(epoch):
-    """ISO 8601 UTC string for epoch seconds (None for None)."""
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).isoformat()

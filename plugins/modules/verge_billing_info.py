@@ -274,7 +274,7 @@ range:
   returned: when O(view=records) or O(view=summary)
   contains:
     since:
-      description: Lower bound (inclusive), ISO 8601 UTC; null when unbounded.
+      description: Lower bound (inclusive), ISO 8601 with the offset of O(timezone) (V(UTC) by default); null when unbounded.
       type: str
       sample: "2026-10-01T00:00:00+00:00"
     since_epoch:
@@ -282,7 +282,7 @@ range:
       type: int
       sample: 1790812800
     until:
-      description: Upper bound (inclusive), ISO 8601 UTC; null when unbounded.
+      description: Upper bound (inclusive), ISO 8601 with the offset of O(timezone); null when unbounded.
       type: str
       sample: "2026-10-31T23:59:59+00:00"
     until_epoch:
@@ -292,6 +292,10 @@ range:
           range holds no record.
       type: int
       sample: 1793491199
+    timezone:
+      description: The calendar of O(since), O(until) and O(group_by), and of the ISO times here (O(timezone)).
+      type: str
+      sample: UTC
     filter:
       description: The VergeOS filter sent; null when none.
       type: str
@@ -865,11 +869,11 @@ def main():
             result['record'] = billing.latest(since, until, params['filter'], rates=rates)
         elif view == 'summary':
             result['summary'], pinned = billing.summary(since, until, params['filter'], params['group_by'], rates, zone=zone)
-            result['range'] = describe_range(since, pinned, build_filter(since, pinned, params['filter']))
+            result['range'] = describe_range(since, pinned, build_filter(since, pinned, params['filter']), zone)
             count = result['summary']['record_count']
         else:
             records = billing.records(since, until, params['filter'], params['limit'], params['offset'], rates)
-            result.update(records=records, count=len(records), range=describe_range(since, until, query))
+            result.update(records=records, count=len(records), range=describe_range(since, until, query, zone))
             count = len(records)
         warnings = []
         if 'range' in result and not count:

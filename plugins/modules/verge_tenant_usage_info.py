@@ -601,12 +601,12 @@ tenants:
           returned: always
           sample: 744
         period_start:
-          description: Time of the oldest sample, ISO 8601 UTC.
+          description: Time of the oldest sample, ISO 8601 with the offset of O(timezone).
           type: str
           returned: always
           sample: "2026-10-01T00:00:00+00:00"
         period_end:
-          description: Time of the newest sample plus its weight, ISO 8601 UTC.
+          description: Time of the newest sample plus its weight, ISO 8601 with the offset of O(timezone).
           type: str
           returned: always
           sample: "2026-11-01T00:00:00+00:00"
@@ -863,7 +863,7 @@ range:
   returned: always
   contains:
     since:
-      description: Lower bound (inclusive), ISO 8601 UTC; null when unbounded.
+      description: Lower bound (inclusive), ISO 8601 with the offset of O(timezone); null when unbounded.
       type: str
       sample: "2026-10-01T00:00:00+00:00"
     since_epoch:
@@ -871,7 +871,7 @@ range:
       type: int
       sample: 1790812800
     until:
-      description: Upper bound (inclusive), ISO 8601 UTC.
+      description: Upper bound (inclusive), ISO 8601 with the offset of O(timezone).
       type: str
       sample: "2026-10-31T23:59:59+00:00"
     until_epoch:
@@ -894,7 +894,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._summary import RA
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     BASES, DEFAULT_PAGE_SIZE, HISTORY, VIEWS, TenantUsage, shape,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, get_zone, iso_utc, parse_duration, parse_time, zone_name
+from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, get_zone, iso_in, parse_duration, parse_time, zone_name
 
 RATES_SPEC = dict(((name, dict(type='float')) for name in RATE_KEYS + ('ip_hour',)), currency=dict(type='str'))
 
@@ -938,7 +938,7 @@ def main():
         else:
             values = usage.records(keys, since, end)
         result = dict(changed=False, tenants=shape(tenants, view, values), history=usage.endpoint,
-                      range=dict(since=iso_utc(since), since_epoch=since, until=iso_utc(end), until_epoch=end, timezone=zone_name(zone)))
+                      range=dict(since=iso_in(since, zone), since_epoch=since, until=iso_in(end, zone), until_epoch=end, timezone=zone_name(zone)))
         if usage.problems:
             result['warnings'] = ['Some values from the API were not numbers and were counted as 0: %s' % ', '.join(usage.problems)]
         return result

@@ -48,8 +48,10 @@ BASIS = {
 }
 
 
-def iso(epoch):
-    return (EPOCH0 + timedelta(seconds=epoch)).isoformat()
+def iso(epoch, zone=None):
+    """ISO 8601 with the offset of ``zone`` (UTC when None), by timedelta arithmetic from 1970 in UTC."""
+    moment = EPOCH0 + timedelta(seconds=epoch)
+    return (moment if zone is None else moment.astimezone(zone)).isoformat()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -135,12 +137,12 @@ def ref_stats(values, weights):
     return dict(avg=avg, twa=twa, peak=max(values), p95=sorted(values)[rank - 1])
 
 
-def ref_group(members, weights, rates, basis):
-    """The summary keys of one set of (truth, weight) pairs, ordered by time."""
+def ref_group(members, weights, rates, basis, zone=None):
+    """The summary keys of one set of (truth, weight) pairs, ordered by time; times with the offset of ``zone``."""
     figures = [ref_figures(truth) for truth in members]
     out = dict(sample_count=len(members), hours=sum(weights, Fraction(0)) / 3600,
-               period_start=iso(members[0]['timestamp']) if members else None,
-               period_end=iso(members[-1]['timestamp'] + int(weights[-1])) if members else None)
+               period_start=iso(members[0]['timestamp'], zone) if members else None,
+               period_end=iso(members[-1]['timestamp'] + int(weights[-1]), zone) if members else None)
     for name in ('cores', 'used_cores', 'ram_used_gb', 'ram_allocated_gb', 'storage_used_gb', 'storage_allocated_gb',
                  'storage_provisioned_gb', 'gpus_used', 'gpus_total', 'vgpus_used', 'vgpus_total', 'ip_count'):
         for stat, value in ref_stats([f[name] for f in figures], weights).items():
@@ -194,7 +196,7 @@ def ref_day(epoch, zone):
 def reference(rows, max_gap=None, rates=None, basis='allocated', zone=None):
     truths = sorted((truth for _raw, truth in rows), key=lambda t: (t['timestamp'], t['key']))
     weights, med, cap = ref_weights([t['timestamp'] for t in truths], max_gap)
-    out = ref_group(truths, weights, rates, basis)
+    out = ref_group(truths, weights, rates, basis, zone)
     out['median_gap'] = med
     out['max_gap'] = cap
     if zone is not None:
@@ -206,7 +208,7 @@ def reference(rows, max_gap=None, rates=None, basis='allocated', zone=None):
         for (start, end, label), members in sorted(buckets.items()):
             period = dict(period=label, start=datetime.fromtimestamp(start, zone).isoformat(),
                           end=datetime.fromtimestamp(end, zone).isoformat())
-            period.update(ref_group([m[0] for m in members], [m[1] for m in members], rates, basis))
+            period.update(ref_group([m[0] for m in members], [m[1] for m in members], rates, basis, zone))
             out['periods'].append(period)
     return out
 

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""parse_time / parse_duration / iso_utc against calendar.timegm and hand-written values."""
+"""parse_time / parse_duration / iso_in against calendar.timegm and hand-written values."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_utc, parse_duration, parse_time
+from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_in, parse_duration, parse_time
 
 NOW = 1735866014  # 2025-01-03T01:00:14Z
 MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
@@ -150,7 +150,7 @@ def test_bad_time_message_quotes_the_value():
 
 
 @pytest.mark.parametrize('value', [
-    '-99999999999w',  # now - 6e16 s: no time at all (iso_utc of it raises OSError, a traceback in the module)
+    '-99999999999w',  # now - 6e16 s: no time at all (iso_in of it raises OSError, a traceback in the module)
     '-999999999d',
 ])
 def test_relative_times_are_range_checked_like_every_other_form(value):
@@ -197,7 +197,7 @@ def test_parse_time_raises_only_value_error_and_returns_a_time(value):
 def test_epoch_round_trips(epoch):
     assert parse_time(epoch, 'since') == epoch
     assert parse_time(str(epoch), 'since') == epoch
-    text = iso_utc(epoch)
+    text = iso_in(epoch)
     assert parse_time(text, 'since') == epoch
     assert parse_time(text.replace('+00:00', 'Z'), 'since') == epoch
     assert parse_time(text.replace('+00:00', ''), 'since') == epoch
@@ -267,7 +267,7 @@ def test_parse_duration_raises_only_value_error(value):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# iso_utc
+# iso_in
 
 
 @pytest.mark.parametrize('epoch, expected', [
@@ -278,13 +278,13 @@ def test_parse_duration_raises_only_value_error(value):
     (1793491199, '2026-10-31T23:59:59+00:00'),
     (MAX_EPOCH, '9999-12-31T23:59:59+00:00'),
 ])
-def test_iso_utc(epoch, expected):
-    assert iso_utc(epoch) == expected
+def test_iso_in(epoch, expected):
+    assert iso_in(epoch) == expected
 
 
 @settings(max_examples=200, deadline=None, database=None)
 @given(st.integers(min_value=0, max_value=MAX_EPOCH))
-def test_iso_utc_is_the_calendar_time(epoch):
+def test_iso_in_is_the_calendar_time(epoch):
     moment = date(1970, 1, 1) + timedelta(days=epoch // DAY)
     rest = epoch % DAY
-    assert iso_utc(epoch) == '%sT%02d:%02d:%02d+00:00' % (moment.isoformat(), rest // 3600, rest % 3600 // 60, rest % 60)
+    assert iso_in(epoch) == '%sT%02d:%02d:%02d+00:00' % (moment.isoformat(), rest // 3600, rest % 3600 // 60, rest % 60)
