@@ -37,6 +37,7 @@ import tempfile
 import time
 
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
 from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
@@ -73,11 +74,14 @@ def tenant_selectors(value):
     if value is True:
         return []
     if isinstance(value, str):
+        # Ansible's boolean words (as for a bool option), and 'all'. Digits are not read as booleans here: a lone '1'
+        # is the tenant with $key 1, not "every tenant". A tenant literally named 'all', 'yes', ... is selected by a list.
         lowered = value.strip().lower()
-        if lowered in ('true', 'yes', 'on', 'all'):
-            return []
-        if lowered in ('false', 'no', 'off'):
-            return None
+        if not lowered.isdigit():
+            if lowered == 'all' or lowered in BOOLEANS_TRUE:
+                return []
+            if lowered in BOOLEANS_FALSE:
+                return None
         value = [value]
     if isinstance(value, (list, tuple)) and value and all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
         selectors = [to_text(item).strip() for item in value]

@@ -105,8 +105,11 @@ options:
     description:
       - Also write one report per tenant, from the VergeOS tenant statistics history (as
         M(vergeio.billing.verge_tenant_usage_info) reads it), and a tenants overview.
-      - V(true) reports every tenant that is not a tenant snapshot; a list reports the tenants with these names or
-        C($key)s (a name that matches no tenant fails the task, naming it). V(false) (the default) writes no tenant reports.
+      - V(true) (or V(all), or another of Ansible's true words such as V(yes)) reports every tenant that is not a tenant
+        snapshot; a list reports the tenants with these names or C($key)s (a name that matches no tenant fails the task,
+        naming it). V(false) (the default) writes no tenant reports. A single name or C($key) that is not one of these
+        words is read as a one-item list (a tenant named like one of the words is selected with a list, V([all])); a
+        number alone such as V('1') is a C($key), never a boolean.
       - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name with the characters of O(name)),
         in every format of O(formats). CSV has one row per statistics sample, oldest first, with the fields of
         M(vergeio.billing.verge_tenant_usage_info) RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].records) (times
