@@ -425,11 +425,19 @@ def _prepare_dest(dest, check_mode):
     return dest
 
 
+def system_rates(rates):
+    """The rate card of the system report: ``ip_hour`` (the tenant reports' price of an IP address) dropped, since
+    billing records count no IP addresses. Anything but a dict is left for validate_rates to refuse."""
+    if isinstance(rates, dict) and 'ip_hour' in rates:
+        rates = dict((key, value) for key, value in rates.items() if key != 'ip_hour')
+    return rates
+
+
 def run_report(client, options, check_mode=False, diff=False, now=None, page_size=PAGE_SIZE):
     """Read the period once and write the report files; returns the module result (without ``warnings`` shaping)."""
     zone = get_zone(options.get('timezone'), 'timezone')
     asked = resolve_period(options.get('month'), options.get('since'), options.get('until'), zone, now)
-    rates = validate_rates(options.get('rates'))
+    rates = validate_rates(system_rates(options.get('rates')))
     wanted = options.get('formats') or list(FORMATS)
     unknown = [fmt for fmt in wanted if fmt not in FORMATS]
     if unknown:

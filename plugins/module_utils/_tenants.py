@@ -37,7 +37,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MB_PER_GB, TIERS, ConversionProblems, to_int, to_iso,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import mean, p95, peak, sample_weights, twa
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import validate_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC, validate_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in, iso_utc
 
 TENANTS = 'tenants'
@@ -136,6 +136,9 @@ BASIS_FIGURES = {
                         ip='ip_count'),
 }
 RATE_FOR = dict(cpu='core_hour', ram='ram_gb_hour', gpu='gpu_hour', vgpu='vgpu_hour', ip='ip_hour')
+# The argument spec of a rate card that also prices IP addresses (verge_tenant_usage_info, and the tenant reports of
+# verge_billing_report): the billing card's keys plus ip_hour.
+TENANT_RATES_SPEC = dict(RATES_SPEC, ip_hour=dict(type='float'))
 
 
 def sample_figures(sample):

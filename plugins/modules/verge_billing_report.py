@@ -28,7 +28,7 @@ author:
 extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
-  - vergeio.billing.rates
+  - vergeio.billing.rates.TENANT_REPORTS
 requirements:
   - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
 attributes:
@@ -120,8 +120,8 @@ options:
       - The overview is C(<dest>/<name>-tenants-<label>.<ext>), a row per tenant (samples, hours, time-weighted cores,
         used cores, RAM, storage and IPs, the cost parts and total) and a totals row; HTML adds a bar chart of the cost
         per tenant. JSON (C(layout 1), C(kind tenants)) has C(tenants) (the rows, each with its C(file_stem)) and C(totals).
-      - The history of every tenant comes from one paged query; costs use O(rates) on the basis O(tenant_basis). IP
-        addresses cost nothing here, because O(rates) has no C(ip_hour) in this module.
+      - The history of every tenant comes from one paged query; costs use O(rates) on the basis O(tenant_basis), and
+        O(rates.ip_hour) prices the tenant's IP addresses (C(ip_count)).
     type: raw
     default: false
   tenant_basis:
@@ -145,7 +145,7 @@ notes:
     period, as in the VergeOS Python SDK. Billing figures are not rounded in the JSON and CSV files; Markdown and HTML
     round them for display.
   - 'JSON layout (stable, C(layout: 1)): C(generator), C(layout), C(name), C(period) (as RV(period)), C(rates) (the
-    rate card with every key, or null), C(summary) (as RV(summary)), C(record_count), C(record_fields) (the names of
+    rate card with every key but O(rates.ip_hour), or null), C(summary) (as RV(summary)), C(record_count), C(record_fields) (the names of
     the columns of each record) and C(records): one array per record, oldest first, in C(record_fields) order: C(key),
     C(created_epoch), C(from_epoch), C(to_epoch), C(sent_epoch), C(description), then every counter in the API''s
     unit (cores and counts; C(*_ram) in MB; C(phys_*) and C(tierN_*) in bytes), then with O(rates) the C(cost_*) parts.'
@@ -296,10 +296,10 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, run_report
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._tenant_report import (
     merge_tenant_result, run_tenant_reports, tenant_selectors,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TENANT_RATES_SPEC, validate_tenant_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
 
@@ -313,7 +313,7 @@ def main():
             dest=dict(type='path', required=True),
             name=dict(type='str', default='vergeos'),
             formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
-            rates=dict(type='dict', options=RATES_SPEC),
+            rates=dict(type='dict', options=TENANT_RATES_SPEC),
             group_by=dict(type='str', choices=list(GROUPS), default='day'),
             mode=dict(type='raw'),
             tenants=dict(type='raw', default=False),
@@ -334,6 +334,8 @@ def main():
 
     try:
         tenants = tenant_selectors(module.params['tenants'])
+        if tenants is not None:
+            validate_tenant_rates(module.params['rates'])  # before the system report writes anything
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     if module.params['tenants_only'] and tenants is None:
