@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
   - vergeio.billing.rates.TENANT_REPORTS
+  - vergeio.billing.report_files
 requirements:
   - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
 attributes:
@@ -84,10 +85,7 @@ options:
       - The files to write. V(csv) has one row per record, oldest first, with every record field (times in
         O(timezone)) and, with O(rates), its cost. V(json) has the period, rate card, summary and records (see
         RV(files)). V(markdown) and V(html) show the summary, the costs, the O(group_by) periods and (HTML) charts.
-    type: list
-    elements: str
-    choices: [csv, json, markdown, html]
-    default: [csv, json, markdown, html]
+    # type, elements, choices and default: from the doc fragment vergeio.billing.report_files
   group_by:
     description:
       - The periods of the summary (C(summary.periods)) and of the "By day/week/month" table; local days, ISO weeks
@@ -95,12 +93,6 @@ options:
     type: str
     choices: [day, week, month]
     default: day
-  mode:
-    description:
-      - Permissions of the files, as an octal string like V("0644") (quote it, so YAML keeps the leading zero).
-      - Without it, a new file gets the default permissions of the process (0666 less the umask) and a replaced file
-        keeps its permissions.
-    type: raw
   tenants:
     description:
       - Also write one report per tenant, from the VergeOS tenant statistics history (as
