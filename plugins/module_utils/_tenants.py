@@ -37,7 +37,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MB_PER_GB, TIERS, ConversionProblems, to_int, to_iso,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import mean, p95, peak, sample_weights, twa
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC, validate_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC, rate_number, validate_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in, iso_utc
 
 TENANTS = 'tenants'
@@ -159,18 +159,7 @@ def validate_tenant_rates(rates):
         clean = validate_rates(rest)
     except ValueError as exc:
         raise ValueError('%s; ip_hour is accepted too' % exc if 'unknown key' in str(exc) else str(exc))
-    if value is None or value == '':
-        number = 0.0
-    else:
-        try:
-            if isinstance(value, bool):
-                raise ValueError()
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError('rates.ip_hour must be a number (the price of one IP address for one hour), got %r' % (value,))
-        if math.isnan(number) or math.isinf(number) or number < 0:
-            raise ValueError('rates.ip_hour must be a finite number of 0 or more, got %r' % (value,))
-    clean['ip_hour'] = number
+    clean['ip_hour'] = rate_number('ip_hour', value)
     return clean
 
 

@@ -284,10 +284,9 @@ tenant_sample_count:
   sample: 8928
 '''
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, run_report
+from ansible_collections.vergeio.billing.plugins.module_utils._report import REPORT_FILES_SPEC, run_report
+from ansible_collections.vergeio.billing.plugins.module_utils._templates import require_jinja
 from ansible_collections.vergeio.billing.plugins.module_utils._tenant_report import (
     merge_tenant_result, run_tenant_reports, tenant_selectors,
 )
@@ -304,25 +303,18 @@ def main():
             timezone=dict(type='str', default='UTC'),
             dest=dict(type='path', required=True),
             name=dict(type='str', default='vergeos'),
-            formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
             rates=dict(type='dict', options=TENANT_RATES_SPEC),
             group_by=dict(type='str', choices=list(GROUPS), default='day'),
-            mode=dict(type='raw'),
             tenants=dict(type='raw', default=False),
             tenant_basis=dict(type='str', choices=['allocated', 'used', 'provisioned'], default='allocated'),
             tenants_only=dict(type='bool', default=False),
+            **REPORT_FILES_SPEC
         ),
         mutually_exclusive=[('month', 'since'), ('month', 'until')],
         required_one_of=[('month', 'since')],
         supports_check_mode=True,
     )
-    if set(module.params['formats']) & set(('markdown', 'html')):
-        from ansible_collections.vergeio.billing.plugins.module_utils import _templates  # pylint: disable=import-outside-toplevel
-        try:
-            _templates.load_jinja()
-        except _templates.MissingJinja2:
-            module.fail_json(msg=missing_required_lib('Jinja2 (and MarkupSafe), for the markdown and html formats'),
-                             exception=_templates.JINJA2_IMPORT_ERROR)
+    require_jinja(module, module.params['formats'])
 
     try:
         tenants = tenant_selectors(module.params['tenants'])
