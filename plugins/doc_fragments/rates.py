@@ -55,3 +55,21 @@ options:
         description: A label copied into every C(cost), for example V(EUR).
         type: str
 '''
+
+    # verge_billing_report: the same card, plus the price of an IP address for its tenant reports. Built from
+    # DOCUMENTATION (a fragment's suboptions cannot be extended by the module: Ansible merges options one level deep).
+    TENANT_REPORTS = DOCUMENTATION.replace(r'''
+      currency:
+''', r'''
+      ip_hour:
+        description:
+          - Price of one IP address (the tenant's C(ip_count)) for one hour, in the tenant reports (O(tenants)), on every
+            O(tenant_basis).
+          - Ignored by the system report, whose billing records count no IP addresses.
+        type: float
+      currency:
+''').replace(r'''max(C(to) - C(from), 0) / 3600. C(storage) is the sum of the tiers; C(total) the sum of the parts.
+''', r'''max(C(to) - C(from), 0) / 3600. C(storage) is the sum of the tiers; C(total) the sum of the parts.
+      - The tenant reports (O(tenants)) bill the tenant statistics instead, as
+        O(vergeio.billing.verge_tenant_usage_info#module:rates) does, on the basis O(tenant_basis), and add O(rates.ip_hour).
+''')

@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
 from ansible_collections.vergeio.billing.plugins.module_utils._report import (
-    CSV_FORMULA_PREFIXES, EXTENSIONS, FORMATS, _prepare_dest, place,
+    EXTENSIONS, FORMATS, _prepare_dest, csv_text, place,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import COST_PARTS, TIER_PARTS
 
@@ -259,8 +259,7 @@ def csv_value(value):
         return str(value)
     if isinstance(value, float):
         return repr(value)
-    text = str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
+    return csv_text(str(value))
 
 
 def _cost_columns():

@@ -68,6 +68,9 @@ EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html')
 # the client fetches the second while the first is converted and written (the server's work and ours overlap).
 PAGE_SIZE = 5000
 CSV_FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
+# The argument spec of the file options of the modules that write reports (documented by the doc fragment
+# vergeio.billing.report_files).
+REPORT_FILES_SPEC = dict(formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)), mode=dict(type='raw'))
 # The record's own fields in the JSON records: the key, the epoch times, the description and every counter in the
 # API's unit (the *_gb, ISO and percentage fields of the CSV derive from these).
 JSON_RECORD_FIELDS = ('key',) + tuple(EPOCH_NAMES[name] for name, _raw, kind in FIELDS if kind == 'epoch') + ('description',) + tuple(
@@ -163,8 +166,9 @@ def file_names(dest, name, label, formats):
 
 # ---- the report -----------------------------------------------------------------------------------------------------
 
-def _csv_text(value):
-    """Free text in a CSV cell: a leading = + - @ tab or CR gets an apostrophe (OWASP "CSV injection")."""
+def csv_text(value):
+    """Free text in a CSV cell: a leading = + - @ tab or CR gets an apostrophe (OWASP "CSV injection"). The one guard of
+    every CSV the collection writes (system, tenant and fleet reports)."""
     return "'" + value if value.startswith(CSV_FORMULA_PREFIXES) else value
 
 
@@ -273,8 +277,8 @@ class ReportBuilder:
             rows_text = ',\n'.join(map(_JSON.encode, zip(*([columns[name] for name in JSON_RECORD_FIELDS] + cost))))
             self.spool.write((',\n' if self.count else '\n') + rows_text)
         if self.csv_writer is not None:
-            columns['description'] = [_csv_text(text) for text in columns['description']]
-            extra = cost + [[_csv_text(self.rates['currency'])] * count] if self.rates else []
+            columns['description'] = [csv_text(text) for text in columns['description']]
+            extra = cost + [[csv_text(self.rates['currency'])] * count] if self.rates else []
             self.csv_writer.writerows(zip(*([columns[name] for name in self.record_columns] + extra)))
         self.count += count
 
@@ -425,11 +429,19 @@ def _prepare_dest(dest, check_mode):
     return dest
 
 
+def system_rates(rates):
+    """The rate card of the system report: ``ip_hour`` (the tenant reports' price of an IP address) dropped, since
+    billing records count no IP addresses. Anything but a dict is left for validate_rates to refuse."""
+    if isinstance(rates, dict) and 'ip_hour' in rates:
+        rates = dict((key, value) for key, value in rates.items() if key != 'ip_hour')
+    return rates
+
+
 def run_report(client, options, check_mode=False, diff=False, now=None, page_size=PAGE_SIZE):
     """Read the period once and write the report files; returns the module result (without ``warnings`` shaping)."""
     zone = get_zone(options.get('timezone'), 'timezone')
     asked = resolve_period(options.get('month'), options.get('since'), options.get('until'), zone, now)
-    rates = validate_rates(options.get('rates'))
+    rates = validate_rates(system_rates(options.get('rates')))
     wanted = options.get('formats') or list(FORMATS)
     unknown = [fmt for fmt in wanted if fmt not in FORMATS]
     if unknown:

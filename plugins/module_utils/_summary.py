@@ -90,6 +90,21 @@ class RateCard(dict):
     """A validated rate card: every RATE_KEYS entry as a float, plus ``currency`` (made by validate_rates only)."""
 
 
+def rate_number(name, value):
+    """One price of a rate card as a float (None or '' is 0.0); ValueError naming ``rates.<name>``."""
+    if value is None or value == '':
+        return 0.0
+    try:
+        if isinstance(value, bool):
+            raise ValueError()
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError('rates.%s must be a number (a price per unit-hour), got %r' % (name, value))
+    if math.isnan(number) or math.isinf(number) or number < 0:
+        raise ValueError('rates.%s must be a finite number of 0 or more, got %r' % (name, value))
+    return number
+
+
 def validate_rates(rates):
     """A clean rate card (RateCard): every RATE_KEYS entry as a float (omitted = 0) plus ``currency``. Raises ValueError.
 
@@ -104,19 +119,7 @@ def validate_rates(rates):
         raise ValueError('rates: unknown key(s) %s; accepted: %s, currency' % (', '.join(map(str, unknown)), ', '.join(RATE_KEYS)))
     clean = RateCard()
     for name in RATE_KEYS:
-        value = rates.get(name)
-        if value is None or value == '':
-            clean[name] = 0.0
-            continue
-        try:
-            if isinstance(value, bool):
-                raise ValueError()
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError('rates.%s must be a number (a price per unit-hour), got %r' % (name, value))
-        if math.isnan(number) or math.isinf(number) or number < 0:
-            raise ValueError('rates.%s must be a finite number of 0 or more, got %r' % (name, value))
-        clean[name] = number
+        clean[name] = rate_number(name, rates.get(name))
     currency = rates.get('currency')
     clean['currency'] = '' if currency is None else str(currency)
     return clean

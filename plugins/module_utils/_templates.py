@@ -24,6 +24,8 @@ import math
 import traceback
 from datetime import datetime
 
+from ansible.module_utils.basic import missing_required_lib
+
 JINJA2_IMPORT_ERROR = None
 
 CSS = '''
@@ -58,13 +60,18 @@ footer { margin-top: 30px; color: #666; font-size: 12px; }
 '''
 
 # One chart (geometry from _charts.chart()); every attribute value comes from numbers or escaped text.
-SVG_MACRO = '''{% macro svg(c) -%}
+# svg_open: the opening of every chart (line charts here, the tenants' cost bars in _tenant_report.py): the accessible
+# title and description, and the white background.
+SVG_MACRO = '''{% macro svg_open(c) -%}
 <svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{{ c.id }}" viewBox="0 0 {{ c.width }} {{ c.height }}"
  width="{{ c.width }}" height="{{ c.height }}" role="img" aria-labelledby="{{ c.id }}-title {{ c.id }}-desc"
  font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif">
 <title id="{{ c.id }}-title">{{ c.title }}</title>
 <desc id="{{ c.id }}-desc">{{ c.description }}</desc>
 <rect x="0" y="0" width="{{ c.width }}" height="{{ c.height }}" fill="#ffffff"/>
+{%- endmacro %}
+{% macro svg(c) -%}
+{{ svg_open(c) }}
 <text x="{{ c.left - 56 }}" y="22" font-size="16" font-weight="600" fill="#1a1a1a">{{ c.title }}</text>
 {% for item in c.legend %}
 <line x1="{{ item.x }}" y1="{{ item.y - 4 }}" x2="{{ item.x + 24 }}" y2="{{ item.y - 4 }}" stroke="{{ item.colour }}" stroke-width="3"{#
@@ -301,6 +308,16 @@ def load_jinja():
         JINJA2_IMPORT_ERROR = traceback.format_exc()
         raise MissingJinja2('Jinja2')
     return jinja2
+
+
+def require_jinja(module, formats):
+    """Fail ``module`` the standard way (missing_required_lib) when ``formats`` need Jinja2 and it cannot be imported."""
+    if set(formats) & set(('markdown', 'html')):
+        try:
+            load_jinja()
+        except MissingJinja2:
+            module.fail_json(msg=missing_required_lib('Jinja2 (and MarkupSafe), for the markdown and html formats'),
+                             exception=JINJA2_IMPORT_ERROR)
 
 
 def _environment(html):

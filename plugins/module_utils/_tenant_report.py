@@ -37,12 +37,14 @@ import tempfile
 import time
 
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
 from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
 from ansible_collections.vergeio.billing.plugins.module_utils._report import (
-    EXTENSIONS, FORMATS, LAYOUT, ReportBuilder, _prepare_dest, describe_period, parse_mode, place, resolve_period, safe_name, sha256_of,
+    EXTENSIONS, FORMATS, LAYOUT, ReportBuilder, _prepare_dest, csv_text, describe_period, parse_mode, place, resolve_period, safe_name,
+    sha256_of,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     BASES, BASIS_FIGURES, COLUMNS, RATE_FOR, FIELDS, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
@@ -52,7 +54,6 @@ from ansible_collections.vergeio.billing.plugins.module_utils._time import get_z
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
 OVERVIEW_STEM = 'tenants'
-CSV_FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
 # The samples in the JSON: the converted record's own fields in the API's units (times as epoch seconds).
 JSON_FIELDS = tuple(name + '_epoch' if kind == 'epoch' else name for name, _raw, kind in FIELDS)
 COST_PARTS = ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'ip', 'total')
@@ -73,11 +74,14 @@ def tenant_selectors(value):
     if value is True:
         return []
     if isinstance(value, str):
+        # Ansible's boolean words (as for a bool option), and 'all'. Digits are not read as booleans here: a lone '1'
+        # is the tenant with $key 1, not "every tenant". A tenant literally named 'all', 'yes', ... is selected by a list.
         lowered = value.strip().lower()
-        if lowered in ('true', 'yes', 'on', 'all'):
-            return []
-        if lowered in ('false', 'no', 'off'):
-            return None
+        if not lowered.isdigit():
+            if lowered == 'all' or lowered in BOOLEANS_TRUE:
+                return []
+            if lowered in BOOLEANS_FALSE:
+                return None
         value = [value]
     if isinstance(value, (list, tuple)) and value and all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
         selectors = [to_text(item).strip() for item in value]
@@ -85,10 +89,6 @@ def tenant_selectors(value):
             return selectors
     raise ValueError('tenants must be true (every tenant that is not a snapshot), false, or a list of tenant names or $key '
                      'numbers, got %r' % (value,))
-
-
-def _csv_text(value):
-    return "'" + value if value.startswith(CSV_FORMULA_PREFIXES) else value
 
 
 class _TenantFiles:
@@ -340,7 +340,7 @@ def run_tenant_reports(client, options, check_mode=False, diff=False, now=None, 
             writer = csv.writer(handle, lineterminator='\r\n')
             writer.writerow(columns)
             for row in rows + [totals]:
-                writer.writerow([_csv_text(row[c]) if isinstance(row.get(c), str) else row.get(c, currency) for c in columns])
+                writer.writerow([csv_text(row[c]) if isinstance(row.get(c), str) else row.get(c, currency) for c in columns])
             handle.close()
         if 'json' in formats:
             overview.write('json', json.dumps(dict(
@@ -542,12 +542,7 @@ OVERVIEW_HTML = PAGE_START + '''
 {% endif %}
 {% if bars %}
 <section><h2>Cost per tenant</h2>
-<figure><svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{{ bars.id }}" viewBox="0 0 {{ bars.width }} {{ bars.height }}"
- width="{{ bars.width }}" height="{{ bars.height }}" role="img" aria-labelledby="{{ bars.id }}-title {{ bars.id }}-desc"
- font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif">
-<title id="{{ bars.id }}-title">{{ bars.title }}</title>
-<desc id="{{ bars.id }}-desc">{{ bars.description }}</desc>
-<rect x="0" y="0" width="{{ bars.width }}" height="{{ bars.height }}" fill="#ffffff"/>
+<figure>{{ svg_open(bars) }}
 <text x="12" y="22" font-size="16" font-weight="600" fill="#1a1a1a">{{ bars.title }}</text>
 {% for b in bars.bars %}
 <text x="{{ b.x - 8 }}" y="{{ b.label_y }}" font-size="12" fill="#333333" text-anchor="end">{{ b.name }}</text>

@@ -37,7 +37,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MB_PER_GB, TIERS, ConversionProblems, to_int, to_iso,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import mean, p95, peak, sample_weights, twa
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import validate_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC, rate_number, validate_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in
 
 TENANTS = 'tenants'
@@ -136,6 +136,9 @@ BASIS_FIGURES = {
                         ip='ip_count'),
 }
 RATE_FOR = dict(cpu='core_hour', ram='ram_gb_hour', gpu='gpu_hour', vgpu='vgpu_hour', ip='ip_hour')
+# The argument spec of a rate card that also prices IP addresses (verge_tenant_usage_info, and the tenant reports of
+# verge_billing_report): the billing card's keys plus ip_hour.
+TENANT_RATES_SPEC = dict(RATES_SPEC, ip_hour=dict(type='float'))
 
 
 def sample_figures(sample):
@@ -156,18 +159,7 @@ def validate_tenant_rates(rates):
         clean = validate_rates(rest)
     except ValueError as exc:
         raise ValueError('%s; ip_hour is accepted too' % exc if 'unknown key' in str(exc) else str(exc))
-    if value is None or value == '':
-        number = 0.0
-    else:
-        try:
-            if isinstance(value, bool):
-                raise ValueError()
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError('rates.ip_hour must be a number (the price of one IP address for one hour), got %r' % (value,))
-        if math.isnan(number) or math.isinf(number) or number < 0:
-            raise ValueError('rates.ip_hour must be a finite number of 0 or more, got %r' % (value,))
-    clean['ip_hour'] = number
+    clean['ip_hour'] = rate_number('ip_hour', value)
     return clean
 
 

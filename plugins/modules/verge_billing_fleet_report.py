@@ -161,12 +161,13 @@ skipped:
   elements: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vergeio.billing.plugins.module_utils._fleet import (
     FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, with_periods, write_reports,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._templates import require_jinja
 
 
 def build(params):
@@ -203,20 +204,13 @@ def main():
             label=dict(type='str'),
             dest=dict(type='path', required=True),
             name=dict(type='str', default='fleet'),
-            formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
-            mode=dict(type='raw'),
             allow_empty=dict(type='bool', default=False),
+            **REPORT_FILES_SPEC
         ),
         supports_check_mode=True,
     )
     params = module.params
-    if set(params['formats']) & set(('markdown', 'html')):
-        from ansible_collections.vergeio.billing.plugins.module_utils import _templates  # pylint: disable=import-outside-toplevel
-        try:
-            _templates.load_jinja()
-        except _templates.MissingJinja2:
-            module.fail_json(msg=missing_required_lib('Jinja2 (and MarkupSafe), for the markdown and html formats'),
-                             exception=_templates.JINJA2_IMPORT_ERROR)
+    require_jinja(module, params['formats'])
     try:
         mode = parse_mode(params['mode'])
         fleet, contents, skipped = build(params)

@@ -28,7 +28,8 @@ author:
 extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
-  - vergeio.billing.rates
+  - vergeio.billing.rates.TENANT_REPORTS
+  - vergeio.billing.report_files
 requirements:
   - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
 attributes:
@@ -87,10 +88,7 @@ options:
       - The files to write. V(csv) has one row per record, oldest first, with every record field (times in
         O(timezone)) and, with O(rates), its cost. V(json) has the period, rate card, summary and records (see
         RV(files)). V(markdown) and V(html) show the summary, the costs, the O(group_by) periods and (HTML) charts.
-    type: list
-    elements: str
-    choices: [csv, json, markdown, html]
-    default: [csv, json, markdown, html]
+    # type, elements, choices and default: from the doc fragment vergeio.billing.report_files
   group_by:
     description:
       - The periods of the summary (C(summary.periods)) and of the "By day/week/month" table; local days, ISO weeks
@@ -98,18 +96,15 @@ options:
     type: str
     choices: [day, week, month]
     default: day
-  mode:
-    description:
-      - Permissions of the files, as an octal string like V("0644") (quote it, so YAML keeps the leading zero).
-      - Without it, a new file gets the default permissions of the process (0666 less the umask) and a replaced file
-        keeps its permissions.
-    type: raw
   tenants:
     description:
       - Also write one report per tenant, from the VergeOS tenant statistics history (as
         M(vergeio.billing.verge_tenant_usage_info) reads it), and a tenants overview.
-      - V(true) reports every tenant that is not a tenant snapshot; a list reports the tenants with these names or
-        C($key)s (a name that matches no tenant fails the task, naming it). V(false) (the default) writes no tenant reports.
+      - V(true) (or V(all), or another of Ansible's true words such as V(yes)) reports every tenant that is not a tenant
+        snapshot; a list reports the tenants with these names or C($key)s (a name that matches no tenant fails the task,
+        naming it). V(false) (the default) writes no tenant reports. A single name or C($key) that is not one of these
+        words is read as a one-item list (a tenant named like one of the words is selected with a list, V([all])); a
+        number alone such as V('1') is a C($key), never a boolean.
       - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name with the characters of O(name)),
         in every format of O(formats). CSV has one row per statistics sample, oldest first, with the fields of
         M(vergeio.billing.verge_tenant_usage_info) RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].records) (times
@@ -120,8 +115,8 @@ options:
       - The overview is C(<dest>/<name>-tenants-<label>.<ext>), a row per tenant (samples, hours, time-weighted cores,
         used cores, RAM, storage and IPs, the cost parts and total) and a totals row; HTML adds a bar chart of the cost
         per tenant. JSON (C(layout 1), C(kind tenants)) has C(tenants) (the rows, each with its C(file_stem)) and C(totals).
-      - The history of every tenant comes from one paged query; costs use O(rates) on the basis O(tenant_basis). IP
-        addresses cost nothing here, because O(rates) has no C(ip_hour) in this module.
+      - The history of every tenant comes from one paged query; costs use O(rates) on the basis O(tenant_basis), and
+        O(rates.ip_hour) prices the tenant's IP addresses (C(ip_count)).
     type: raw
     default: false
   tenant_basis:
@@ -145,7 +140,7 @@ notes:
     period, as in the VergeOS Python SDK. Billing figures are not rounded in the JSON and CSV files; Markdown and HTML
     round them for display.
   - 'JSON layout (stable, C(layout: 1)): C(generator), C(layout), C(name), C(period) (as RV(period)), C(rates) (the
-    rate card with every key, or null), C(summary) (as RV(summary)), C(record_count), C(record_fields) (the names of
+    rate card with every key but O(rates.ip_hour), or null), C(summary) (as RV(summary)), C(record_count), C(record_fields) (the names of
     the columns of each record) and C(records): one array per record, oldest first, in C(record_fields) order: C(key),
     C(created_epoch), C(from_epoch), C(to_epoch), C(sent_epoch), C(description), then every counter in the API''s
     unit (cores and counts; C(*_ram) in MB; C(phys_*) and C(tierN_*) in bytes), then with O(rates) the C(cost_*) parts.'
@@ -292,14 +287,13 @@ tenant_sample_count:
   sample: 8928
 '''
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, run_report
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._report import REPORT_FILES_SPEC, run_report
+from ansible_collections.vergeio.billing.plugins.module_utils._templates import require_jinja
 from ansible_collections.vergeio.billing.plugins.module_utils._tenant_report import (
     merge_tenant_result, run_tenant_reports, tenant_selectors,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TENANT_RATES_SPEC, validate_tenant_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
 
@@ -312,28 +306,23 @@ def main():
             timezone=dict(type='str', default='UTC'),
             dest=dict(type='path', required=True),
             name=dict(type='str', default='vergeos'),
-            formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
-            rates=dict(type='dict', options=RATES_SPEC),
+            rates=dict(type='dict', options=TENANT_RATES_SPEC),
             group_by=dict(type='str', choices=list(GROUPS), default='day'),
-            mode=dict(type='raw'),
             tenants=dict(type='raw', default=False),
             tenant_basis=dict(type='str', choices=['allocated', 'used', 'provisioned'], default='allocated'),
             tenants_only=dict(type='bool', default=False),
+            **REPORT_FILES_SPEC
         ),
         mutually_exclusive=[('month', 'since'), ('month', 'until')],
         required_one_of=[('month', 'since')],
         supports_check_mode=True,
     )
-    if set(module.params['formats']) & set(('markdown', 'html')):
-        from ansible_collections.vergeio.billing.plugins.module_utils import _templates  # pylint: disable=import-outside-toplevel
-        try:
-            _templates.load_jinja()
-        except _templates.MissingJinja2:
-            module.fail_json(msg=missing_required_lib('Jinja2 (and MarkupSafe), for the markdown and html formats'),
-                             exception=_templates.JINJA2_IMPORT_ERROR)
+    require_jinja(module, module.params['formats'])
 
     try:
         tenants = tenant_selectors(module.params['tenants'])
+        if tenants is not None:
+            validate_tenant_rates(module.params['rates'])  # before the system report writes anything
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     if module.params['tenants_only'] and tenants is None:

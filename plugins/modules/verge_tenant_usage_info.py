@@ -890,13 +890,10 @@ history:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATE_KEYS
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
-    BASES, DEFAULT_PAGE_SIZE, HISTORY, VIEWS, TenantUsage, shape,
+    BASES, DEFAULT_PAGE_SIZE, HISTORY, TENANT_RATES_SPEC, VIEWS, TenantUsage, shape,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, get_zone, iso_in, parse_duration, parse_time, zone_name
-
-RATES_SPEC = dict(((name, dict(type='float')) for name in RATE_KEYS + ('ip_hour',)), currency=dict(type='str'))
 
 
 def main():
@@ -908,7 +905,7 @@ def main():
             since=dict(type='raw'),
             until=dict(type='raw'),
             timezone=dict(type='str', default='UTC'),
-            rates=dict(type='dict', options=RATES_SPEC),
+            rates=dict(type='dict', options=TENANT_RATES_SPEC),
             basis=dict(type='str', choices=list(BASES)),
             group_by=dict(type='str', choices=list(GROUPS)),
             max_gap=dict(type='raw'),

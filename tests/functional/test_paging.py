@@ -79,7 +79,7 @@ class BetweenPages(threading.Thread):
     def run(self):
         number = self.first
         while number <= self.last and not self.stop.is_set():
-            if len(page_requests(self.sim)) >= number:
+            if len(billing_requests(self.sim)) >= number:  # request 1 pins the range, 2 is the first page
                 self.action(number)
                 self.done.append(number)
                 number += 1

@@ -35,18 +35,23 @@ def num(value):
     return int(float(value)) if isinstance(value, str) else int(value)
 
 
-def brute_cost(rows, basis='allocated'):
-    """The cost of one tenant's raw samples, from first principles."""
+def sample_hours(rows):
+    """(row, hours) of one tenant's raw samples, oldest first: each weighs the gap to the next sample, at most twice the
+    median gap; the newest the median gap."""
     rows = sorted(rows, key=lambda row: (num(row['timestamp']), num(row['$key'])))
     stamps = [num(row['timestamp']) for row in rows]
     gaps = sorted(b - a for a, b in zip(stamps, stamps[1:]))
     if not gaps:
-        return 0.0
+        return []
     middle = gaps[len(gaps) // 2] if len(gaps) % 2 else (gaps[len(gaps) // 2 - 1] + gaps[len(gaps) // 2]) / 2
     weights = [min(b - a, 2 * middle) for a, b in zip(stamps, stamps[1:])] + [middle]
+    return [(row, weight / 3600) for row, weight in zip(rows, weights)]
+
+
+def brute_cost(rows, basis='allocated'):
+    """The cost of one tenant's raw samples, from first principles."""
     total = 0.0
-    for row, weight in zip(rows, weights):
-        hours = weight / 3600
+    for row, hours in sample_hours(rows):
         cores = num(row.get('core_count')) * (num(row.get('total_cpu')) / 100 if basis == 'used' else 1)
         ram = num(row.get('ram_used' if basis == 'used' else 'ram_allocated')) / 1024
         tier1 = num(row.get('tier1_used' if basis == 'used' else 'tier1_allocated')) / GIB
@@ -132,11 +137,44 @@ def test_tenants_only_check_mode_and_basis(sim, tmp_path):  # pylint: disable=re
         assert report['basis'] == 'used' and math.isclose(report['summary']['cost']['total'], expected, rel_tol=1e-9)
 
 
+def brute_ip_cost(rows, ip_hour):
+    """The IP address part of one tenant's cost: ip_count x ip_hour x hours, summed over the samples."""
+    return math.fsum(num(row.get('ip_count')) * ip_hour * hours for row, hours in sample_hours(rows))
+
+
+def test_tenant_reports_bill_ip_addresses_and_the_system_report_ignores_ip_hour(sim, tmp_path):  # pylint: disable=redefined-outer-name
+    ip_hour = 0.0075
+    args = dict(since='2026-10-05', until='2026-10-18', dest=str(tmp_path / 'ips'), name='ips', tenants=['acme', 'contoso'],
+                rates=dict(RATES, ip_hour=ip_hour), formats=['json', 'csv', 'markdown'])
+    run = run_module('verge_billing_report', args, sim_env(sim))
+    assert run.rc == 0, run.output
+    keys = dict((t['name'], t['$key']) for t in sim.tenant_data['tenants'] if not t['is_snapshot'])
+    period = run.result['period']
+    overview = json.load(open(run.result['tenants_overview']['json']))
+    for name in ('acme', 'contoso'):
+        raw = in_period(sim, keys[name], period['since_epoch'], period['until_epoch'])
+        assert any(num(row.get('ip_count')) for row in raw), 'the simulator gives %s no IP addresses: the test would prove nothing' % name
+        ip_cost = brute_ip_cost(raw, ip_hour)
+        cost = json.load(open(run.result['tenant_files'][name]['json']))['summary']['cost']
+        assert ip_cost > 0 and math.isclose(cost['ip'], ip_cost, rel_tol=1e-9), name
+        assert math.isclose(cost['total'], brute_cost(raw) + ip_cost, rel_tol=1e-9), name
+        row = [r for r in overview['tenants'] if r['tenant'] == name][0]
+        assert math.isclose(row['cost_ip'], ip_cost, rel_tol=1e-9)
+        assert 'IP addresses' in open(run.result['tenant_files'][name]['markdown']).read()
+    # The system report takes the same card without ip_hour: its costs are those of the card without it.
+    without = run_module('verge_billing_report', dict(args, rates=RATES, dest=str(tmp_path / 'no-ips'), tenants=False), sim_env(sim))
+    assert without.rc == 0, without.output
+    system = json.load(open(run.result['files']['json']))
+    assert system['rates'] == json.load(open(without.result['files']['json']))['rates'] and 'ip_hour' not in system['rates']
+    assert system['summary']['cost'] == without.result['summary']['cost']
+
+
 def test_bad_tenant_options(sim, tmp_path):  # pylint: disable=redefined-outer-name
     for args, message in [
         (dict(tenants=['no-such-tenant']), "'no-such-tenant'"),
         (dict(tenants_only=True), 'tenants_only needs tenants'),
         (dict(tenants=[True, 3]), 'tenants must be true'),
+        (dict(tenants=True, rates=dict(ip_hour=-1)), 'rates.ip_hour must be a finite number of 0 or more'),
     ]:
         run = run_module('verge_billing_report', dict(args, month='2026-10', dest=str(tmp_path / 'bad')), sim_env(sim))
         assert run.rc != 0 and message in run.result['msg'], (args, run.output)

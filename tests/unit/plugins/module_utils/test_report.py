@@ -229,6 +229,86 @@ def test_bad_periods_name_the_option(kwargs, words):
     assert words in str(info.value)
 
 
+NOW = int(datetime(2026, 11, 27, 7, 12, 30, tzinfo=UTC).timestamp())
+
+
+def utc_epoch(*args):
+    return int(datetime(*args, tzinfo=UTC).timestamp())
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.integers(1970, 3000), st.integers(1, 12))
+def test_every_utc_month_ends_one_second_before_the_next(year, month):
+    period = resolve_period(month='%04d-%02d' % (year, month), since=None, until='')
+    following = datetime(year + 1, 1, 1, tzinfo=UTC) if month == 12 else datetime(year, month + 1, 1, tzinfo=UTC)
+    assert period['since_epoch'] == utc_epoch(year, month, 1)
+    assert period['until_epoch'] == int(following.timestamp()) - 1
+    assert period['month'] == '%04d-%02d' % (year, month)
+
+
+@pytest.mark.parametrize('month, last', [('2028-02', (2028, 2, 29, 23, 59, 59)), ('2100-02', (2100, 2, 28, 23, 59, 59)),
+                                         ('2026-1', (2026, 1, 31, 23, 59, 59))])
+def test_leap_years_and_short_months(month, last):
+    assert resolve_period(month=month)['until_epoch'] == utc_epoch(*last)
+
+
+def test_since_until_dates_cover_whole_days_and_times_that_are_not_day_bounds_are_in_the_label():
+    period = resolve_period(since='2026-10-01', until='2026-10-15', now=NOW)
+    assert (period['since_epoch'], period['until_epoch'], period['month']) == (utc_epoch(2026, 10, 1), utc_epoch(2026, 10, 15, 23, 59, 59), None)
+    assert period_label(period['since_epoch'], period['until_epoch'], UTC) == '2026-10-01_2026-10-15'
+    period = resolve_period(since='2026-10-01T06:30:00Z', until=utc_epoch(2026, 10, 2, 12), now=NOW)
+    assert (period['since_epoch'], period['until_epoch']) == (utc_epoch(2026, 10, 1, 6, 30), utc_epoch(2026, 10, 2, 12))
+    assert period_label(period['since_epoch'], period['until_epoch'], UTC) == '20261001T063000+0000_20261002T120000+0000'
+
+
+def test_relative_since_uses_now_and_no_until_leaves_the_end_open():
+    period = resolve_period(since='-30d', now=NOW)
+    assert period['since_epoch'] == NOW - 30 * 86400 and period['until_epoch'] is None
+
+
+def test_yaml_dates_are_accepted():
+    """An unquoted date in YAML arrives as a datetime.date."""
+    day = datetime(2026, 10, 1, tzinfo=UTC).date()
+    period = resolve_period(since=day, until=day.replace(day=7), now=NOW)
+    assert (period['since_epoch'], period['until_epoch']) == (utc_epoch(2026, 10, 1), utc_epoch(2026, 10, 7, 23, 59, 59))
+
+
+@pytest.mark.parametrize('kwargs, words', [
+    (dict(month='2026-10', until='2026-10-31'), 'month cannot be combined'),
+    (dict(until='2026-10-01'), 'give the report period'),
+    (dict(month='2026-13'), 'calendar month'),
+    (dict(month='October'), 'calendar month'),
+    (dict(month='1969-12'), 'calendar month'),
+    (dict(since='yesterday'), 'since'),
+    (dict(since='2026-10-01', until='soon'), 'until'),
+])
+def test_more_bad_periods_name_the_option(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        resolve_period(now=NOW, **kwargs)
+
+
+@pytest.mark.parametrize('description, cell', [
+    ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+    ('+1', "'+1"),
+    ('-2+3', "'-2+3"),
+    ('@SUM(A1)', "'@SUM(A1)"),
+    ('\tTAB', "'\tTAB"),
+    ('Billing, "quoted"\nsecond line', 'Billing, "quoted"\nsecond line'),
+    ('Rechnung März €', 'Rechnung März €'),
+    ('a-b', 'a-b'),
+])
+def test_csv_text_is_quoted_and_formulas_are_defused(tmp_path, description, cell):
+    raw = {'$key': 1, 'created': T0, 'from': T0 - 3600, 'to': T0, 'used_cores': 1, 'description': description}
+    builder = ReportBuilder(['csv'], validate_rates({'core_hour': 1, 'currency': '@EUR'}), None, UTC, str(tmp_path))
+    builder.add_page([raw])
+    _summary, temps = builder.finish('sys', describe_period(dict(month=None, since_epoch=T0 - 3600, until_epoch=T0), UTC))
+    with open(temps['csv'], newline='', encoding='utf-8') as handle:
+        [row] = list(csv.DictReader(handle))
+    builder.discard()
+    assert row['description'] == cell
+    assert row['currency'] == "'@EUR"
+
+
 @pytest.mark.parametrize('name, stem', [('vergeos', 'vergeos'), ('prod/eu west', 'prod_eu_west'), ('a..b', 'a..b'), ('ü-1', '1')])
 def test_safe_names(name, stem):
     assert safe_name(name) == stem

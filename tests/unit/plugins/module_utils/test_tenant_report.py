@@ -21,8 +21,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._tenant_report imp
 
 
 @pytest.mark.parametrize('value, expected', [
-    (True, []), ('yes', []), ('all', []), (False, None), (None, None), ('false', None), ('', None),
-    ('acme', ['acme']), (['acme', 5], ['acme', '5']),
+    (True, []), ('yes', []), ('all', []), ('On', []), ('y', []), ('t', []), (' TRUE ', []),
+    (False, None), (None, None), ('false', None), ('', None), ('No', None), ('off', None), ('n', None), ('f', None),
+    ('acme', ['acme']), (['acme', 5], ['acme', '5']), ('1', ['1']), ('0', ['0']), (['all'], ['all']), (['yes'], ['yes']),
 ])
 def test_tenant_selectors(value, expected):
     assert tenant_selectors(value) == expected
