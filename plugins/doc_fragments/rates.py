@@ -19,38 +19,40 @@ options:
         x hours, plus C(tierN_used_gb) x C(tierN_gb_hour) x hours for each tier, plus C(gpus_used) x
         O(rates.gpu_hour) x hours and C(vgpus_used) x O(rates.vgpu_hour) x hours, where hours is
         max(C(to) - C(from), 0) / 3600. C(storage) is the sum of the tiers; C(total) the sum of the parts.
+      - Each rate is a number of 0 or more, or a string holding one (V("0.02")); a bad one fails the task with its key
+        and value.
     type: dict
     suboptions:
       core_hour:
         description: Price of one used CPU core for one hour.
-        type: float
+        type: raw
       ram_gb_hour:
         description: Price of one GB (1024 MB) of used RAM for one hour.
-        type: float
+        type: raw
       tier0_gb_hour:
         description: Price of one GB (1024**3 bytes) used on storage tier 0 for one hour.
-        type: float
+        type: raw
       tier1_gb_hour:
         description: Price of one GB used on storage tier 1 for one hour.
-        type: float
+        type: raw
       tier2_gb_hour:
         description: Price of one GB used on storage tier 2 for one hour.
-        type: float
+        type: raw
       tier3_gb_hour:
         description: Price of one GB used on storage tier 3 for one hour.
-        type: float
+        type: raw
       tier4_gb_hour:
         description: Price of one GB used on storage tier 4 for one hour.
-        type: float
+        type: raw
       tier5_gb_hour:
         description: Price of one GB used on storage tier 5 for one hour.
-        type: float
+        type: raw
       gpu_hour:
         description: Price of one used physical GPU for one hour.
-        type: float
+        type: raw
       vgpu_hour:
         description: Price of one used vGPU for one hour.
-        type: float
+        type: raw
       currency:
         description: A label copied into every C(cost), for example V(EUR).
         type: str
@@ -66,7 +68,7 @@ options:
           - Price of one IP address (the tenant's C(ip_count)) for one hour, in the tenant reports (O(tenants)), on every
             O(tenant_basis).
           - Ignored by the system report, whose billing records count no IP addresses.
-        type: float
+        type: raw
       currency:
 ''').replace(r'''max(C(to) - C(from), 0) / 3600. C(storage) is the sum of the tiers; C(total) the sum of the parts.
 ''', r'''max(C(to) - C(from), 0) / 3600. C(storage) is the sum of the tiers; C(total) the sum of the parts.

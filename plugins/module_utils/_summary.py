@@ -56,7 +56,9 @@ COLUMNS = ('weight', 'cpu_pct', 'cores', 'ram_pct', 'ram_gb', 'storage_gb', 'gpu
 
 RATE_KEYS = ('core_hour', 'ram_gb_hour') + tuple('tier%d_gb_hour' % tier for tier in TIERS) + ('gpu_hour', 'vgpu_hour')
 # The argument spec of a rate card (the module options; validate_rates checks the values once).
-RATES_SPEC = dict(((name, dict(type='float')) for name in RATE_KEYS), currency=dict(type='str'))
+# The rates are taken as given (raw) and checked by validate_rates, whose message names the key and the value; a
+# float type would let Ansible refuse a text rate with its own message, which names neither.
+RATES_SPEC = dict(((name, dict(type='raw')) for name in RATE_KEYS), currency=dict(type='str'))
 # The cost formula, one row a part: (part, figure, rate). A record's part costs figure x rate x hours of its period.
 COST_TERMS = (('cpu', 'cores', 'core_hour'), ('ram', 'ram_gb', 'ram_gb_hour')) + tuple(
     ('tier%d' % tier, 'tier%d_gb' % tier, 'tier%d_gb_hour' % tier) for tier in TIERS) + (

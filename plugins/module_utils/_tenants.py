@@ -138,7 +138,7 @@ BASIS_FIGURES = {
 RATE_FOR = dict(cpu='core_hour', ram='ram_gb_hour', gpu='gpu_hour', vgpu='vgpu_hour', ip='ip_hour')
 # The argument spec of a rate card that also prices IP addresses (verge_tenant_usage_info, and the tenant reports of
 # verge_billing_report): the billing card's keys plus ip_hour.
-TENANT_RATES_SPEC = dict(RATES_SPEC, ip_hour=dict(type='float'))
+TENANT_RATES_SPEC = dict(RATES_SPEC, ip_hour=dict(type='raw'))
 
 
 def sample_figures(sample):

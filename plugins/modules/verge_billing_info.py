@@ -822,12 +822,9 @@ record:
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import DEFAULT_PAGE_SIZE, Billing, build_filter, describe_range
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS, RATE_KEYS
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS, RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, parse_time
 
-# The rates are taken as given (raw) and checked by validate_rates, whose message names the key and the value; a
-# float type here would let Ansible refuse a text rate with its own message, which names neither.
-RATES_SPEC = dict(((name, dict(type='raw')) for name in RATE_KEYS), currency=dict(type='str'))
 
 
 def main():

@@ -88,37 +88,37 @@ options:
     suboptions:
       core_hour:
         description: Price of one CPU core for one hour (allocated cores, or used cores with O(basis=used)).
-        type: float
+        type: raw
       ram_gb_hour:
         description: Price of one GB (1024 MB) of RAM for one hour (allocated, or used with O(basis=used)).
-        type: float
+        type: raw
       tier0_gb_hour:
         description: Price of one GB (1024**3 bytes) on storage tier 0 for one hour (allocated, used or provisioned, by O(basis)).
-        type: float
+        type: raw
       tier1_gb_hour:
         description: Price of one GB on storage tier 1 for one hour.
-        type: float
+        type: raw
       tier2_gb_hour:
         description: Price of one GB on storage tier 2 for one hour.
-        type: float
+        type: raw
       tier3_gb_hour:
         description: Price of one GB on storage tier 3 for one hour.
-        type: float
+        type: raw
       tier4_gb_hour:
         description: Price of one GB on storage tier 4 for one hour.
-        type: float
+        type: raw
       tier5_gb_hour:
         description: Price of one GB on storage tier 5 for one hour.
-        type: float
+        type: raw
       gpu_hour:
         description: Price of one physical GPU for one hour (allocated C(gpus_total), or C(gpus_used) with O(basis=used)).
-        type: float
+        type: raw
       vgpu_hour:
         description: Price of one vGPU for one hour (allocated C(vgpus_total), or C(vgpus_used) with O(basis=used)).
-        type: float
+        type: raw
       ip_hour:
         description: Price of one IP address (C(ip_count)) for one hour, on every basis.
-        type: float
+        type: raw
       currency:
         description: A label copied into every C(cost), for example V(EUR).
         type: str
