@@ -91,10 +91,22 @@ def check_contents(tarball):
 
 
 def run_importer(tarball, work):
-    env = dict(os.environ, GALAXY_IMPORTER_CONFIG=os.path.join(ROOT, 'tests', 'galaxy-importer.cfg'),
-               PATH=BIN + os.pathsep + os.environ.get('PATH', ''), ANSIBLE_LOCAL_TEMP=os.path.join(work, 'ansible-tmp'))
-    proc = subprocess.run([sys.executable, '-m', 'galaxy_importer.main', tarball], cwd=work, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    """galaxy-importer on the tarball. Its ansible-lint step resolves vergeio.billing.* through the collection paths:
+    they hold only this tarball, installed in a scratch directory (HOME included), so no other copy of the collection
+    (the source tree of a stage running at the same time, or ~/.ansible/collections left by an earlier ansible-lint
+    run of another version) can answer for it."""
+    scratch = tempfile.mkdtemp(prefix='vergeio-billing-importer-')
+    try:
+        collections = os.path.join(scratch, 'collections')
+        subprocess.check_call([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--force', '-p', collections, tarball],
+                              stdout=subprocess.DEVNULL, env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections))
+        env = dict(os.environ, GALAXY_IMPORTER_CONFIG=os.path.join(ROOT, 'tests', 'galaxy-importer.cfg'),
+                   PATH=BIN + os.pathsep + os.environ.get('PATH', ''), ANSIBLE_LOCAL_TEMP=os.path.join(work, 'ansible-tmp'),
+                   ANSIBLE_COLLECTIONS_PATH=collections, HOME=scratch)
+        proc = subprocess.run([sys.executable, '-m', 'galaxy_importer.main', tarball], cwd=work, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     print(proc.stdout.rstrip())
     problems = ['galaxy-importer: %s' % line for line in proc.stdout.splitlines() if IMPORTER_PROBLEM.search(line)]
     if proc.returncode:
