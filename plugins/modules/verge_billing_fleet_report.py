@@ -18,7 +18,7 @@ extends_documentation_fragment:
 description:
   - Builds one fleet chargeback report from the outcomes of many VergeOS systems and writes it as CSV, JSON,
     Markdown and self-contained HTML into O(dest), named C(NAME-LABEL.EXT) (for example C(fleet-2026-10.html)).
-  - "The outcomes come from O(systems) (what the role R(vergeio.billing.billing_report,ansible_collections.vergeio.billing.billing_report_role)
+  - "The outcomes come from O(systems) (what the role P(vergeio.billing.billing_report#role)
     sets in C(billing_report_result) and publishes with C(set_stats): the results of the same play, or the artifacts
     of earlier AWX jobs), from O(from_dir) (a directory of per-system JSON reports, which the module reads itself), or
     both."
@@ -91,7 +91,8 @@ seealso:
   - module: vergeio.billing.verge_billing_info
   - module: vergeio.billing.verge_billing_report
     description: Writes the per-system reports the fleet report consolidates.
-  - ref: ansible_collections.vergeio.billing.billing_report_role
+  - plugin: vergeio.billing.billing_report
+    plugin_type: role
     description: The role that writes each system's reports and publishes its outcome.
 '''
 
