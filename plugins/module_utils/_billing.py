@@ -19,7 +19,7 @@ from collections import namedtuple
 
 from ansible_collections.vergeio.billing.plugins.module_utils._client import OutcomeUnknown, VergeError, format_number, key_path
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    RAW_FIELDS, ConversionProblems, convert_record, to_int, to_iso,
+    RAW_FIELDS, ConversionProblems, convert_record, to_int,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
     SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_costs, record_figures, validate_rates,

@@ -91,9 +91,6 @@ seealso:
   - module: vergeio.billing.verge_billing_info
   - module: vergeio.billing.verge_billing_report
     description: Writes the per-system reports the fleet report consolidates.
-  - plugin: vergeio.billing.billing_report
-    plugin_type: role
-    description: The role that writes each system's reports and publishes its outcome.
 '''
 
 EXAMPLES = r'''

@@ -826,7 +826,6 @@ from ansible_collections.vergeio.billing.plugins.module_utils._summary import GR
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, parse_time
 
 
-
 def main():
     module = new_module(
         dict(
