@@ -9,7 +9,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The file options of the modules that write reports (verge_billing_fleet_report, verge_billing_report: a module may
-    # replace the description of formats, and keeps the rest). They must agree with plugins/module_utils/_report.py
+    # replace the description of formats, and keeps the rest). They must agree with plugins/module_utils/_reports/system.py
     # FORMATS and parse_mode().
     DOCUMENTATION = r'''
 options:

@@ -161,11 +161,11 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vergeio.billing.plugins.module_utils._fleet import (
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
     FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, with_periods, write_reports,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._report import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
-from ansible_collections.vergeio.billing.plugins.module_utils._templates import require_jinja
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 
 
 def build(params):

@@ -288,9 +288,10 @@ tenant_sample_count:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._report import REPORT_FILES_SPEC, run_report
-from ansible_collections.vergeio.billing.plugins.module_utils._templates import require_jinja
-from ansible_collections.vergeio.billing.plugins.module_utils._tenant_report import (
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import REPORT_FILES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import run_report
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import (
     merge_tenant_result, run_tenant_reports, tenant_selectors,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TENANT_RATES_SPEC, validate_tenant_rates

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The chart axes of module_utils/_charts.py (the HTML reports' SVG charts): nice y steps that cover the maximum,
+"""The chart axes of module_utils/_reports/charts.py (the HTML reports' SVG charts): nice y steps that cover the maximum,
 time ticks on calendar bounds, compact labels. Carried over from the tests of the retired plugin_utils/_svg.py, whose
 axis code _charts.py took over."""
 
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.vergeio.billing.plugins.module_utils._charts import compact, nice_step, time_ticks, y_axis
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import compact, nice_step, time_ticks, y_axis
 
 T0 = int(datetime(2026, 10, 1, tzinfo=timezone.utc).timestamp())
 

@@ -14,9 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
-from ansible_collections.vergeio.billing.plugins.module_utils._fleet import CHARTS, TIER_NAMES, plural, series_of
-from ansible_collections.vergeio.billing.plugins.module_utils._templates import CSS, SVG_MACRO, _environment
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import CHARTS, TIER_NAMES, plural, series_of
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import CSS, SVG_MACRO, _environment
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone
 
 COST_LABELS = (('cpu', 'CPU cores'), ('ram', 'RAM')) + tuple((name, 'Storage tier %s' % name[4:]) for name in TIER_NAMES) + (

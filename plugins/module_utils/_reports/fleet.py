@@ -35,7 +35,7 @@ import tempfile
 from datetime import datetime, timezone
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
-from ansible_collections.vergeio.billing.plugins.module_utils._report import (
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
     EXTENSIONS, FORMATS, _prepare_dest, csv_text, place,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import COST_PARTS, TIER_PARTS

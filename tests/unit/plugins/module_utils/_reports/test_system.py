@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The report engine (module_utils/_report.py), its charts and templates, and the one figure/cost function.
+"""The report engine (module_utils/_reports/system.py), its charts and templates, and the one figure/cost function.
 
 Money is checked against a brute-force reference written here in exact arithmetic (``fractions.Fraction``) with the
 test's own reading of raw values, never against the code under test.
@@ -26,14 +26,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart, minmax_points, time_ticks, y_axis
-from ansible_collections.vergeio.billing.plugins.module_utils._report import (
-    JSON_RECORD_FIELDS, ReportBuilder, describe_period, file_names, parse_mode, period_label, place, resolve_period, safe_name,
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart, minmax_points, time_ticks, y_axis
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import parse_mode, place, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import (
+    JSON_RECORD_FIELDS, ReportBuilder, describe_period, file_names, period_label, resolve_period,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
     COST_PARTS, Summary, record_cost, record_figures, summarize, validate_rates,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._templates import render_html, render_markdown
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import render_html, render_markdown
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone
 
 BERLIN = ZoneInfo('Europe/Berlin')

@@ -39,13 +39,13 @@ import time
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
-from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
-from ansible_collections.vergeio.billing.plugins.module_utils._report import (
-    EXTENSIONS, FORMATS, LAYOUT, ReportBuilder, _prepare_dest, csv_text, describe_period, parse_mode, place, resolve_period, safe_name,
-    sha256_of,
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
+    EXTENSIONS, FORMATS, _prepare_dest, csv_text, parse_mode, place, safe_name, sha256_of,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import LAYOUT, ReportBuilder, describe_period, resolve_period
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     BASES, BASIS_FIGURES, COLUMNS, RATE_FOR, FIELDS, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
     validate_tenant_rates,

@@ -37,18 +37,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import csv
-import filecmp
-import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
 from datetime import datetime
 
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT, Billing
-from ansible_collections.vergeio.billing.plugins.module_utils._charts import Series, chart
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
+    EXTENSIONS, FORMATS, _prepare_dest, csv_text, parse_mode, place, safe_name, sha256_of,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_columns, output_names, to_int,
@@ -62,23 +62,15 @@ from ansible_collections.vergeio.billing.plugins.module_utils._time import (
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
 LAYOUT = 1
-FORMATS = ('csv', 'json', 'markdown', 'html')
-EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html')
 # Rows per request. 5,000 rather than the summary's 10,000: a year of hourly records (8,760) is then two pages, and
 # the client fetches the second while the first is converted and written (the server's work and ours overlap).
 PAGE_SIZE = 5000
-CSV_FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
-# The argument spec of the file options of the modules that write reports (documented by the doc fragment
-# vergeio.billing.report_files).
-REPORT_FILES_SPEC = dict(formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)), mode=dict(type='raw'))
 # The record's own fields in the JSON records: the key, the epoch times, the description and every counter in the
 # API's unit (the *_gb, ISO and percentage fields of the CSV derive from these).
 JSON_RECORD_FIELDS = ('key',) + tuple(EPOCH_NAMES[name] for name, _raw, kind in FIELDS if kind == 'epoch') + ('description',) + tuple(
     name for name, _raw, kind in FIELDS if kind in ('int', 'mb', 'bytes') and name != 'key')
 COST_COLUMNS = tuple('cost_%s' % part for part in COST_PARTS)
 _JSON = json.JSONEncoder(separators=(',', ':'), ensure_ascii=False)
-_UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+')
-_OCTAL = re.compile(r'^0?[oO]?([0-7]{1,4})$')
 COST_LABELS = dict([('cpu', 'CPU cores'), ('ram', 'RAM'), ('storage', 'Storage (all tiers)'), ('gpu', 'GPUs'), ('vgpu', 'vGPUs'),
                     ('total', 'Total')] + [('tier%d' % tier, 'Storage tier %d' % tier) for tier in TIERS])
 RATE_LABELS = [('core_hour', 'CPU core-hour'), ('ram_gb_hour', 'RAM GB-hour')] + [
@@ -130,34 +122,6 @@ def describe_period(period, zone):
                 until_epoch=end, timezone=zone_name(zone))
 
 
-def safe_name(name):
-    """The file stem: runs of characters outside [A-Za-z0-9._-] become ``_``, and a leading ``.``, ``_`` or ``-`` is
-    dropped (no hidden file, nothing a shell tool reads as an option); ValueError when nothing is left."""
-    text = _UNSAFE_NAME.sub('_', '' if name is None else str(name)).lstrip('._-').rstrip('_')
-    if not text:
-        raise ValueError('name must contain letters or digits (it is the stem of the file names), got %r' % (name,))
-    return text
-
-
-def parse_mode(mode):
-    """File permissions as an int from an octal string (``'0644'``, ``'644'``, ``'0o644'``) or an int; None keeps the default."""
-    if mode is None or mode == '':
-        return None
-    if isinstance(mode, bool):
-        raise ValueError('mode must be octal permissions like "0644", got %r' % (mode,))
-    if isinstance(mode, int):
-        number = mode
-    else:
-        match = _OCTAL.match(str(mode).strip())
-        if not match:
-            raise ValueError('mode must be octal permissions like "0644" or "0640" (quoted, so YAML keeps the leading 0); '
-                             'symbolic modes are not accepted, got %r' % (mode,))
-        number = int(match.group(1), 8)
-    if not 0 <= number <= 0o7777:
-        raise ValueError('mode must be between 0000 and 7777 (octal), got %r' % (mode,))
-    return number
-
-
 def file_names(dest, name, label, formats):
     """format -> path of each file of the report."""
     stem = '%s-%s' % (safe_name(name), label)
@@ -165,12 +129,6 @@ def file_names(dest, name, label, formats):
 
 
 # ---- the report -----------------------------------------------------------------------------------------------------
-
-def csv_text(value):
-    """Free text in a CSV cell: a leading = + - @ tab or CR gets an apostrophe (OWASP "CSV injection"). The one guard of
-    every CSV the collection writes (system, tenant and fleet reports)."""
-    return "'" + value if value.startswith(CSV_FORMULA_PREFIXES) else value
-
 
 class _Charts:
     """The chart series of one system, fed record by record (a record whose capacity for a chart is 0 holds no
@@ -302,7 +260,7 @@ class ReportBuilder:
             self.spool.close()
         if 'markdown' in self.formats or 'html' in self.formats:
             # Imported here: Jinja2 is needed for these two formats only (and checked by the module before any read).
-            from ansible_collections.vergeio.billing.plugins.module_utils._templates import (  # pylint: disable=import-outside-toplevel
+            from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import (  # pylint: disable=import-outside-toplevel
                 render_html, render_markdown,
             )
             context = self.context(name, period, summary)
@@ -376,57 +334,6 @@ def usage_rows(summary, newest):
         rows.append(('vGPUs used', 'vGPUs', summary['avg_vgpus_used'], summary['twa_vgpus_used'], summary['p95_vgpus_used'],
                      summary['peak_vgpus_used'], summary['total_vgpus']))
     return rows
-
-
-# ---- files --------------------------------------------------------------------------------------------------------
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _umask_default():
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def place(temp, final, mode, check_mode):
-    """Put ``temp`` at ``final`` unless the same bytes (and mode) are there. Returns what happened: ``unchanged``,
-    ``created``, ``updated`` or ``mode`` (same bytes, other permissions); in check mode nothing is touched."""
-    if os.path.isdir(final):
-        raise ValueError('dest: %s is a directory, where the report file should go' % final)
-    exists = os.path.exists(final)
-    current_mode = os.stat(final).st_mode & 0o7777 if exists else None
-    wanted = mode if mode is not None else (current_mode if exists else _umask_default())
-    if exists and filecmp.cmp(temp, final, shallow=False):
-        if current_mode == wanted:
-            return 'unchanged'
-        if not check_mode:
-            os.chmod(final, wanted)
-        return 'mode'
-    if not check_mode:
-        os.chmod(temp, wanted)
-        os.replace(temp, final)
-    return 'updated' if exists else 'created'
-
-
-def _prepare_dest(dest, check_mode):
-    """The directory the temporary files go to: ``dest`` (created when missing), or in check mode a private one."""
-    if os.path.exists(dest) and not os.path.isdir(dest):
-        raise ValueError('dest: %s exists and is not a directory' % dest)
-    if check_mode:
-        return tempfile.mkdtemp(prefix='verge-report-check.')
-    try:
-        os.makedirs(dest, exist_ok=True)
-    except OSError as exc:
-        raise ValueError('dest: cannot create the directory %s: %s' % (dest, exc.strerror or exc))
-    if not os.access(dest, os.W_OK | os.X_OK):
-        raise ValueError('dest: cannot write into %s (permission denied for this user)' % dest)
-    return dest
 
 
 def system_rates(rates):

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The fleet consolidation (module_utils/_fleet.py and _fleet_render.py).
+"""The fleet consolidation (module_utils/_reports/fleet.py and _fleet_render.py).
 
 Totals are checked against sums written here with Fraction (exact), over random fleets (hypothesis): any mix of
 systems that reported, failed, with and without costs, in one or two currencies.
@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.vergeio.billing.plugins.module_utils._fleet import (
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
     FleetError, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._fleet_render import render_html, render_markdown
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet_render import render_html, render_markdown
 
 PERIOD = dict(label='2026-10', month='2026-10', since='2026-10-01T00:00:00+00:00', until='2026-10-31T23:59:59+00:00',
               since_epoch=1790812800, until_epoch=1793491199, timezone='UTC')
