@@ -254,7 +254,7 @@ def overview_rows(tenants, summaries):
 
 
 def _render(template, context, html):
-    from ansible_collections.vergeio.billing.plugins.module_utils import _templates  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports import templates as _templates  # pylint: disable=import-outside-toplevel
     environment = _templates._environment(html)  # pylint: disable=protected-access
     if html:
         context = dict(context, css=_templates.CSS)
