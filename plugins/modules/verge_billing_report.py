@@ -324,11 +324,14 @@ def main():
         module.fail_json(msg=str(exc))
 
     def work(client):
-        result = {} if request.tenants_only else run_report(client, request, check_mode=module.check_mode, diff=module._diff)
+        result, system_lines = {}, None
+        if not request.tenants_only:
+            result, system_lines = run_report(client, request, check_mode=module.check_mode, diff=module._diff)
         if request.tenants is not None:
-            # the period of the system report (its open end pinned to the newest record), or the asked one
+            # the period of the system report (its open end pinned to the newest record), or the asked one; the
+            # system's usage lines (None with tenants_only: the tenant reports read them themselves)
             period = result.get('period') or request.period(request.now - 1)
-            extra = run_tenant_reports(client, request, period, check_mode=module.check_mode, diff=module._diff)
+            extra = run_tenant_reports(client, request, period, system_lines=system_lines, check_mode=module.check_mode, diff=module._diff)
             merge_tenant_result(result, extra)
         return result
 
