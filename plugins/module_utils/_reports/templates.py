@@ -187,7 +187,8 @@ over records; capacity is that of the newest record.</p>
 #}{% if bill %}<td>{{ bill.total | amount(precision, currency) }}</td>{% endif %}</tr>
 </tbody></table>
 <p class="muted">A record counts in every {{ group_by }} its interval overlaps, with the part inside it. The amounts are the
-total apportioned over the {{ group_by }}s (each its exact amount rounded down or up), so they add up to the total.</p>
+total apportioned over the {{ group_by }}s by largest remainder (each gets its exact amount rounded down, the cents still
+missing go to the largest remainders), so they add up to the total.</p>
 </details></section>
 {% endif %}
 <footer>Made by {{ generator }} from {{ summary.record_count | plural('VergeOS billing record') }} whose usage overlaps the period. Times in {{ period.timezone }}.
