@@ -394,3 +394,39 @@ def test_a_read_that_fails_says_how_far_it_got_and_writes_nothing(tmp_path):
     assert 'page 5 (offset 20000) after 20000 rows were read' in message
     assert 'The report had read 4 page(s) and 20000 record(s)' in message and 'no file was written' in message
     assert os.listdir(str(dest)) == []  # not even a temporary file is left
+
+
+def test_info_month_is_the_local_calendar_month_and_period_by_usage_needs_a_start(berlin_sim):
+    env = sim_env(berlin_sim)
+    first, last = local_month(2026, 10, BERLIN)
+    by_month = run_module('verge_billing_info', dict(view='summary', month='2026-10', timezone='Europe/Berlin'), env)
+    assert by_month.rc == 0, by_month.output[-3000:]
+    by_dates = run_module('verge_billing_info', dict(view='summary', since='2026-10-01', until='2026-10-31', timezone='Europe/Berlin'), env)
+    assert by_month.result['summary'] == by_dates.result['summary']  # period_by created: the SDK's records (by created)
+    assert by_month.result['summary']['record_count'] == len([raw for raw in berlin_sim.records if first <= num(raw.get('created')) <= last])
+    assert by_month.result['range']['month'] == '2026-10' and by_month.result['range']['period_by'] == 'created'
+    for args, words in ((dict(month='2026-10', since='2026-10-01'), 'mutually exclusive'),
+                        (dict(view='records', since='2026-10-01', period_by='usage'), 'period_by=usage needs view=summary'),
+                        (dict(view='summary', period_by='usage'), 'period_by=usage needs the start of the range'),
+                        (dict(view='summary', month='2026-13'), 'month must be a calendar month')):
+        run = run_module('verge_billing_info', args, env)
+        assert run.rc != 0 and words in run.result['msg'], (args, run.result.get('msg'))
+        assert 'Traceback' not in run.output
+
+
+def test_negative_and_null_counters_count_as_zero_with_a_warning(tmp_path):
+    with Simulator(records=100, seed=3, end=END, quirks=False) as sim:
+        for raw in sim.records[-10:-7]:
+            raw['used_cores'] = -4
+        sim.records[-5]['used_ram'] = None
+        sim.invalidate()
+        since = num(sim.records[0]['from'])
+        run = run_module('verge_billing_report', dict(since=since, until=END - 1, dest=str(tmp_path), formats=['json'], rates=RATES), sim_env(sim))
+        assert run.rc == 0, run.output[-3000:]
+        text = ' '.join(run.output.split())
+        assert '3 row(s) had negative values, each counted as 0 (used_cores): record %s' % num(sim.records[-10]['$key']) in text
+        assert '1 row(s) had null or missing values, each counted as 0 (used_ram)' in text
+        bill = run.result['bill']
+        [cores] = [line for line in bill['lines'] if line['metric'] == 'cores']
+        want = sum(max(num(raw['used_cores']), 0) for raw in sim.records)  # hourly records: one hour each
+        assert cores['quantity'] == want and Decimal(cores['amount']) >= 0
