@@ -84,10 +84,6 @@ class RateCard(dict):
         return self[METRIC[metric].rate_key]
 
 
-# The argument spec of a rate card (module options): values are taken raw and checked by rate_card, whose message
-# names the key and the value (Ansible's float type would refuse a text rate naming neither).
-RATES_SPEC = dict(((key, dict(type='raw')) for key in RATE_KEYS), currency=dict(type='str'), precision=dict(type='raw', default=DEFAULT_PRECISION))
-
 
 def rate_number(name, value):
     """One price as a float (None or '' is 0.0); ValueError naming ``rates.<name>``."""

@@ -164,8 +164,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
     FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, with_periods, write_reports,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, parse_mode, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import REPORT_FILES_SPEC
 
 
 def build(params):

@@ -825,7 +825,7 @@ record:
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import DEFAULT_PAGE_SIZE, Billing, build_filter, describe_range
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, get_zone, month_range, parse_time
 
 

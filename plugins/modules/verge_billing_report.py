@@ -377,12 +377,11 @@ tenant_sample_count:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import REPORT_FILES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import BASES, ReportRequest
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import run_report
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import merge_tenant_result, run_tenant_reports
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import RATES_SPEC, REPORT_FILES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
 

@@ -19,9 +19,6 @@ import tempfile
 
 FORMATS = ('csv', 'json', 'markdown', 'html')
 EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html')
-# The argument spec of the file options of the modules that write reports (documented by the doc fragment
-# vergeio.billing.report_files).
-REPORT_FILES_SPEC = dict(formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)), mode=dict(type='raw'))
 
 _OCTAL = re.compile(r'^0?[oO]?([0-7]{1,4})$')
 _UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+')
