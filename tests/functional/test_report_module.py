@@ -14,12 +14,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import csv
-import html as html_lib
 import json
 import math
 import os
 import re
 import subprocess
+import sys
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -27,8 +27,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import BIN, run_module, run_playbook, sim_env  # pylint: disable=import-error
+from conftest import BIN, COLLECTIONS, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
+
+sys.path.insert(0, COLLECTIONS)
+
+from ansible_collections.vergeio.billing.tests.unit.plugins.module_utils._reports.displayed import money_tables  # noqa: E402
 
 END = 1793491200  # 2026-11-01T00:00:00Z: the newest simulated record ends there
 BERLIN = ZoneInfo('Europe/Berlin')
@@ -74,53 +78,6 @@ def expected_cost(raw, first, last):
 def cents(value):
     """An exact amount (a Fraction) as a Decimal (28 digits), to round to the cent."""
     return Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else Decimal(value)
-
-
-def shown(cell):
-    """The Decimal a shown amount reads as (bold, thousands separators and the currency taken off)."""
-    return Decimal(re.sub(r'[^0-9.\-]', '', cell))
-
-
-def markdown_tables(text):
-    tables, current = [], None
-    for line in text.splitlines():
-        if line.startswith('|'):
-            cells = [cell.strip() for cell in re.split(r'(?<!\\)\|', line.strip())[1:-1]]
-            if current is None:
-                current = []
-                tables.append(current)
-            if not all(set(cell) <= set('-: ') for cell in cells):
-                current.append(cells)
-        else:
-            current = None
-    return tables
-
-
-def html_tables(text):
-    """The tables of an HTML page: a list of rows of cell texts, a total row marked by its class."""
-    tables = []
-    for table in re.findall(r'<table>(.*?)</table>', text, re.S):
-        rows = []
-        for css, row in re.findall(r'<tr( class="total")?>(.*?)</tr>', table, re.S):
-            rows.append((bool(css), [html_lib.unescape(re.sub(r'<[^>]+>', '', cell)).strip()
-                                     for cell in re.findall(r'<t[hd][^>]*>(.*?)</t[hd]>', row, re.S)]))
-        tables.append(rows)
-    return tables
-
-
-def money_tables(markdown, html):
-    """(label, lines, total) of every table of amounts in the Markdown and the HTML (cost and By-day)."""
-    out = []
-    for table in markdown_tables(markdown):
-        if table[0][-1].startswith(('Amount', 'Cost')):
-            out.append(('markdown ' + table[0][0], [shown(row[-1]) for row in table[1:-1]], shown(table[-1][-1])))
-            assert table[-1][0] == '**Total**'
-    for table in html_tables(html):
-        if table and table[0][1][-1].startswith(('Amount', 'Cost')):
-            lines = [shown(cells[-1]) for total, cells in table[1:] if not total]
-            [total] = [shown(cells[-1]) for total, cells in table[1:] if total]
-            out.append(('html ' + table[0][1][0], lines, total))
-    return out
 
 
 def local_month(year, month, zone):

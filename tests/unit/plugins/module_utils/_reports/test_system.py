@@ -19,7 +19,6 @@ import json
 import math
 import os
 import random
-import re
 import tempfile
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -42,6 +41,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import render_html, render_markdown
+from ansible_collections.vergeio.billing.tests.unit.plugins.module_utils._reports.displayed import money_tables
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone
 
 BERLIN = ZoneInfo('Europe/Berlin')
@@ -245,59 +245,6 @@ def test_report_rows_and_totals_match_the_reference(raws, rates, page, group_by,
         assert abs(Decimal(period['amount']) - Decimal(repr(period['exact']))) < slack
 
 
-class _Tables(__import__('html.parser').parser.HTMLParser):
-    """Every table of an HTML page: a list of rows, each (css class of the row, [cell texts])."""
-
-    def __init__(self):
-        super(_Tables, self).__init__()
-        self.tables, self.cell = [], None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == 'table':
-            self.tables.append([])
-        elif tag == 'tr':
-            self.tables[-1].append((dict(attrs).get('class'), []))
-        elif tag in ('td', 'th'):
-            self.cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ('td', 'th') and self.cell is not None:
-            self.tables[-1][-1][1].append(''.join(self.cell).strip())
-            self.cell = None
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell.append(data)
-
-
-def html_tables(text):
-    parser = _Tables()
-    parser.feed(text)
-    return parser.tables
-
-
-def markdown_tables(text):
-    """Every table of a Markdown page: a list of rows, each a list of cell texts (the header first)."""
-    tables, current = [], None
-    for line in text.splitlines():
-        if line.startswith('|'):
-            cells = [cell.strip() for cell in re.split(r'(?<!\\)\|', line.strip())[1:-1]]
-            if current is None:
-                current = []
-                tables.append(current)
-            if not all(set(cell) <= set('-: ') for cell in cells):
-                current.append(cells)
-        else:
-            current = None
-    return tables
-
-
-def shown(cell, currency=''):
-    """A shown amount as the Decimal it reads as (thousands separators and the currency taken off)."""
-    text = cell.replace('**', '').replace(currency, '').replace(',', '').strip() if currency else cell.replace('**', '').replace(',', '').strip()
-    return Decimal(text)
-
-
 @settings(max_examples=25, deadline=None)
 @given(raw_records(max_size=30), rate_cards, st.sampled_from([0, 2, 3]), st.sampled_from([None, 'day', 'week']))
 def test_every_displayed_total_is_the_sum_of_its_displayed_lines(raws, rates, precision, group_by):
@@ -315,26 +262,11 @@ def test_every_displayed_total_is_the_sum_of_its_displayed_lines(raws, rates, pr
             html = handle.read()
         builder.discard()
     total = Decimal(bill['total'])
-    found = 0
-    for table in markdown_tables(markdown):
-        header, rows = table[0], table[1:]
-        if header[-1].startswith(('Amount', 'Cost')):
-            found += 1
-            body, last = rows[:-1], rows[-1]
-            assert last[0] == '**Total**'
-            assert shown(last[-1]) == total == sum((shown(row[-1]) for row in body), Decimal(0))
-            for row in body:
-                assert len(shown(row[-1]).as_tuple().digits) and -shown(row[-1]).as_tuple().exponent == precision
-    assert found == (2 if group_by and inside else 1)
-    found = 0
-    for table in html_tables(html):
-        header, rows = table[0][1], table[1:]
-        if header[-1].startswith(('Amount', 'Cost')):
-            found += 1
-            body, last = [row for css, row in rows if css != 'total'], [row for css, row in rows if css == 'total']
-            assert len(last) == 1 and last[0][0] == 'Total'
-            assert shown(last[0][-1], 'EUR') == total == sum((shown(row[-1]) for row in body), Decimal(0))
-    assert found == (2 if group_by and inside else 1)
+    tables = money_tables(markdown, html)
+    assert len(tables) == (4 if group_by and inside else 2)  # the cost table and the By-period table of each
+    for which, lines, shown_total in tables:
+        assert shown_total == total == sum(lines, Decimal(0)), which
+        assert all(-line.as_tuple().exponent == precision for line in lines), which  # the currency's decimals
     assert ('%s EUR' % '{:,.{p}f}'.format(total, p=precision)) in html
 
 
