@@ -170,8 +170,8 @@ the sum of the amounts shown. Each record's usage is prorated to the part of its
 #}<td>{{ peak | num }}</td><td>{{ cap | num }}</td></tr>
 {% endfor %}
 </tbody></table>
-<p class="muted">Time-weighted means weigh each record by the length of its period; the 95th percentile is nearest-rank
-over records; capacity is that of the newest record.</p>
+<p class="muted">Time-weighted means weigh each record by the part of its interval inside the period; the 95th percentile is
+nearest-rank over records; capacity is that of the newest record.</p>
 </section>
 {% if periods %}
 <section><h2>By {{ group_by }}</h2><details><summary>{{ periods | length | plural(group_by) }} (time-weighted means)</summary>
