@@ -155,14 +155,15 @@ def test_load_reports_takes_per_system_reports_of_the_period(tmp_path):
     (tmp_path / 'other.json').write_text('[1, 2]')
     (tmp_path / 'sub').mkdir()
     report_file(tmp_path / 'sub', 'north')
-    outcomes, skipped = load_reports(str(tmp_path), '2026-10')
-    assert [o['name'] for o in outcomes] == ['east', 'west']
+    outcomes, not_systems, warnings = load_reports(str(tmp_path), '2026-10')
+    assert [o['name'] for o in outcomes] == ['east', 'west'] and warnings == []
     assert outcomes[1]['files'] == dict(csv=str(tmp_path / 'west-2026-10.csv'), json=str(tmp_path / 'west-2026-10.json'))
-    reasons = ['a fleet report', 'not a per-system report (no name and summary)', 'period 2026-09, not 2026-10']
-    assert sorted(item['reason'] for item in skipped) == reasons
-    # Without a label both periods of west come in, and the names clash: the message says which.
-    with pytest.raises(FleetError, match='more than one outcome for: west'):
-        consolidate(load_reports(str(tmp_path))[0])
+    reasons = ['a fleet report', 'not a report of vergeio.billing (an array)', 'period 2026-09, not 2026-10']
+    assert sorted(item['reason'] for item in not_systems) == reasons
+    # Without a label the directory holds two periods: refused, naming both periods and a file of each.
+    with pytest.raises(FleetError) as info:
+        load_reports(str(tmp_path))
+    assert 'more than one period: 2026-09 (%s) and 2026-10 (%s)' % (tmp_path / 'west-2026-09.json', tmp_path / 'east-2026-10.json') in str(info.value)
 
 
 def test_a_damaged_report_fails_naming_the_file(tmp_path):
