@@ -34,6 +34,7 @@ import re
 import shutil
 import tempfile
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import DEFAULT_PRECISION, MAX_PRECISION, money
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
@@ -44,6 +45,8 @@ from ansible_collections.vergeio.billing.plugins.module_utils._summary import CO
 
 GENERATOR = 'vergeio.billing.verge_billing_fleet_report'
 TIER_NAMES = TIER_PARTS
+# The priced parts of a system's cost: storage is the sum of the tiers, total the sum of all of them.
+PRICED_PARTS = ('cpu', 'ram') + TIER_NAMES + ('gpu', 'vgpu')
 # Summary figures that add up across systems, and which of them are counts.
 SUM_KEYS = ('record_count', 'hours', 'twa_cpu_cores', 'twa_ram_gb', 'twa_storage_used_gb', 'twa_gpus_used', 'twa_vgpus_used',
             'total_gpus', 'total_vgpus')
@@ -202,6 +205,7 @@ def check_summary(summary, where):
                                     or not 0 <= cost['precision'] <= MAX_PRECISION):
             raise FleetError('%s: summary.cost.precision must be a whole number of decimals from 0 to %d, got %s'
                              % (where, MAX_PRECISION, _json_kind(cost['precision'])))
+        _check_cost_total(cost, where)
     for index, entry in enumerate(_typed(summary, 'periods', list, where, 'summary.periods', 'an array') or []):
         path = 'summary.periods[%d]' % index
         if not isinstance(entry, dict):
@@ -214,6 +218,20 @@ def check_summary(summary, where):
     if found:
         raise FleetError('%s: %s is not a finite number (NaN or Infinity); write the report again' % (where, found))
     return summary
+
+
+def _check_cost_total(cost, where):
+    """The fleet shows each priced part and their sum: a total that is not the sum of the parts (a part the fleet does
+    not know, or damage) would make the fleet bill differ from the system's, so it is refused. The tolerance is half a
+    minor unit a part (a total of rounded parts passes) plus the float error of the sum."""
+    if not isinstance(cost.get('total'), (int, float)):
+        return
+    precision = cost.get('precision', DEFAULT_PRECISION)
+    parts = [float(_cost_part(cost, part) or 0) for part in PRICED_PARTS]
+    gap = abs(cost['total'] - math.fsum(parts))
+    if gap > 0.5 * 10 ** -precision * len(parts) + 1e-9 * max(1.0, abs(cost['total'])):
+        raise FleetError('%s: summary.cost.total (%r) is not the sum of the cost parts cpu, ram, tiers, gpu and vgpu (%r): '
+                         'the fleet bill would not add up to the system\'s; write the report again' % (where, cost['total'], math.fsum(parts)))
 
 
 def check_period(period, where):
@@ -491,6 +509,43 @@ def consolidate(outcomes, name='fleet', label=None):
                 failed=[s['name'] for s in systems if not s['ok']], totals=totals)
 
 
+# ---- shown amounts -------------------------------------------------------------------------------------------------
+
+
+def _shown_parts(parts):
+    """Complete ``parts`` (priced part -> Decimal) with ``storage`` and ``total``, the sums of what is shown."""
+    shown = dict(parts)
+    shown['storage'] = sum((shown[part] for part in TIER_NAMES), Decimal(0))
+    shown['total'] = sum((shown[part] for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu')), Decimal(0))
+    return shown
+
+
+def shown_cost(cost):
+    """A system's cost as the Markdown, HTML and CSV reports show it (part -> Decimal, the parts of ``COST_PARTS``).
+
+    Each priced part is rounded half up to the currency's minor unit (``precision`` decimals, default 2) with the
+    rating engine's ``money``; storage and the total are the sums of the rounded parts shown, so a reader adding up
+    the lines gets the total printed below them. The JSON keeps the exact amounts.
+    """
+    precision = cost.get('precision', DEFAULT_PRECISION)
+    return _shown_parts(dict((part, money(_cost_part(cost, part) or 0, precision)) for part in PRICED_PARTS))
+
+
+def shown_costs(fleet):
+    """(system name -> shown cost, currency -> shown cost of the fleet): the fleet's shown parts are the sums of the
+    systems' shown parts, so the fleet total shown is the sum of the system totals shown above it."""
+    systems, currencies = {}, {}
+    for system in fleet['systems']:
+        cost = (system['summary'] or {}).get('cost') if system['ok'] else None
+        if not isinstance(cost, dict):
+            continue
+        systems[system['name']] = shown = shown_cost(cost)
+        fleet_parts = currencies.setdefault(cost.get('currency') or '', dict((part, Decimal(0)) for part in PRICED_PARTS))
+        for part in PRICED_PARTS:
+            fleet_parts[part] += shown[part]
+    return systems, dict((currency, _shown_parts(parts)) for currency, parts in currencies.items())
+
+
 # ---- CSV and JSON --------------------------------------------------------------------------------------------------
 
 def csv_value(value):
@@ -503,6 +558,8 @@ def csv_value(value):
         return str(value)
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, Decimal):
+        return format(value, 'f')
     return csv_text(str(value))
 
 
@@ -515,23 +572,28 @@ def render_csv(fleet):
 
     The total row has ``status`` ``total``, the sums of the figures that add up, and empty cells for peaks and
     percentiles (they do not add up). With more than one currency there is one total row per currency, each with
-    that currency's cost (the usage sums repeat).
+    that currency's cost (the usage sums repeat). Every row shows the period of the report (``period_start`` and
+    ``period_end`` are the period's ``since`` and ``until``), so the system rows and the total row agree. Costs are
+    the shown amounts (:func:`shown_costs`): a column of a currency adds up to its total row.
     """
     with_cost = bool(fleet['totals']['cost_by_currency'])
     columns = list(CSV_COLUMNS) + (_cost_columns() if with_cost else [])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator='\r\n')
     writer.writerow(columns)
+    shown_systems, shown_fleet = shown_costs(fleet)
     for system in fleet['systems']:
         summary = system['summary'] or {}
         cost = summary.get('cost') if isinstance(summary.get('cost'), dict) else {}
+        period = system['period'] or {}
         fixed = dict(system=system['name'], status='ok' if system['ok'] else 'failed', error=system['error'],
-                     period=(system['period'] or {}).get('label'))
-        writer.writerow([csv_value(_cell(column, fixed, summary, cost)) for column in columns])
+                     period=period.get('label'), period_start=period.get('since'), period_end=period.get('until'))
+        writer.writerow([csv_value(_cell(column, fixed, summary, dict(cost, shown=shown_systems.get(system['name'], {}))))
+                         for column in columns])
     totals = fleet['totals']
     currencies = sorted(totals['cost_by_currency']) or [None]
     for currency in currencies:
-        cost = totals['cost_by_currency'].get(currency, {}) if currency is not None else {}
+        cost = dict(totals['cost_by_currency'][currency], shown=shown_fleet[currency]) if currency is not None else {}
         fixed = dict(system='fleet total (%s)' % plural(totals['reported'], 'system'), status='total', error=None,
                      period=fleet['period'].get('label'), period_start=fleet['period'].get('since'),
                      period_end=fleet['period'].get('until'))
@@ -555,11 +617,7 @@ def _cell(column, fixed, summary, cost):
     if column == 'currency':
         return cost.get('currency')
     if column.startswith('cost_'):
-        return _cost_part(cost, column[5:])
-    if column == 'period_start':
-        return summary.get('period_start')
-    if column == 'period_end':
-        return summary.get('period_end')
+        return cost['shown'].get(column[5:]) if 'shown' in cost else None
     return summary.get(column)
 
 
@@ -596,10 +654,6 @@ def series_of(fleet, key):
             points = [(epoch_of(summary.get('period_start')), summary.get(key))]
         series.append(dict(name=system['name'], points=points))
     return series
-
-
-def has_data(series):
-    return any(y for s in series for _x, y in s['points'])
 
 
 # ---- files ---------------------------------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The fleet consolidation (module_utils/_reports/fleet.py and _fleet_render.py).
+"""The fleet consolidation (module_utils/_reports/fleet.py and fleet_render.py).
 
 Totals are checked against sums written here with Fraction (exact), over random fleets (hypothesis): any mix of
-systems that reported, failed, with and without costs, in one or two currencies.
+systems that reported, failed, with and without costs, in one or two currencies. Shown amounts are checked against a
+half-up rounding written here with Fraction (not the rating engine's ``money``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,7 +17,13 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
+import re
+import stat
+import subprocess
+import sys
+import tempfile
 from fractions import Fraction
 
 import pytest
@@ -24,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
-    FleetError, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
+    FleetError, artifact_key, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet_render import render_html, render_markdown
 
@@ -45,8 +52,10 @@ def summaries(draw):
     summary.update(peak_cpu_cores=draw(st.integers(0, 500)), period_start=PERIOD['since'], period_end=PERIOD['until'])
     summary['tiers'] = [dict(tier=tier, twa_used_gb=draw(figure), total_gb=draw(figure)) for tier in range(6)]
     if draw(st.booleans()):
-        cost = dict((part, draw(money)) for part in PARTS)
+        cost = dict((part, draw(money)) for part in ('cpu', 'ram', 'gpu', 'vgpu'))
         cost['tiers'] = dict(('tier%d' % tier, draw(money)) for tier in range(6))
+        cost['storage'] = math.fsum(cost['tiers'].values())
+        cost['total'] = math.fsum([cost['cpu'], cost['ram'], cost['storage'], cost['gpu'], cost['vgpu']])
         cost['currency'] = draw(st.sampled_from(['EUR', 'USD']))
         summary['cost'] = cost
     summary['periods'] = [dict(period='2026-10-%02d' % day, start='2026-10-%02dT00:00:00+00:00' % day, twa_cpu_cores=draw(figure),
@@ -68,6 +77,28 @@ def fleets(draw):
 
 def exact(values):
     return float(sum((Fraction(v) for v in values), Fraction(0)))
+
+
+def half_up(value):
+    """An amount as a person rounds it by hand: its shortest decimal form, to cents, halves away from zero (>= 0 here)."""
+    return Fraction(math.floor(Fraction(repr(float(value))) * 100 + Fraction(1, 2)), 100)
+
+
+def shown_parts(cost):
+    """The test's own shown amounts of a system: each priced part rounded, storage and total the sums of those."""
+    parts = dict((part, half_up(cost[part])) for part in ('cpu', 'ram', 'gpu', 'vgpu'))
+    parts.update(('tier%d' % tier, half_up(cost['tiers']['tier%d' % tier])) for tier in range(6))
+    parts['storage'] = sum(parts['tier%d' % tier] for tier in range(6))
+    parts['total'] = parts['cpu'] + parts['ram'] + parts['storage'] + parts['gpu'] + parts['vgpu']
+    return parts
+
+
+def cents(value):
+    """A Fraction of whole cents as the reports print it: 1,234.50."""
+    value = Fraction(value)
+    assert (value * 100).denominator == 1
+    whole, cent = divmod(value.numerator * 100 // value.denominator, 100)
+    return '{:,}.{:02d}'.format(whole, cent)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,25 +127,56 @@ def test_totals_are_the_sums_over_the_systems_that_reported(outcomes):
         assert entry['tiers']['tier3'] == exact(c['tiers']['tier3'] for c in costs)
     assert totals['cost'] == (totals['cost_by_currency'][currencies[0]] if len(currencies) == 1 else None)
 
-    # CSV: a row per system, then one total row per currency (one without costs), with the same sums.
+    # CSV: a row per system, then one total row per currency (one without costs), with the same sums. Every row shows
+    # the period of the report. Costs are shown rounded to cents, and a currency's column adds up to its total row.
     rows = list(csv.DictReader(io.StringIO(render_csv(fleet), newline='')))
     systems, total_rows = rows[:len(outcomes)], rows[len(outcomes):]
     assert [row['status'] for row in systems] == ['ok' if s['ok'] else 'failed' for s in fleet['systems']]
     assert len(total_rows) == max(len(currencies), 1) and all(row['status'] == 'total' for row in total_rows)
+    by_name = dict((o['name'], o) for o in outcomes)
+    for row in systems:
+        outcome = by_name[row['system']]
+        if outcome['ok']:
+            assert (row['period_start'], row['period_end']) == (PERIOD['since'], PERIOD['until'])
+        if outcome['ok'] and 'cost' in outcome['summary']:
+            parts = shown_parts(outcome['summary']['cost'])
+            for part, value in parts.items():
+                assert Fraction(row['cost_' + part]) == value and re.match(r'^\d+\.\d\d$', row['cost_' + part]), (part, row)
+        elif currencies:  # a failed system, or one without a rate card: no cost
+            assert row['cost_total'] == '' and row['currency'] == ''
     for row in total_rows:
         assert row['system'] == 'fleet total (%s)' % plural(len(ok), 'system')
+        assert (row['period_start'], row['period_end']) == ((PERIOD['since'], PERIOD['until']) if ok else ('', ''))
         assert int(row['record_count']) == totals['record_count'] and float(row['hours']) == totals['hours']
         assert row['peak_cpu_cores'] == ''
         if currencies:
-            assert float(row['cost_total']) == totals['cost_by_currency'][row['currency']]['total']
+            mine = [r for r in systems if r['currency'] == row['currency']]
+            for part in PARTS + ('storage', 'tier3'):
+                assert Fraction(row['cost_' + part]) == sum(Fraction(r['cost_' + part]) for r in mine), part
+            assert Fraction(row['cost_total']) == sum(shown_parts(o['summary']['cost'])['total'] for o in ok
+                                                      if o['summary'].get('cost', {}).get('currency') == row['currency'])
 
     # JSON: the same totals, the summaries without their per-period breakdown.
     data = json.loads(render_json(fleet))
     assert data['totals'] == json.loads(json.dumps(totals))
     assert all('periods' not in (s['summary'] or {}) for s in data['systems'])
 
-    # Markdown and HTML: the plural agrees with the count; names and errors are never markup.
+    # Markdown and HTML: the plural agrees with the count; names and errors are never markup; the fleet total shown is
+    # the sum of the system totals shown, and each cost table's lines add up to its total.
     markdown, html = render_markdown(fleet), render_html(fleet)
+    for currency in currencies:
+        mine = [shown_parts(o['summary']['cost']) for o in ok if o['summary'].get('cost', {}).get('currency') == currency]
+        fleet_total = sum(parts['total'] for parts in mine)
+        assert '%s %s' % (cents(fleet_total), currency) in html
+        assert '| **Total** | %s |' % cents(fleet_total) in markdown
+        lines = [sum(parts[part] for parts in mine) for part in ('cpu', 'ram', 'gpu', 'vgpu')]
+        lines += [sum(parts['tier%d' % tier] for parts in mine) for tier in range(6)]
+        assert sum(lines) == fleet_total
+        for parts in mine:
+            assert '| %s %s |' % (cents(parts['total']), currency) in markdown
+    if len(currencies) == 1:
+        assert '**%s %s**' % (cents(sum(shown_parts(o['summary']['cost'])['total'] for o in ok if 'cost' in o['summary'])),
+                              currencies[0]) in markdown
     assert '**Fleet total (%s)**' % plural(len(ok), 'system') in markdown
     assert 'Fleet total (%s)' % plural(len(ok), 'system') in html
     assert '<b>denied</b>' not in html and '<b>denied</b>' not in markdown
