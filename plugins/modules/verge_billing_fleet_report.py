@@ -175,13 +175,26 @@ not_systems:
   sample: [{path: /srv/reports/verge-east-tenants-2026-10.json, reason: a tenants overview (system verge-east)}]
 '''
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
-    FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, with_periods, write_reports,
+    FleetError, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
+
+
+def nothing_to_report(params, not_systems):
+    """The message when no system was given: what to give, and what from_dir held instead (the first few)."""
+    msg = 'no system to report on: give systems (the outcomes the role publishes) or from_dir (a directory of per-system JSON reports)'
+    if params['from_dir']:
+        msg += '; %s holds no system report%s' % (params['from_dir'], ' of period %s' % params['label'] if params['label'] else '')
+        if not_systems:
+            msg += ', only %s: %s' % (plural(len(not_systems), 'JSON file that is not one', 'JSON files that are not'),
+                                      '; '.join('%s (%s)' % (os.path.basename(item['path']), item['reason']) for item in not_systems[:5]))
+    return msg + '. allow_empty=true writes an empty report'
 
 
 def build(params):
@@ -197,12 +210,7 @@ def build(params):
             else:
                 outcomes.append(outcome)
     if not outcomes and not params['allow_empty']:
-        raise FleetError('no system to report on: give systems (the outcomes the role publishes) or from_dir (a directory of '
-                         'per-system JSON reports%s); allow_empty=true writes an empty report'
-                         % (', and %s holds none%s%s' % (params['from_dir'], ' of period %s' % params['label'] if params['label'] else '',
-                                                         ' (%d JSON files are not system reports: see not_systems)' % len(not_systems)
-                                                         if not_systems else '')
-                            if params['from_dir'] else ''))
+        raise FleetError(nothing_to_report(params, not_systems))
     fleet = consolidate(outcomes, name=params['name'], label=params['label'])
     if outcomes and not fleet['totals']['reported'] and not params['allow_empty']:
         # A fleet of failures only: no fleet-* files (a bill of nothing would replace the files of an earlier good run

@@ -146,6 +146,10 @@ def _json_kind(value):
         return 'an array'
     if isinstance(value, str):
         return 'a string (%r)' % (value[:40],)
+    if isinstance(value, _NonFinite):
+        return value.text
+    if isinstance(value, (int, float)):
+        return 'a number (%r)' % (value,)
     return type(value).__name__
 
 
