@@ -71,7 +71,8 @@ MARKDOWN = u'''# {{ title | md }}
 {% endfor %}
 | **Fleet total ({{ plural(totals.reported, 'system') }})** | | **{{ totals.record_count | num }}** | **{{ totals.hours | num }}**
 {{- '' }} | **{{ totals.twa_cpu_cores | num }}** | **{{ totals.twa_ram_gb | num }}** | **{{ totals.twa_storage_used_gb | num }}**
-{{- '' }} | **{{ totals.twa_gpus_used | num(2) }}** | **{{ totals.twa_vgpus_used | num(2) }}** |{% if with_cost %} **{{ md_text(cost_total) | md }}** |{% endif %}
+{{- '' }} | **{{ totals.twa_gpus_used | num(2) }}** | **{{ totals.twa_vgpus_used | num(2) }}** |
+{{- '' }}{% if with_cost %} **{{ md_text(cost_total) | md }}** |{% endif %}
 
 {% if failed %}
 
