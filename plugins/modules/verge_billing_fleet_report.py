@@ -27,6 +27,10 @@ description:
   - Totals add up, over the systems that reported, the record counts, hours, time-weighted means (so the total is the
     mean use of the fleet), the GPU, vGPU and tier capacities, and the costs, per currency. Peaks and percentiles do
     not add up across systems, so the totals have none.
+  - Amounts in the CSV, Markdown and HTML files are rounded half up to the currency's minor unit (2 decimals unless a
+    system's cost gives its C(precision)), per cost part and system; a system's total is the sum of its rounded parts
+    and each fleet amount the sum of the systems' amounts shown, so every column adds up to its total row. The JSON
+    file and RV(totals) keep the exact amounts. Every CSV row shows the report's period.
   - Files are written as M(vergeio.billing.verge_billing_report) writes them, atomically (a temporary file, then a
     rename). A file whose content would not change is left alone, so a rerun reports no change. Check mode writes
     nothing and says which files would change.
@@ -49,15 +53,15 @@ options:
         C(*.json) file in it (not in subdirectories) that is a system's report (the report module's, or any object with
         a C(name) and a C(summary)) is one system. Fleet reports, the tenant reports (C(kind tenant)) and tenants
         overviews (C(kind tenants)) written beside the system's, other JSON files and reports of another period than
-        O(label) are not systems: they are listed in RV(not_systems) with the reason.
+        O(label) are not systems; they are listed in RV(not_systems) with the reason.
       - A C(*.json) entry that cannot be read (a dangling symbolic link, a file this user may not read, not a regular
         file) is listed in RV(not_systems) and warned about, since it may be a system missing from the bill.
       - A system in both O(systems) and O(from_dir) is taken from O(systems) (the outcome of this run wins over a
         report on disk, which may be older).
       - The task fails, naming the file (and the key), for a JSON file that cannot be parsed, a system report of
         another shape (no C(summary), an object or text where a number belongs, C(NaN) or C(Infinity), a negative figure
-        or cost), two reports of one system, and, without O(label), reports of more than one period (naming two of them):
-        a damaged or stray report never drops out of, or into, a bill unnoticed.
+        or cost), two reports of one system, and, without O(label), reports of more than one period (naming two of them),
+        so a damaged or stray report never drops out of, or into, a bill unnoticed.
     type: path
   label:
     description:
@@ -163,15 +167,16 @@ systems:
   elements: dict
 not_systems:
   description:
-    - The C(*.json) entries of O(from_dir) that are not in the fleet as a system, each with C(path) and C(reason): fleet
+    - The C(*.json) entries of O(from_dir) that are not in the fleet as a system, each with C(path) and C(reason). Fleet
       reports, tenant reports and tenants overviews, other JSON, reports of another period than O(label), reports of a
       system also given in O(systems), and entries that cannot be read (dangling symbolic links, unreadable files; these
       are also warned about).
-    - Called C(skipped) before 0.2.0; renamed because Ansible reads a result key C(skipped) as its own (the task showed
+    - Called C(skipped) before 0.2.0, renamed because Ansible reads a result key C(skipped) as its own (the task showed
       as skipped although the files were written).
   returned: always
   type: list
   elements: dict
+  version_added: 0.2.0
   sample: [{path: /srv/reports/verge-east-tenants-2026-10.json, reason: a tenants overview (system verge-east)}]
 '''
 
