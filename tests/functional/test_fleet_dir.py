@@ -30,7 +30,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import BIN, COLLECTIONS, AnsibleRun, run_module, sim_env  # pylint: disable=import-error
+from conftest import BIN, COLLECTIONS, AnsibleRun, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator, make_tenant_data  # pylint: disable=import-error
 
 END = 1793491200  # 2026-11-01T00:00:00Z
@@ -240,3 +240,20 @@ def test_the_roles_artifact_key_is_one_per_exact_name(tmp_path):
     assert keys == [expected_key(name) for name in HOSTILE_NAMES]
     assert len(set(keys)) == len(HOSTILE_NAMES)
     assert all(re.match(r'^[A-Za-z0-9_]+$', key) for key in keys)
+
+
+def test_the_role_writes_no_fleet_files_when_every_system_failed(tmp_path):
+    """The fleet task of the role over two systems that both refuse the key: each host fails with its own error, the
+    fleet module warns, and no fleet-* file is written (the decision is the module's: every path runs it)."""
+    with Simulator(records=50, seed=31, end=END, api_key='another-key') as lab, Simulator(records=50, seed=32, end=END, api_key='another-key') as dev:
+        inventory = tmp_path / 'inventory.json'
+        inventory.write_text(json.dumps(dict(vergeos=dict(
+            hosts=dict((name, dict(billing_report_host=sim.host, billing_report_ca_path=sim.ca_path)) for name, sim in (('lab', lab), ('dev', dev))),
+            vars=dict(ansible_connection='local', billing_report_api_key='sim-api-key')))))
+        out = tmp_path / 'out'
+        run = run_playbook('playbooks/fleet_chargeback.yml', sim_env(None), inventory=str(inventory),
+                           extra_vars=dict(month='2026-10', output_dir=str(out)))
+    assert run.rc == 2 and run.stats['lab']['failed'] == 1 and run.stats['dev']['failed'] == 1, run.output
+    assert 'VergeOS system lab could not report' in run.output and 'VergeOS system dev could not report' in run.output
+    assert re.search(r'no system reported \(2 failed: dev, lab\), so no fleet report was\s+written', run.output), run.output
+    assert not [name for name in (os.listdir(str(out)) if out.exists() else []) if name.startswith('fleet-')]
