@@ -43,7 +43,9 @@ options:
         M(vergeio.billing.verge_billing_report)), C(summary) (the keys of
         RV(vergeio.billing.verge_billing_info#module:summary)) and C(files) (format to path). Other keys are ignored.
       - A list of them, or a dict of any keys to them (the artifacts the role publishes with C(set_stats), one key
-        per system).
+        per system). The name is read from inside each outcome. An artifact key of the role's form
+        (C(billing_report_system_...)) that is not the key this version gives the name inside is warned about (an
+        artifact of a version before 0.2.0, whose keys could merge two systems of similar names into one).
       - When an outcome's summary has no C(periods) (the role leaves them out of the outcomes it publishes) and its
         C(files.json) can be read, the summary is read from that JSON report, for the per-period charts.
     type: raw
@@ -185,7 +187,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
-    FleetError, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
+    FleetError, artifact_warnings, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
@@ -205,9 +207,10 @@ def nothing_to_report(params, not_systems):
 def build(params):
     """(fleet, {format: bytes}, not_systems, warnings) from the module's parameters; no contents when no system reported."""
     outcomes = [with_periods(outcome) for outcome in outcomes_from(params['systems'])]
-    not_systems, warnings = [], []
+    not_systems, warnings = [], artifact_warnings(params['systems'])
     if params['from_dir']:
-        loaded, not_systems, warnings = load_reports(params['from_dir'], params['label'])
+        loaded, not_systems, found = load_reports(params['from_dir'], params['label'])
+        warnings += found
         given = set(outcome['name'] for outcome in outcomes)
         for outcome in loaded:
             if outcome['name'] in given:  # the outcome of this run wins over a report on disk (maybe an older one)

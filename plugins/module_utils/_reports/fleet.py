@@ -282,6 +282,21 @@ def outcomes_from(systems):
     return [outcome_of(item, where) for item, where in items]
 
 
+def artifact_warnings(systems):
+    """Warnings for artifacts (``systems`` as a dict) under a role-like key that is not :func:`artifact_key` of the
+    name inside: artifacts of a version before 0.2.0, whose keys were the stem alone, so two systems of one stem
+    (``verge.east.example.com``, ``verge-east.example.com``) overwrote each other before this consolidation saw them."""
+    if not isinstance(systems, dict):
+        return []
+    stale = sorted(key for key, item in systems.items() if str(key).startswith(ARTIFACT_PREFIX) and isinstance(item, dict)
+                   and item.get('name') is not None and key != artifact_key(item['name']))
+    if not stale:
+        return []
+    return ['systems: %s not the key of the system named inside (%s): artifacts of an older vergeio.billing, whose keys '
+            'could merge two systems whose names differ only in ".", "-", "_" or case into one; run those systems with '
+            'this version to be sure none is missing' % (plural(len(stale), 'artifact key is', 'artifact keys are'), ', '.join(stale[:5]))]
+
+
 def with_periods(outcome):
     """The outcome with its summary read from its own JSON report when the outcome carries no per-period breakdown.
 

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
-    FleetError, artifact_key, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
+    FleetError, artifact_key, artifact_warnings, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet_render import render_html, render_markdown
 
@@ -508,3 +508,13 @@ def test_outcomes_from_reads_the_name_inside_the_artifact():
     fleet = consolidate(outcomes_from(twins))
     assert [s['name'] for s in fleet['systems']] == ['verge-east.example.com', 'verge.east.example.com']
     assert (fleet['totals']['systems'], fleet['totals']['reported'], fleet['totals']['record_count']) == (2, 2, 2)
+
+
+def test_artifacts_under_an_older_key_are_warned_about():
+    new = dict((artifact_key(name), dict(name=name, ok=False, error='x')) for name in ('verge.east.example.com', 'verge-east.example.com'))
+    assert artifact_warnings(new) == [] and artifact_warnings(list(new.values())) == []
+    assert artifact_warnings(dict(anything=dict(name='a'), other=dict(name='b'))) == []  # a dict of the user's own keys
+    old = dict(new, billing_report_system_verge_east_example_com=dict(name='verge.east.example.com', ok=False, error='x'))
+    warnings = artifact_warnings(old)
+    assert len(warnings) == 1 and warnings[0].startswith(
+        'systems: 1 artifact key is not the key of the system named inside (billing_report_system_verge_east_example_com)')
