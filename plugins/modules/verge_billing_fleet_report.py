@@ -164,7 +164,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
     FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, with_periods, write_reports,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
+    FORMATS, REPORT_FILES_SPEC, CsvStyle, parse_mode, removed_warning, safe_name,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 
 
@@ -186,7 +188,8 @@ def build(params):
                          % (', and %s holds none%s' % (params['from_dir'], ' of period %s' % params['label'] if params['label'] else '')
                             if params['from_dir'] else ''))
     fleet = consolidate(outcomes, name=params['name'], label=params['label'])
-    renderers = dict(csv=render_csv, json=render_json)
+    style = CsvStyle.from_options(params)
+    renderers = dict(csv=lambda report: render_csv(report, style), json=render_json)
     if set(params['formats']) & set(('markdown', 'html')):
         from ansible_collections.vergeio.billing.plugins.module_utils._reports import fleet_render as _fleet_render  # pylint: disable=import-outside-toplevel
         renderers.update(markdown=_fleet_render.render_markdown, html=_fleet_render.render_html)
@@ -212,10 +215,12 @@ def main():
     try:
         mode = parse_mode(params['mode'])
         fleet, contents, skipped = build(params)
-        stem = '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'all'))
-        files, digests, changed = write_reports(params['dest'], stem, contents, mode, module.check_mode)
+        stem = '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'all', 'label'))
+        files, digests, changed, removed = write_reports(params['dest'], stem, contents, mode, module.check_mode, name=params['name'])
     except (FleetError, ValueError) as exc:
         module.fail_json(msg=str(exc))
+    if removed:
+        module.warn(removed_warning(params['dest'], removed))
     result = dict(changed=bool(changed), files=files, sha256=digests, changed_files=changed, period=fleet['period'],
                   totals=fleet['totals'], failed_systems=fleet['failed'], skipped=skipped,
                   systems=[dict(name=s['name'], ok=s['ok'], error=s['error']) for s in fleet['systems']])

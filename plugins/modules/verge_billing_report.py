@@ -288,7 +288,7 @@ tenant_sample_count:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import REPORT_FILES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import REPORT_FILES_SPEC, CsvStyle
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import run_report
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import (
@@ -321,6 +321,7 @@ def main():
     require_jinja(module, module.params['formats'])
 
     try:
+        CsvStyle.from_options(module.params)  # an ambiguous CSV dialect fails before anything is read or written
         tenants = tenant_selectors(module.params['tenants'])
         if tenants is not None:
             validate_tenant_rates(module.params['rates'])  # before the system report writes anything

@@ -36,7 +36,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import csv
 import json
 import os
 import shutil
@@ -47,7 +46,7 @@ from datetime import datetime
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT, Billing
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    EXTENSIONS, FORMATS, _prepare_dest, csv_text, parse_mode, place, safe_name, sha256_of,
+    EXTENSIONS, FORMATS, CsvStyle, FileOwner, FileSet, new_temp, parse_mode, safe_name,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
@@ -122,10 +121,14 @@ def describe_period(period, zone):
                 until_epoch=end, timezone=zone_name(zone))
 
 
+def file_stem(name, label):
+    """The file name of the report without its extension: ``<safe name>-<label>``."""
+    return '%s-%s' % (safe_name(name), label)
+
+
 def file_names(dest, name, label, formats):
     """format -> path of each file of the report."""
-    stem = '%s-%s' % (safe_name(name), label)
-    return dict((fmt, os.path.join(dest, '%s.%s' % (stem, EXTENSIONS[fmt]))) for fmt in formats)
+    return dict((fmt, os.path.join(dest, '%s.%s' % (file_stem(name, label), EXTENSIONS[fmt]))) for fmt in formats)
 
 
 # ---- the report -----------------------------------------------------------------------------------------------------
@@ -184,7 +187,7 @@ def _plain(value):
 class ReportBuilder:
     """Streams pages of raw records (oldest first) into the summary, the CSV file, the JSON record spool and the charts."""
 
-    def __init__(self, formats, rates, group_by, zone, work_dir):
+    def __init__(self, formats, rates, group_by, zone, work_dir, csv_style=None):
         self.formats = formats
         self.rates = rates
         self.zone = zone
@@ -202,15 +205,13 @@ class ReportBuilder:
         self.spool = None
         self.work_dir = work_dir
         if 'csv' in formats:
-            handle = self._temp('csv', newline='')
-            self.csv_writer = csv.writer(handle, lineterminator='\r\n')
+            self.csv_writer = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
             self.csv_writer.writerow(self.csv_columns)
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.report-records.')
 
     def _temp(self, fmt, newline=None):
-        descriptor, path = tempfile.mkstemp(dir=self.work_dir, prefix='.report-%s.' % fmt, suffix='.tmp')
-        handle = os.fdopen(descriptor, 'w', encoding='utf-8', newline=newline)
+        path, handle = new_temp(self.work_dir, fmt, newline=newline)
         self.temps[fmt] = (path, handle)
         return handle
 
@@ -234,10 +235,9 @@ class ReportBuilder:
         if self.spool is not None:
             rows_text = ',\n'.join(map(_JSON.encode, zip(*([columns[name] for name in JSON_RECORD_FIELDS] + cost))))
             self.spool.write((',\n' if self.count else '\n') + rows_text)
-        if self.csv_writer is not None:
-            columns['description'] = [csv_text(text) for text in columns['description']]
-            extra = cost + [[csv_text(self.rates['currency'])] * count] if self.rates else []
-            self.csv_writer.writerows(zip(*([columns[name] for name in self.record_columns] + extra)))
+        if self.csv_writer is not None:  # text cells (the description, the currency) are guarded by the writer
+            extra = cost + [[self.rates['currency']] * count] if self.rates else []
+            self.csv_writer.write_columns([columns[name] for name in self.record_columns] + extra)
         self.count += count
 
     def finish(self, name, period):
@@ -357,13 +357,11 @@ def run_report(client, options, check_mode=False, diff=False, now=None, page_siz
     name = options.get('name') or 'vergeos'
     safe_name(name)
     mode = parse_mode(options.get('mode'))
-    if not options.get('dest') or not str(options['dest']).strip():
-        raise ValueError('dest must be the path of a directory (created when missing)')
-    dest = os.path.abspath(os.path.expanduser(str(options['dest'])))
-    work_dir = _prepare_dest(dest, check_mode)
+    csv_style = CsvStyle.from_options(options)
+    files = FileSet(options.get('dest'), mode, check_mode)
     builder = None
     try:
-        builder = ReportBuilder(formats, rates, options.get('group_by'), zone, work_dir)
+        builder = ReportBuilder(formats, rates, options.get('group_by'), zone, files.work_dir, csv_style)
         billing = Billing(client, page_size=page_size)
         since = asked['since_epoch']
         until, newest = billing.pin_until(since, asked['until_epoch'], None)
@@ -389,14 +387,14 @@ def run_report(client, options, check_mode=False, diff=False, now=None, page_siz
         problems = billing.problems + builder.problems
         if problems:
             warnings.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(problems[:50]))
-        paths = file_names(dest, name, period['label'], formats)
-        outcome, digests = {}, {}
+        owner, stem = FileOwner.system(name), file_stem(name, period['label'])
         for fmt in formats:
-            digests[fmt] = sha256_of(temps[fmt])
-            try:
-                outcome[fmt] = place(temps[fmt], paths[fmt], mode, check_mode)
-            except OSError as exc:
-                raise ValueError('dest: cannot write %s: %s' % (paths[fmt], exc.strerror or exc))
+            files.add(owner, stem, fmt, temps[fmt])
+        paths, outcome, digests = {}, {}, {}
+        for member, done, digest in files.place():
+            paths[member['fmt']], outcome[member['fmt']], digests[member['fmt']] = member['path'], done, digest
+        if files.removed:
+            warnings.append(files.removed_warning())
         changed = dict((fmt, paths[fmt]) for fmt in formats if outcome[fmt] != 'unchanged')
         result = dict(changed=bool(changed), files=paths, sha256=digests, period=period, summary=summary, record_count=builder.count,
                       changed_files=changed, warnings=warnings)
@@ -407,5 +405,4 @@ def run_report(client, options, check_mode=False, diff=False, now=None, page_siz
     finally:
         if builder is not None:
             builder.discard()
-        if check_mode and work_dir and os.path.isdir(work_dir):
-            shutil.rmtree(work_dir, ignore_errors=True)
+        files.discard()
