@@ -117,8 +117,9 @@ def tenant_stems(tenants, reserved=()):
     when nothing of the name is left (a name in CJK or emoji only). Tenants whose stems would be the same (and a
     tenant whose stem is one of ``reserved``, such as the overview's) get ``-<$key>`` appended, all of them, so
     the result does not depend on the order of the tenants. Returns (stems, notes): notes name the tenants whose
-    stem is not their name's."""
+    stem is not their name's. Stems that differ in case only are a clash (a file system may ignore case)."""
     stems, notes = {}, []
+    lowered = set(stem.lower() for stem in reserved)
     for key, name in tenants:
         try:
             stems[key] = safe_name(name)
@@ -129,8 +130,8 @@ def tenant_stems(tenants, reserved=()):
     while True:
         seen = {}
         for key, stem in stems.items():
-            seen.setdefault(stem, []).append(key)
-        clashes = [keys for stem, keys in seen.items() if len(keys) > 1 or stem in reserved]
+            seen.setdefault(stem.lower(), []).append(key)  # one file on a file system that ignores case
+        clashes = [keys for stem, keys in seen.items() if len(keys) > 1 or stem in lowered]
         keys = sorted(set(key for group in clashes for key in group if key not in suffixed), key=str)
         if not keys:
             break
