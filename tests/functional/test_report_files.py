@@ -19,13 +19,12 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 
 import pytest
 
-from conftest import CLAIMS, listing, run_module, run_playbook, sim_env  # pylint: disable=import-error
+from conftest import CLAIMS, COLLECTIONS, listing, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator, make_tenant_data  # pylint: disable=import-error
 
 END = 1793491200  # 2026-11-01T00:00:00Z
@@ -165,7 +164,8 @@ def test_two_systems_with_one_stem_in_one_dest(sim, tmp_path):  # pylint: disabl
 def test_temporary_files_of_killed_runs_are_removed(sim, tmp_path):  # pylint: disable=redefined-outer-name
     dest = tmp_path / 'swept'
     dest.mkdir()
-    host = re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname())[:40].strip('-') or 'host'
+    host = subprocess.run([sys.executable, '-c', 'from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import host_tag; '
+                           'print(host_tag())'], env=dict(os.environ, PYTHONPATH=COLLECTIONS), capture_output=True, text=True, check=True).stdout.strip()
     gone = subprocess.Popen([sys.executable, '-c', 'pass'])
     gone.wait()
     dead = '.report-csv.%s.%d.k1lled.tmp' % (host, gone.pid)

@@ -250,17 +250,23 @@ class CsvWriter:
 # ---- temporary files ----------------------------------------------------------------------------------------------
 
 TEMP_PREFIX = '.report-'
-# A temporary file is .report-<format>.<host>.<pid>.<random>.tmp: a later run on the same host removes it when that
-# process is gone; any run removes one untouched for STALE_TEMP_SECONDS (a killed run on another host or container,
-# which cannot be asked whether it is alive).
+# A temporary file is .report-<format>.<host>.<pid>.<random>.tmp (host: host_tag()): a later run on the same host
+# (and process id namespace) removes it when that process is gone; any run removes one untouched for
+# STALE_TEMP_SECONDS (a killed run on another host or container, which cannot be asked whether it is alive).
 STALE_TEMP_SECONDS = 24 * 3600
 _TEMP_NAME = re.compile(r'^\.report-[A-Za-z0-9]+\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp$')
 _ANY_TEMP = re.compile(r'^\.report-.*\.tmp$', re.S)
 
 
 def host_tag():
-    """This host's name as it goes into temporary file names (letters, digits and ``-``, at most 40)."""
-    return re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname() or '')[:40].strip('-') or 'host'
+    """This host as it goes into temporary file names: its name (letters, digits and ``-``, at most 40) and, on
+    Linux, the inode of its process id namespace in hex, so that two containers given one host name (whose process
+    ids mean different processes) still have two tags."""
+    name = re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname() or '')[:40].strip('-') or 'host'
+    try:
+        return '%s-%x' % (name, os.stat('/proc/self/ns/pid').st_ino)
+    except (OSError, AttributeError):
+        return name
 
 
 def new_temp(work_dir, fmt, binary=False, newline=None):

@@ -365,7 +365,8 @@ def read_back(text, delimiter, decimal):
 
 
 numbers = st.one_of(st.integers(-10 ** 15, 10 ** 15), st.floats(allow_nan=False, allow_infinity=False, width=64))
-texts = st.text(alphabet=st.characters(blacklist_categories=('Cs',), blacklist_characters=u'\x00\ufeff'), max_size=12).filter(lambda t: not re.match(r'^-?[0-9]', t))
+texts = st.text(alphabet=st.characters(blacklist_categories=('Cs',), blacklist_characters=u'\x00\ufeff'), max_size=12).filter(
+    lambda t: not re.match(r'^-?[0-9]', t))
 
 
 @settings(max_examples=200, deadline=None)
