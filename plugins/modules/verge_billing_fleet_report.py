@@ -65,8 +65,9 @@ options:
     required: true
   name:
     description:
-      - The name of the fleet, in the title and file names. Characters other than letters, digits, C(.), C(_) and C(-)
-        become C(_) in file names.
+      - The name of the fleet, in the title and file names. In file names it is made a stem as
+        O(vergeio.billing.verge_billing_report#module:name) is (transliterated, other characters than letters, digits,
+        C(.), C(_) and C(-) as C(_), cut with a hash beyond 80 characters), and the stem is claimed in O(dest).
     type: str
     default: fleet
   allow_empty:

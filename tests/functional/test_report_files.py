@@ -219,21 +219,11 @@ def test_an_ambiguous_csv_dialect_is_refused_before_anything_is_written(sim, tmp
 
 def test_role_passes_the_csv_dialect(sim, tmp_path):  # pylint: disable=redefined-outer-name
     out = tmp_path / 'role'
+    role = dict(role='vergeio.billing.billing_report', billing_report_month='2026-10', billing_report_output_dir=str(out),
+                billing_report_name='east', billing_report_formats=['csv'], billing_report_fleet=True, billing_report_csv_delimiter=';',
+                billing_report_csv_decimal=',', billing_report_csv_bom=True, billing_report_rates=dict(core_hour=0.02, currency='EUR'))
     playbook = tmp_path / 'role.yml'
-    playbook.write_text(
-        '- hosts: localhost\n'
-        '  gather_facts: false\n'
-        '  roles:\n'
-        '    - role: vergeio.billing.billing_report\n'
-        '      billing_report_month: "2026-10"\n'
-        '      billing_report_output_dir: "%s"\n'
-        '      billing_report_name: east\n'
-        '      billing_report_formats: [csv]\n'
-        '      billing_report_fleet: true\n'
-        '      billing_report_csv_delimiter: ";"\n'
-        '      billing_report_csv_decimal: ","\n'
-        '      billing_report_csv_bom: true\n'
-        '      billing_report_rates: {core_hour: 0.02, currency: EUR}\n' % out)
+    playbook.write_text(json.dumps([dict(hosts='localhost', gather_facts=False, roles=[role])]))  # JSON is YAML
     run = run_playbook(str(playbook), sim_env(sim))
     assert run.rc == 0, run.output[-4000:]
     assert listing(out) == ['east-2026-10.csv', 'fleet-2026-10.csv']

@@ -10,7 +10,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import csv
 import html
+import io
 import re
 import string
 
@@ -96,3 +98,51 @@ def test_md_renders_as_the_text_in_a_table_cell_and_a_paragraph(value):
     inner = re.match(r'^<p>(.*)</p>\n$', paragraph, re.S)
     assert inner and '<' not in inner.group(1), paragraph  # no tag: no link, image, emphasis, code or HTML
     assert squeeze(html.unescape(inner.group(1))) == squeeze('Tenant %s of prod.' % expected), paragraph
+
+
+# ---- every report's Markdown and CSV with hostile names ---------------------------------------------------------------
+
+def hostile_fleet():
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import consolidate, outcomes_from  # pylint: disable=import-outside-toplevel
+    period = dict(label='2026-10', month='2026-10', since='2026-10-01T00:00:00+00:00', until='2026-10-31T23:59:59+00:00',
+                  since_epoch=1790812800, until_epoch=1793491199, timezone='UTC')
+    cost = dict(cpu=1.5, ram=2.25, storage=0.0, gpu=0.0, vgpu=0.0, total=3.75, tiers={}, currency='=1+1|<b>x</b>')
+    summary = dict(record_count=2, hours=2.0, twa_cpu_cores=-1.5, twa_ram_gb=1.0, twa_storage_used_gb=1.0, twa_gpus_used=0.0,
+                   twa_vgpus_used=0.0, total_gpus=0, total_vgpus=0, tiers=[], cost=cost)
+    outcomes = [dict(name=HOSTILE[0], ok=True, period=period, summary=summary),
+                dict(name=HOSTILE[1] + ' | x', ok=True, period=period, summary=summary),
+                dict(name='=cmd|calc', ok=False, error='HTTP 401 <b>denied</b> [retry](http://evil) | *now*', summary=None)]
+    return consolidate(outcomes_from(outcomes), name='<i>fleet</i> [f](http://evil)')
+
+
+def table_rows(markdown):
+    return [line for line in markdown.splitlines() if line.startswith('|')]
+
+
+def test_the_fleet_markdown_is_inert():
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet_render import render_markdown  # pylint: disable=import-outside-toplevel
+    text = render_markdown(hostile_fleet())
+    assert '<' not in text and not re.search(r'(?<!\\)\]\(|(?<!\\)://', text), text
+    system_rows = [row for row in table_rows(text) if row.count('|') > 6]
+    assert len(set(len(re.findall(r'(?<!\\)\|', row)) for row in system_rows)) == 1, system_rows  # no name or currency broke a row
+    [failed] = [line for line in text.splitlines() if line.startswith('- **')]  # the failed system's line: the error as text
+    assert read_escapes(failed[4:].replace('**: ', ' ', 1)) == '=cmd|calc HTTP 401 <b>denied</b> [retry](http://evil) | *now*'
+    markdown_it = pytest.importorskip('markdown_it')
+    rendered = markdown_it.MarkdownIt('commonmark').enable('table').render(text)
+    assert not re.search(r'<(a|img|b|i|em|script)\b', rendered), rendered
+
+
+def test_the_fleet_html_is_escaped_and_its_csv_guarded():
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import render_csv  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet_render import render_html  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import CsvStyle  # pylint: disable=import-outside-toplevel
+    fleet = hostile_fleet()
+    page = render_html(fleet)
+    assert '<img src=x' not in page and '<b>denied' not in page and '<i>fleet' not in page and '&lt;img src=x onerror=alert(1)&gt;' in page
+    for style in (CsvStyle(), CsvStyle(';', ',')):
+        rows = list(csv.reader(io.StringIO(render_csv(fleet, style), newline=''), delimiter=style.delimiter))
+        header = rows[0]
+        assert set(row[header.index('currency')] for row in rows[1:] if row[header.index('status')] != 'failed') == {"'=1+1|<b>x</b>"}
+        assert rows[1:][[row[0] for row in rows[1:]].index("'=cmd|calc")][header.index('status')] == 'failed'
+        cpu = [row[header.index('twa_cpu_cores')] for row in rows[1:] if row[header.index('status')] == 'ok']
+        assert cpu == ['-1%s5' % style.decimal] * 2  # a negative number stays a number
