@@ -439,4 +439,4 @@ def test_capacity_snapshot(tmp_path):
         newest = max(sim.records, key=lambda raw: (num(raw['created']), num(raw['$key'])))
         assert 'CPU cores %d of %d' % (num(newest['used_cores']), num(newest['total_cores'])) in run.output
         assert 'GPUs %d of %d' % (num(newest['gpus']), num(newest['gpus_total'])) in run.output
-        assert sorted(p.suffix for p in tmp_path.iterdir()) == ['.html', '.md']
+        assert sorted(os.path.splitext(name)[1] for name in listing(tmp_path)) == ['.html', '.md']
