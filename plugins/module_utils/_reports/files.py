@@ -258,15 +258,20 @@ _TEMP_NAME = re.compile(r'^\.report-[A-Za-z0-9]+\.(?P<host>[A-Za-z0-9-]+)\.(?P<p
 _ANY_TEMP = re.compile(r'^\.report-.*\.tmp$', re.S)
 
 
+_HOST = []  # host_tag() of this process, computed once
+
+
 def host_tag():
     """This host as it goes into temporary file names: its name (letters, digits and ``-``, at most 40) and, on
     Linux, the inode of its process id namespace in hex, so that two containers given one host name (whose process
     ids mean different processes) still have two tags."""
-    name = re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname() or '')[:40].strip('-') or 'host'
-    try:
-        return '%s-%x' % (name, os.stat('/proc/self/ns/pid').st_ino)
-    except (OSError, AttributeError):
-        return name
+    if not _HOST:
+        name = re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname() or '')[:40].strip('-') or 'host'
+        try:
+            _HOST.append('%s-%x' % (name, os.stat('/proc/self/ns/pid').st_ino))
+        except (OSError, AttributeError):
+            _HOST.append(name)
+    return _HOST[0]
 
 
 def new_temp(work_dir, fmt, binary=False, newline=None):
@@ -474,14 +479,22 @@ def _read_claim(path):
         return None
 
 
-def existing_owner(dest, stem):
-    """(owner, where) of the files ``dest/stem.*``: from the claim, else from the stem's JSON report; (None, None)."""
+def _names(folder):
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
+
+
+def existing_owner(dest, stem, names=None, claims=None):
+    """(owner, where) of the files ``dest/stem.*``: from the claim, else from the stem's JSON report; (None, None).
+    ``names`` and ``claims`` (the listings of ``dest`` and of its claims directory) spare a look-up per stem."""
     claim = os.path.join(dest, OWNER_DIR, stem + '.owner')
-    owner = _read_claim(claim)
+    owner = _read_claim(claim) if claims is None or stem + '.owner' in claims else None
     if owner is not None:
         return owner, claim
     report = os.path.join(dest, stem + '.json')
-    if os.path.isfile(report):
+    if (names is None or stem + '.json' in names) and os.path.isfile(report):
         owner = FileOwner.of_report(json_head(report))
         if owner is not None:
             return owner, report
@@ -531,6 +544,7 @@ class FileSet:
         self.removed = [] if check_mode else sweep_temporaries(self.dest)
         self.members = []
         self.temps = []
+        self._claimed = set()
 
     def temp(self, fmt, binary=False, newline=None):
         path, handle = new_temp(self.work_dir, fmt, binary=binary, newline=newline)
@@ -568,10 +582,14 @@ class FileSet:
             if final in by_path:
                 raise ValueError('dest: two files of this run would be %s (%s and %s)' % (final, by_path[final].text, member['owner'].text))
             by_path[final] = member['owner']
+        names, claims = _names(self.dest), _names(os.path.join(self.dest, OWNER_DIR))
+        self._claimed = set()
         for stem, owner in self._stems():
-            other, where = existing_owner(self.dest, stem)
+            other, where = existing_owner(self.dest, stem, names, claims)
             if other is not None and other != owner:
                 raise ValueError(_taken(self.dest, stem, owner, other, where))
+            if other is not None and where.endswith('.owner'):
+                self._claimed.add(stem)  # claimed by this owner already: nothing to write
 
     def _stems(self):
         seen = {}
@@ -585,6 +603,8 @@ class FileSet:
         self.check()
         if not self.check_mode:
             for stem, owner in self._stems():
+                if stem in self._claimed:
+                    continue
                 holder = _claim(self.dest, stem, owner)
                 if holder != owner:
                     raise ValueError(_taken(self.dest, stem, owner, holder, os.path.join(self.dest, OWNER_DIR, stem + '.owner')))
