@@ -80,7 +80,12 @@ options:
   name:
     description:
       - The stem of the file names and the name shown in the reports, for example the system's name. In the file
-        names, characters other than letters, digits, C(.), C(_) and C(-) become C(_).
+        names, letters with a Latin reading are transliterated (C(Zürich) is C(Zurich), C(Москва) is C(Moskva)), other
+        characters than letters, digits, C(.), C(_) and C(-) become C(_), and a stem longer than 80 characters is cut
+        and ends with C(-) and 8 hex digits of its SHA-256.
+      - Each report claims its file names in C(<dest>/.vergeio-billing/<stem>.owner). A report whose names are
+        another report's in O(dest) (two systems V(acme (prod\)) and V(acme [prod]) make one stem) fails, naming
+        both, before any file is written.
     type: str
     default: vergeos
   formats:
@@ -105,8 +110,9 @@ options:
         naming it). V(false) (the default) writes no tenant reports. A single name or C($key) that is not one of these
         words is read as a one-item list (a tenant named like one of the words is selected with a list, V([all])); a
         number alone such as V('1') is a C($key), never a boolean.
-      - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name with the characters of O(name)),
-        in every format of O(formats). CSV has one row per statistics sample, oldest first, with the fields of
+      - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name made a stem as O(name) is;
+        a name without a Latin letter or digit, such as one in CJK only, is C(tenant-<$key>), and tenants whose names
+        make the same stem get C(-<$key>) appended, with a warning), in every format of O(formats). CSV has one row per statistics sample, oldest first, with the fields of
         M(vergeio.billing.verge_tenant_usage_info) RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].records) (times
         in O(timezone)); JSON (C(layout 1), C(kind tenant)) the period, rate card, basis, summary (the keys of
         RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].summary)), C(sample_count), C(record_fields) and

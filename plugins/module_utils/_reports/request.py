@@ -26,7 +26,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, CsvStyle, parse_mode, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._time import (
     GROUPS, UTC, get_zone, iso_in, month_range, parse_time, zone_name,
 )
@@ -104,7 +104,7 @@ class ReportRequest:
     """What a report is asked for, checked once (see the module docstring). Attributes:
 
     now (epoch of the request), zone, asked (``resolve_period``), period() (``describe_period`` of the asked period; ``until`` None when open), rates (a RateCard or None),
-    formats (in FORMATS order), name, stem (the file stem of name), mode (int or None), dest (absolute path), group_by,
+    formats (in FORMATS order), csv_style (files.CsvStyle), name, stem (the file stem of name), mode (int or None), dest (absolute path), group_by,
     tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only.
     """
 
@@ -128,6 +128,7 @@ class ReportRequest:
         group_by = options.get('group_by')
         if group_by is not None and group_by not in GROUPS:
             raise ValueError('group_by must be one of %s, got %r' % (', '.join(GROUPS), group_by))
+        csv_style = CsvStyle.from_options(options)
         tenants = tenant_selectors(options.get('tenants'))
         basis = options.get('tenant_basis') or 'allocated'
         if basis not in BASES:
@@ -136,7 +137,7 @@ class ReportRequest:
         if tenants_only and tenants is None:
             raise ValueError('tenants_only needs tenants (true, or a list of tenant names or $key numbers)')
         return cls(now=int(time.time()) if now is None else int(now), zone=zone, asked=asked, rates=rates, formats=[fmt for fmt in FORMATS if fmt in wanted], name=name, stem=stem,
-                   mode=mode, dest=os.path.abspath(os.path.expanduser(str(options['dest']))), group_by=group_by, tenants=tenants,
+                   mode=mode, dest=os.path.abspath(os.path.expanduser(str(options['dest']))), group_by=group_by, csv_style=csv_style, tenants=tenants,
                    tenant_basis=basis, tenants_only=tenants_only)
 
     def period(self, until=None):
