@@ -21,8 +21,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._client import Out
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     RAW_FIELDS, ConversionProblems, convert_record, to_int,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_costs, record_figures, validate_rates,
+    SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_costs, record_figures,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_in, zone_name
 
@@ -92,7 +93,7 @@ class Billing:
 
     def records(self, since=None, until=None, user_filter=None, limit=None, offset=None, rates=None):
         """Converted records, newest first, every one matching (or ``limit`` of them from ``offset``)."""
-        rates = validate_rates(rates)
+        rates = rate_card(rates)
         params = dict(fields=_fields(RAW_FIELDS, user_filter), sort='-created', offset=offset or 0)
         query = build_filter(since, until, user_filter)
         if query:
@@ -120,7 +121,7 @@ class Billing:
             raise
         if raw is None:
             raise VergeError('Billing record %s: the server answered with an empty body' % key, method='GET', path=key_path(ENDPOINT, key))
-        return self._convert(raw, validate_rates(rates))
+        return self._convert(raw, rate_card(rates))
 
     def latest_raw(self, since=None, until=None, user_filter=None, fields=RAW_FIELDS):
         params = dict(fields=_fields(fields, user_filter), sort='-created', limit=1, offset=0)
@@ -135,7 +136,7 @@ class Billing:
 
     def latest(self, since=None, until=None, user_filter=None, rates=None):
         """The newest converted record (in the range, matching the filter), or None when there is none."""
-        rates = validate_rates(rates)
+        rates = rate_card(rates)
         raw = self.latest_raw(since, until, user_filter)
         return None if raw is None else self._convert(raw, rates)
 

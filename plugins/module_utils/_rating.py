@@ -86,7 +86,7 @@ class RateCard(dict):
 
 # The argument spec of a rate card (module options): values are taken raw and checked by rate_card, whose message
 # names the key and the value (Ansible's float type would refuse a text rate naming neither).
-RATES_SPEC = dict(((key, dict(type='raw')) for key in RATE_KEYS), currency=dict(type='str'), precision=dict(type='raw'))
+RATES_SPEC = dict(((key, dict(type='raw')) for key in RATE_KEYS), currency=dict(type='str'), precision=dict(type='raw', default=DEFAULT_PRECISION))
 
 
 def rate_number(name, value):

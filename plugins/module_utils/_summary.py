@@ -33,6 +33,7 @@ import math
 import operator
 from array import array
 
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, to_int,
 )
@@ -54,11 +55,6 @@ SUMMARY_RAW_FIELDS = SUMMARY_ROW_FIELDS + TOTAL_FIELDS
 COLUMNS = ('weight', 'cpu_pct', 'cores', 'ram_pct', 'ram_gb', 'storage_gb', 'gpus', 'vgpus') + tuple(
     'tier%d_gb' % tier for tier in TIERS)
 
-RATE_KEYS = ('core_hour', 'ram_gb_hour') + tuple('tier%d_gb_hour' % tier for tier in TIERS) + ('gpu_hour', 'vgpu_hour')
-# The argument spec of a rate card (the module options; validate_rates checks the values once).
-# The rates are taken as given (raw) and checked by validate_rates, whose message names the key and the value; a
-# float type would let Ansible refuse a text rate with its own message, which names neither.
-RATES_SPEC = dict(((name, dict(type='raw')) for name in RATE_KEYS), currency=dict(type='str'))
 # The cost formula, one row a part: (part, figure, rate). A record's part costs figure x rate x hours of its period.
 COST_TERMS = (('cpu', 'cores', 'core_hour'), ('ram', 'ram_gb', 'ram_gb_hour')) + tuple(
     ('tier%d' % tier, 'tier%d_gb' % tier, 'tier%d_gb_hour' % tier) for tier in TIERS) + (
@@ -86,45 +82,6 @@ def bucket_of(epoch, group_by, zone=None):
     """(label, start epoch, end epoch exclusive) of the day / ISO week (Monday) / month holding ``epoch`` in ``zone``
     (None: UTC); see _time.calendar_bucket."""
     return calendar_bucket(epoch, group_by, zone)
-
-
-class RateCard(dict):
-    """A validated rate card: every RATE_KEYS entry as a float, plus ``currency`` (made by validate_rates only)."""
-
-
-def rate_number(name, value):
-    """One price of a rate card as a float (None or '' is 0.0); ValueError naming ``rates.<name>``."""
-    if value is None or value == '':
-        return 0.0
-    try:
-        if isinstance(value, bool):
-            raise ValueError()
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError('rates.%s must be a number (a price per unit-hour), got %r' % (name, value))
-    if math.isnan(number) or math.isinf(number) or number < 0:
-        raise ValueError('rates.%s must be a finite number of 0 or more, got %r' % (name, value))
-    return number
-
-
-def validate_rates(rates):
-    """A clean rate card (RateCard): every RATE_KEYS entry as a float (omitted = 0) plus ``currency``. Raises ValueError.
-
-    A RateCard is returned as it is: a card is validated once, however many places use it.
-    """
-    if rates is None or isinstance(rates, RateCard):
-        return rates
-    if not isinstance(rates, dict):
-        raise ValueError('rates must be a dict like {core_hour: 0.02, ram_gb_hour: 0.01, currency: EUR}, got %s' % type(rates).__name__)
-    unknown = sorted(set(rates) - set(RATE_KEYS) - set(['currency']))
-    if unknown:
-        raise ValueError('rates: unknown key(s) %s; accepted: %s, currency' % (', '.join(map(str, unknown)), ', '.join(RATE_KEYS)))
-    clean = RateCard()
-    for name in RATE_KEYS:
-        clean[name] = rate_number(name, rates.get(name))
-    currency = rates.get('currency')
-    clean['currency'] = '' if currency is None else str(currency)
-    return clean
 
 
 def cost_columns(figures, rates):
@@ -418,7 +375,7 @@ class Summary:
             raise ValueError('group_by must be one of %s, got %r' % (', '.join(GROUPS), group_by))
         self.group_by = group_by
         self.zone = zone
-        self.rates = validate_rates(rates)
+        self.rates = rate_card(rates)
         self.problems = problems
         self.row_totals = totals
         self.newest_totals = None

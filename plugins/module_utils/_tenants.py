@@ -37,7 +37,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MB_PER_GB, TIERS, ConversionProblems, to_int, to_iso,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import mean, p95, peak, sample_weights, twa
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATES_SPEC, rate_number, validate_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in
 
 TENANTS = 'tenants'
@@ -136,31 +136,11 @@ BASIS_FIGURES = {
                         ip='ip_count'),
 }
 RATE_FOR = dict(cpu='core_hour', ram='ram_gb_hour', gpu='gpu_hour', vgpu='vgpu_hour', ip='ip_hour')
-# The argument spec of a rate card that also prices IP addresses (verge_tenant_usage_info, and the tenant reports of
-# verge_billing_report): the billing card's keys plus ip_hour.
-TENANT_RATES_SPEC = dict(RATES_SPEC, ip_hour=dict(type='raw'))
 
 
 def sample_figures(sample):
     """The figures of one converted sample, in COLUMNS order."""
     return tuple(get(sample) for _name, get in FIGURES) + tuple(sample[name] for name in TIER_FIGURES)
-
-
-def validate_tenant_rates(rates):
-    """The billing rate card (validate_rates) plus ``ip_hour`` (price of one IP address for one hour); ValueError."""
-    if rates is None:
-        return None
-    if not isinstance(rates, dict):
-        raise ValueError('rates must be a dict like {core_hour: 0.02, ram_gb_hour: 0.01, ip_hour: 0.005, currency: EUR}, got %s'
-                         % type(rates).__name__)
-    rest = dict(rates)
-    value = rest.pop('ip_hour', None)
-    try:
-        clean = validate_rates(rest)
-    except ValueError as exc:
-        raise ValueError('%s; ip_hour is accepted too' % exc if 'unknown key' in str(exc) else str(exc))
-    clean['ip_hour'] = rate_number('ip_hour', value)
-    return clean
 
 
 def _cost(columns, weights, rates, basis):
@@ -213,7 +193,7 @@ def summarize_samples(samples, max_gap=None, group_by=None, zone=None, rates=Non
 
     Samples are sorted by (timestamp, $key). Each stands for the seconds until the next one, capped by ``max_gap``
     (default twice the median gap); the newest stands for the median gap; one sample alone weighs 0 (its means are
-    plain means). See _stats.sample_weights. ``rates`` (from validate_tenant_rates) adds ``cost``; ``group_by``
+    plain means). See _stats.sample_weights. ``rates`` (a _rating.RateCard) adds ``cost``; ``group_by``
     adds ``periods``: the samples whose timestamp falls in each local day / ISO week / month of ``zone``, each
     keeping the weight it has in the whole range.
     """
@@ -366,7 +346,7 @@ class TenantUsage:
             raise ValueError('group_by must be one of %s, got %r' % (', '.join(GROUPS), group_by))
         if basis not in BASES:
             raise ValueError('basis must be one of %s, got %r' % (', '.join(BASES), basis))
-        rates = validate_tenant_rates(rates)
+        rates = rate_card(rates)
         found = dict((key, []) for key in keys)
 
         def add(tenant, raw):

@@ -188,7 +188,7 @@ def build(params):
     fleet = consolidate(outcomes, name=params['name'], label=params['label'])
     renderers = dict(csv=render_csv, json=render_json)
     if set(params['formats']) & set(('markdown', 'html')):
-        from ansible_collections.vergeio.billing.plugins.module_utils import _fleet_render  # pylint: disable=import-outside-toplevel
+        from ansible_collections.vergeio.billing.plugins.module_utils._reports import fleet_render as _fleet_render  # pylint: disable=import-outside-toplevel
         renderers.update(markdown=_fleet_render.render_markdown, html=_fleet_render.render_html)
     contents = dict((fmt, renderers[fmt](fleet).encode('utf-8')) for fmt in FORMATS if fmt in params['formats'])
     return fleet, contents, skipped

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
+  - vergeio.billing.rates
 attributes:
   check_mode:
     description: Runs normally in check mode; it only reads.
@@ -86,51 +87,6 @@ options:
       - VergeOS allows about 1,000 requests an hour per API key.
     type: int
     default: 10000
-  rates:
-    description:
-      - A rate card, in price per unit-hour. Every key is optional and counts as 0. With it, RV(summary) (and each
-        of its periods) has C(cost), and each record of RV(records) and RV(record) has C(cost).
-      - Each rate is a number of 0 or more, or a string holding one (V("0.02")); a bad one fails the task with
-        its key and value.
-      - Each record costs C(used_cores) x O(rates.core_hour) x its hours, plus C(used_ram_gb) x O(rates.ram_gb_hour)
-        x hours, plus C(tierN_used_gb) x C(tierN_gb_hour) x hours for each tier, plus C(gpus_used) x
-        O(rates.gpu_hour) x hours and C(vgpus_used) x O(rates.vgpu_hour) x hours, where hours is
-        max(C(to) - C(from), 0) / 3600.
-    type: dict
-    suboptions:
-      core_hour:
-        description: Price of one used CPU core for one hour.
-        type: raw
-      ram_gb_hour:
-        description: Price of one GB (1024 MB) of used RAM for one hour.
-        type: raw
-      tier0_gb_hour:
-        description: Price of one GB (1024**3 bytes) used on storage tier 0 for one hour.
-        type: raw
-      tier1_gb_hour:
-        description: Price of one GB used on storage tier 1 for one hour.
-        type: raw
-      tier2_gb_hour:
-        description: Price of one GB used on storage tier 2 for one hour.
-        type: raw
-      tier3_gb_hour:
-        description: Price of one GB used on storage tier 3 for one hour.
-        type: raw
-      tier4_gb_hour:
-        description: Price of one GB used on storage tier 4 for one hour.
-        type: raw
-      tier5_gb_hour:
-        description: Price of one GB used on storage tier 5 for one hour.
-        type: raw
-      gpu_hour:
-        description: Price of one used physical GPU for one hour.
-        type: raw
-      vgpu_hour:
-        description: Price of one used vGPU for one hour.
-        type: raw
-      currency:
-        description: A label copied into every C(cost), for example V(EUR).
-        type: str
   group_by:
     description:
       - With O(view=summary), also return RV(summary.periods), one summary per day, ISO week (starting Monday)
@@ -822,7 +778,8 @@ record:
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import DEFAULT_PAGE_SIZE, Billing, build_filter, describe_range
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS, RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, parse_time
 
 

@@ -28,7 +28,7 @@ author:
 extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
-  - vergeio.billing.rates.TENANT_REPORTS
+  - vergeio.billing.rates
   - vergeio.billing.report_files
 requirements:
   - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
@@ -288,13 +288,12 @@ tenant_sample_count:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import REPORT_FILES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import BASES, ReportRequest
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import run_report
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import (
-    merge_tenant_result, run_tenant_reports, tenant_selectors,
-)
-from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TENANT_RATES_SPEC, validate_tenant_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import merge_tenant_result, run_tenant_reports
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
 
@@ -307,10 +306,10 @@ def main():
             timezone=dict(type='str', default='UTC'),
             dest=dict(type='path', required=True),
             name=dict(type='str', default='vergeos'),
-            rates=dict(type='dict', options=TENANT_RATES_SPEC),
+            rates=dict(type='dict', options=RATES_SPEC),
             group_by=dict(type='str', choices=list(GROUPS), default='day'),
             tenants=dict(type='raw', default=False),
-            tenant_basis=dict(type='str', choices=['allocated', 'used', 'provisioned'], default='allocated'),
+            tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
             tenants_only=dict(type='bool', default=False),
             **REPORT_FILES_SPEC
         ),
@@ -319,20 +318,17 @@ def main():
         supports_check_mode=True,
     )
     require_jinja(module, module.params['formats'])
-
     try:
-        tenants = tenant_selectors(module.params['tenants'])
-        if tenants is not None:
-            validate_tenant_rates(module.params['rates'])  # before the system report writes anything
+        request = ReportRequest.from_options(module.params)  # every option checked once, before anything is read
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    if module.params['tenants_only'] and tenants is None:
-        module.fail_json(msg='tenants_only needs tenants (true, or a list of tenant names or $key numbers)')
 
     def work(client):
-        result = {} if module.params['tenants_only'] else run_report(client, module.params, check_mode=module.check_mode, diff=module._diff)
-        if tenants is not None:
-            extra = run_tenant_reports(client, module.params, check_mode=module.check_mode, diff=module._diff, period=result.get('period'))
+        result = {} if request.tenants_only else run_report(client, request, check_mode=module.check_mode, diff=module._diff)
+        if request.tenants is not None:
+            # the period of the system report (its open end pinned to the newest record), or the asked one
+            period = result.get('period') or request.period(request.now - 1)
+            extra = run_tenant_reports(client, request, period, check_mode=module.check_mode, diff=module._diff)
             merge_tenant_result(result, extra)
         return result
 

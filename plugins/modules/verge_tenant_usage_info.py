@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
+  - vergeio.billing.rates
 attributes:
   check_mode:
     description: Runs normally in check mode; it only reads.
@@ -78,50 +79,6 @@ options:
       - Times in the result are UTC, except the C(start) and C(end) of periods, which carry this zone's offset.
     type: str
     default: UTC
-  rates:
-    description:
-      - A rate card, in price per unit-hour; every key is optional and counts as 0. With it, each summary (and each
-        period) has C(cost). Needs O(view=summary).
-      - Each sample costs quantity x rate x its weight in hours (see RV(tenants[].summary)); what the quantity is
-        depends on O(basis).
-    type: dict
-    suboptions:
-      core_hour:
-        description: Price of one CPU core for one hour (allocated cores, or used cores with O(basis=used)).
-        type: raw
-      ram_gb_hour:
-        description: Price of one GB (1024 MB) of RAM for one hour (allocated, or used with O(basis=used)).
-        type: raw
-      tier0_gb_hour:
-        description: Price of one GB (1024**3 bytes) on storage tier 0 for one hour (allocated, used or provisioned, by O(basis)).
-        type: raw
-      tier1_gb_hour:
-        description: Price of one GB on storage tier 1 for one hour.
-        type: raw
-      tier2_gb_hour:
-        description: Price of one GB on storage tier 2 for one hour.
-        type: raw
-      tier3_gb_hour:
-        description: Price of one GB on storage tier 3 for one hour.
-        type: raw
-      tier4_gb_hour:
-        description: Price of one GB on storage tier 4 for one hour.
-        type: raw
-      tier5_gb_hour:
-        description: Price of one GB on storage tier 5 for one hour.
-        type: raw
-      gpu_hour:
-        description: Price of one physical GPU for one hour (allocated C(gpus_total), or C(gpus_used) with O(basis=used)).
-        type: raw
-      vgpu_hour:
-        description: Price of one vGPU for one hour (allocated C(vgpus_total), or C(vgpus_used) with O(basis=used)).
-        type: raw
-      ip_hour:
-        description: Price of one IP address (C(ip_count)) for one hour, on every basis.
-        type: raw
-      currency:
-        description: A label copied into every C(cost), for example V(EUR).
-        type: str
   basis:
     description:
       - What O(rates) bill. V(allocated) bills C(core_count), RAM allocated, C(tierN_allocated), C(gpus_total) and
@@ -890,8 +847,9 @@ history:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
-    BASES, DEFAULT_PAGE_SIZE, HISTORY, TENANT_RATES_SPEC, VIEWS, TenantUsage, shape,
+    BASES, DEFAULT_PAGE_SIZE, HISTORY, VIEWS, TenantUsage, shape,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, get_zone, iso_in, parse_duration, parse_time, zone_name
 
@@ -905,7 +863,7 @@ def main():
             since=dict(type='raw'),
             until=dict(type='raw'),
             timezone=dict(type='str', default='UTC'),
-            rates=dict(type='dict', options=TENANT_RATES_SPEC),
+            rates=dict(type='dict', options=RATES_SPEC),
             basis=dict(type='str', choices=list(BASES)),
             group_by=dict(type='str', choices=list(GROUPS)),
             max_gap=dict(type='raw'),

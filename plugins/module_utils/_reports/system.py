@@ -42,22 +42,18 @@ import os
 import shutil
 import tempfile
 import time
-from datetime import datetime
 
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT, Billing
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    EXTENSIONS, FORMATS, _prepare_dest, csv_text, parse_mode, place, safe_name, sha256_of,
+    EXTENSIONS, _prepare_dest, csv_text, place, safe_name, sha256_of,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_columns, output_names, to_int,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    COST_PARTS, TIER_PARTS, Summary, cost_columns, validate_rates,
-)
-from ansible_collections.vergeio.billing.plugins.module_utils._time import (
-    UTC, get_zone, iso_in, month_range, parse_time, zone_name,
+    COST_PARTS, TIER_PARTS, Summary, cost_columns,
 )
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
@@ -76,50 +72,6 @@ COST_LABELS = dict([('cpu', 'CPU cores'), ('ram', 'RAM'), ('storage', 'Storage (
 RATE_LABELS = [('core_hour', 'CPU core-hour'), ('ram_gb_hour', 'RAM GB-hour')] + [
     ('tier%d_gb_hour' % tier, 'Storage tier %d GB-hour' % tier) for tier in TIERS] + [('gpu_hour', 'GPU-hour'), ('vgpu_hour', 'vGPU-hour')]
 USAGE_HEADER = ('Metric', 'Unit', 'Mean per record', 'Time-weighted mean', '95th percentile', 'Peak', 'Capacity')
-
-
-# ---- options ------------------------------------------------------------------------------------------------------
-
-def resolve_period(month=None, since=None, until=None, zone=None, now=None):
-    """The period asked for: dict(month, since_epoch, until_epoch or None when open). Raises ValueError naming the option."""
-    zone = zone or UTC
-    now = int(time.time()) if now is None else int(now)
-    blank = (None, '')
-    if month not in blank:
-        if since not in blank or until not in blank:
-            raise ValueError('month cannot be combined with since or until: give a month (like 2026-10), or since and optionally until')
-        label, start, end = month_range(month, zone, 'month', now=now)
-        return dict(month=label, since_epoch=start, until_epoch=end)
-    if since in blank:
-        raise ValueError('give the report period: month (like 2026-10), or since (and optionally until)')
-    start = parse_time(_text(since), 'since', now=now, zone=zone)
-    end = None if until in blank else parse_time(_text(until), 'until', now=now, end_of_day=True, zone=zone)
-    if end is not None and start > end:
-        raise ValueError('since (%s) is after until (%s): swap them or widen the range' % (since, until))
-    return dict(month=None, since_epoch=start, until_epoch=end)
-
-
-def _text(value):
-    """A YAML date or datetime (an unquoted 2026-10-01 in a playbook) as the ISO text the time parser takes."""
-    return value.isoformat() if hasattr(value, 'isoformat') else value
-
-
-def period_label(start, end, zone):
-    """``2026-10-01_2026-10-31`` for whole local days, else ``20261001T120000+0200_...``."""
-    def bound(epoch, last):
-        moment = datetime.fromtimestamp(epoch, zone)
-        if iso_in(epoch + (1 if last else 0), zone)[11:19] == '00:00:00':
-            return moment.strftime('%Y-%m-%d')
-        return moment.strftime('%Y%m%dT%H%M%S%z')
-    return '%s_%s' % (bound(start, False), bound(end, True))
-
-
-def describe_period(period, zone):
-    """The ``period`` of the result and of the JSON: label, month, since/until with the zone's offset, epochs, zone."""
-    start, end = period['since_epoch'], period['until_epoch']
-    label = period['month'] or period_label(start, end, zone)
-    return dict(label=label, month=period['month'], since=iso_in(start, zone), until=iso_in(end, zone), since_epoch=start,
-                until_epoch=end, timezone=zone_name(zone))
 
 
 def file_names(dest, name, label, formats):
@@ -336,41 +288,23 @@ def usage_rows(summary, newest):
     return rows
 
 
-def system_rates(rates):
-    """The rate card of the system report: ``ip_hour`` (the tenant reports' price of an IP address) dropped, since
-    billing records count no IP addresses. Anything but a dict is left for validate_rates to refuse."""
-    if isinstance(rates, dict) and 'ip_hour' in rates:
-        rates = dict((key, value) for key, value in rates.items() if key != 'ip_hour')
-    return rates
+def run_report(client, request, check_mode=False, diff=False, now=None, page_size=PAGE_SIZE):
+    """Read the period once and write the report files; returns the module result (without ``warnings`` shaping).
 
-
-def run_report(client, options, check_mode=False, diff=False, now=None, page_size=PAGE_SIZE):
-    """Read the period once and write the report files; returns the module result (without ``warnings`` shaping)."""
-    zone = get_zone(options.get('timezone'), 'timezone')
-    asked = resolve_period(options.get('month'), options.get('since'), options.get('until'), zone, now)
-    rates = validate_rates(system_rates(options.get('rates')))
-    wanted = options.get('formats') or list(FORMATS)
-    unknown = [fmt for fmt in wanted if fmt not in FORMATS]
-    if unknown:
-        raise ValueError('formats: unknown format(s) %s; accepted: %s' % (', '.join(map(str, unknown)), ', '.join(FORMATS)))
-    formats = [fmt for fmt in FORMATS if fmt in wanted]
-    name = options.get('name') or 'vergeos'
-    safe_name(name)
-    mode = parse_mode(options.get('mode'))
-    if not options.get('dest') or not str(options['dest']).strip():
-        raise ValueError('dest must be the path of a directory (created when missing)')
-    dest = os.path.abspath(os.path.expanduser(str(options['dest'])))
+    ``request``: a ``request.ReportRequest`` (the options, validated once)."""
+    zone, asked, rates, formats, name, mode, dest = (request.zone, request.asked, request.rates, request.formats, request.name,
+                                                     request.mode, request.dest)
     work_dir = _prepare_dest(dest, check_mode)
     builder = None
     try:
-        builder = ReportBuilder(formats, rates, options.get('group_by'), zone, work_dir)
+        builder = ReportBuilder(formats, rates, request.group_by, zone, work_dir)
         billing = Billing(client, page_size=page_size)
         since = asked['since_epoch']
         until, newest = billing.pin_until(since, asked['until_epoch'], None)
         warnings = []
         if until is None:  # an open range without a record: nothing to pin to; the period ends now
             until = int(time.time()) if now is None else int(now)
-        period = describe_period(dict(asked, until_epoch=until), zone)
+        period = request.period(until)
         if newest is not None:
             # The read stops at the newest record the server held when the task started, also inside a period that
             # is not over yet (this month): a record created while the pages are read cannot slip into some files.

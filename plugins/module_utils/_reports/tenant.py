@@ -34,23 +34,18 @@ import math
 import os
 import shutil
 import tempfile
-import time
-
-from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    EXTENSIONS, FORMATS, _prepare_dest, csv_text, parse_mode, place, safe_name, sha256_of,
+    EXTENSIONS, _prepare_dest, csv_text, place, safe_name, sha256_of,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import LAYOUT, ReportBuilder, describe_period, resolve_period
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import LAYOUT, ReportBuilder
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
-    BASES, BASIS_FIGURES, COLUMNS, RATE_FOR, FIELDS, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
-    validate_tenant_rates,
+    BASIS_FIGURES, COLUMNS, RATE_FOR, FIELDS, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, iso_in
+from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_in
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
 OVERVIEW_STEM = 'tenants'
@@ -65,30 +60,6 @@ USAGE_ROWS = (('Cores allocated', 'cores', 'cores'), ('Cores used', 'cores', 'us
               ('Storage allocated', 'GB', 'storage_allocated_gb'), ('Storage used', 'GB', 'storage_used_gb'))
 COST_LABELS = dict(cpu='CPU cores', ram='RAM', storage='Storage (all tiers)', gpu='GPUs', vgpu='vGPUs', ip='IP addresses', total='Total')
 INDEX = dict((name, index) for index, name in enumerate(COLUMNS))
-
-
-def tenant_selectors(value):
-    """The ``tenants`` option: None (no tenant reports), [] (every tenant) or a list of names/keys; ValueError."""
-    if value is None or value is False or value == '':
-        return None
-    if value is True:
-        return []
-    if isinstance(value, str):
-        # Ansible's boolean words (as for a bool option), and 'all'. Digits are not read as booleans here: a lone '1'
-        # is the tenant with $key 1, not "every tenant". A tenant literally named 'all', 'yes', ... is selected by a list.
-        lowered = value.strip().lower()
-        if not lowered.isdigit():
-            if lowered == 'all' or lowered in BOOLEANS_TRUE:
-                return []
-            if lowered in BOOLEANS_FALSE:
-                return None
-        value = [value]
-    if isinstance(value, (list, tuple)) and value and all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
-        selectors = [to_text(item).strip() for item in value]
-        if all(selectors):
-            return selectors
-    raise ValueError('tenants must be true (every tenant that is not a snapshot), false, or a list of tenant names or $key '
-                     'numbers, got %r' % (value,))
 
 
 class _TenantFiles:
@@ -254,7 +225,7 @@ def overview_rows(tenants, summaries):
 
 
 def _render(template, context, html):
-    from ansible_collections.vergeio.billing.plugins.module_utils import _templates  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports import templates as _templates  # pylint: disable=import-outside-toplevel
     environment = _templates._environment(html)  # pylint: disable=protected-access
     if html:
         context = dict(context, css=_templates.CSS)
@@ -262,27 +233,12 @@ def _render(template, context, html):
     return environment.from_string(template).render(context)
 
 
-def run_tenant_reports(client, options, check_mode=False, diff=False, now=None, page_size=10000, period=None):
+def run_tenant_reports(client, request, period, check_mode=False, diff=False, now=None, page_size=10000):
     """Read the tenants' history over the period once and write their reports and the overview; returns the result
     keys: ``tenant_files``, ``tenants_overview``, ``tenant_sha256``, ``tenant_changed_files``, ``tenant_count``,
     ``tenant_sample_count``, ``changed``, ``warnings`` (and ``diff`` lines)."""
-    selectors = tenant_selectors(options.get('tenants'))
-    zone = get_zone(options.get('timezone'), 'timezone')
-    if period is None:
-        asked = resolve_period(options.get('month'), options.get('since'), options.get('until'), zone, now)
-        if asked['until_epoch'] is None:
-            asked['until_epoch'] = (int(time.time()) if now is None else int(now)) - 1
-        period = describe_period(asked, zone)
-    rates = validate_tenant_rates(options.get('rates'))
-    basis = options.get('tenant_basis') or 'allocated'
-    if basis not in BASES:
-        raise ValueError('tenant_basis must be one of %s, got %r' % (', '.join(BASES), basis))
-    formats = [fmt for fmt in FORMATS if fmt in (options.get('formats') or FORMATS)]
-    name = options.get('name') or 'vergeos'
-    stem = safe_name(name)
-    mode = parse_mode(options.get('mode'))
-    dest = os.path.abspath(os.path.expanduser(str(options['dest'])))
-    group_by = options.get('group_by')
+    selectors, zone, rates, basis, formats = request.tenants, request.zone, request.rates, request.tenant_basis, request.formats
+    name, stem, mode, dest, group_by = request.name, request.stem, request.mode, request.dest, request.group_by
     usage = TenantUsage(client, page_size=page_size, now=now)
     tenants = usage.tenants(selectors or None)
     stems = {}

@@ -32,7 +32,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._connection import
     connection_argument_spec, open_client, parse_host,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._records import convert_record
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import RATE_KEYS, validate_rates
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATE_KEYS, rate_card as validate_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._time import MAX_EPOCH, parse_duration, parse_time
 from ansible_collections.vergeio.billing.plugins.modules.verge_billing_info import check_options
 

@@ -26,8 +26,9 @@ from hypothesis import strategies as st
 from pyvergeos.resources.billing import BillingRecord as ReferenceRecord  # the reference SDK (tests/requirements*.txt)
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import ConversionProblems
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card as validate_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    SUMMARY_RAW_FIELDS, Summary, bucket_of, summarize, validate_rates,
+    SUMMARY_RAW_FIELDS, Summary, bucket_of, summarize,
 )
 from ansible_collections.vergeio.billing.plugins.modules.verge_billing_info import RETURN
 
@@ -639,11 +640,11 @@ def test_bucket_of_property(epoch, group_by):
 def test_validate_rates_fills_and_converts():
     assert validate_rates(None) is None
     clean = validate_rates({})
-    assert clean == dict(((name, 0.0) for name in RATE_NAMES), currency='')
+    assert clean == dict(((name, 0.0) for name in RATE_NAMES + ['ip_hour']), currency='', precision=2)
     clean = validate_rates({'core_hour': '0.5', 'gpu_hour': 2, 'ram_gb_hour': None, 'tier0_gb_hour': '', 'currency': 'EUR'})
     assert clean['core_hour'] == 0.5 and clean['gpu_hour'] == 2.0 and exactly(clean['gpu_hour'], float)
     assert clean['ram_gb_hour'] == 0.0 and clean['tier0_gb_hour'] == 0.0 and clean['currency'] == 'EUR'
-    assert sorted(clean) == sorted(RATE_NAMES + ['currency'])
+    assert sorted(clean) == sorted(RATE_NAMES + ['ip_hour', 'currency', 'precision'])
 
 
 @pytest.mark.parametrize('rates, words', [

@@ -25,9 +25,9 @@ from pyvergeos.resources.tenant_stats import TenantStatsHistory  # the reference
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import ConversionProblems
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import median, p95, sample_weights
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card as validate_tenant_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     COLUMNS, FIELDS, RAW_FIELDS, SUMMARY_FIELDS, convert_sample, output_names, sample_figures, shape, summarize_samples,
-    validate_tenant_rates,
 )
 from ansible_collections.vergeio.billing.plugins.modules.verge_tenant_usage_info import RETURN
 

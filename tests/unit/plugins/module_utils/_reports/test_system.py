@@ -29,10 +29,12 @@ from hypothesis import strategies as st
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart, minmax_points, time_ticks, y_axis
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import parse_mode, place, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import (
-    JSON_RECORD_FIELDS, ReportBuilder, describe_period, file_names, period_label, resolve_period,
+    JSON_RECORD_FIELDS, ReportBuilder, file_names,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import describe_period, period_label, resolve_period
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card as validate_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    COST_PARTS, Summary, record_cost, record_figures, summarize, validate_rates,
+    COST_PARTS, Summary, record_cost, record_figures, summarize,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import render_html, render_markdown
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone

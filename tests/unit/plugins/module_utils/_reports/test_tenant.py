@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import tenant_selectors
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import (
-    COST_PARTS, OVERVIEW_FIGURES, cost_bars, cost_rows, overview_rows, tenant_selectors,
+    COST_PARTS, OVERVIEW_FIGURES, cost_bars, cost_rows, overview_rows,
 )
 
 

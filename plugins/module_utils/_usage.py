@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vergeio.billing contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The sources of usage, read once per billing period and metered by the rating engine (``_rating.Meter``).
+
+- **System**: the billing records whose usage interval overlaps the period, ``to gt START and from lt END`` (not
+  ``created``: a record created at 00:00:14 on the 1st measured the last hour of the previous month, and a bill
+  created on the 1st for a whole month measured that month). Each record's usage is prorated to the part of its
+  ``from``..``to`` interval inside the period and inside each charge period (``_rating.meter_record``).
+- **Tenants**: the statistics history samples of the tenants. A sample stands for the time from its timestamp
+  until the next sample, capped at twice the median gap; the newest stands for the median gap
+  (``_stats.sample_weights``). Samples from ``LOOKBACK`` seconds before the period are read too, so that the sample
+  taken just before the period starts bills the part of its interval that lies inside it. A tenant whose samples
+  are in the history but which is no longer in the tenant list (deleted during the period) is billed as
+  ``tenant <$key> (deleted)``, with a warning; a renamed tenant is one owner per ``$key``, under its current name.
+  Tenant snapshots are never billed.
+
+Negative counters count as 0, null or missing ones as 0; ``_rating.Anomalies`` says how many rows, which fields and
+the first keys. Values that are no number at all are counted as 0 and listed in ``problems`` (``_records``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections import OrderedDict
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT as BILLING
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
+    RECORD_FIELDS, Anomalies, level, meter_record, tenant_owner,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._records import BYTES_PER_GB, MB_PER_GB, ConversionProblems, to_int
+from ansible_collections.vergeio.billing.plugins.module_utils._stats import sample_weights
+from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TENANTS
+
+# Samples read before the period: enough for the hourly long history (and the 5-minute short one) to reach in.
+LOOKBACK = 6 * 3600
+
+# What each tenant basis bills: metric -> (raw sample fields, how the level is made from them).
+_TIERS = tuple(range(6))
+
+
+def _basis(cores, ram, tier, gpus, vgpus):
+    out = OrderedDict([('cores', cores), ('ram', ram)])
+    for number in _TIERS:
+        out['tier%d' % number] = ((tier % number,), BYTES_PER_GB)
+    out['gpus'] = ((gpus,), 1)
+    out['vgpus'] = ((vgpus,), 1)
+    out['ips'] = (('ip_count',), 1)
+    return out
+
+
+# A level is the first field divided by the divisor; for used cores it is core_count x total_cpu / 100.
+BASIS_LEVELS = {
+    'allocated': _basis((('core_count',), 1), (('ram_allocated',), MB_PER_GB), 'tier%d_allocated', 'gpus_total', 'vgpus_total'),
+    'provisioned': _basis((('core_count',), 1), (('ram_allocated',), MB_PER_GB), 'tier%d_provisioned', 'gpus_total', 'vgpus_total'),
+    'used': _basis((('core_count', 'total_cpu'), 100), (('ram_used',), MB_PER_GB), 'tier%d_used', 'gpus_used', 'vgpus_used'),
+}
+
+
+def basis_fields(basis):
+    """The raw history fields a basis reads (plus the tenant and timestamp)."""
+    fields = ['$key', 'tenant', 'timestamp']
+    for raw_fields, _divisor in BASIS_LEVELS[basis].values():
+        fields.extend(field for field in raw_fields if field not in fields)
+    return fields
+
+
+def usage_filter(start, end):
+    """The records whose usage interval [from, to) overlaps the period [start, end)."""
+    return 'to gt %d and from lt %d' % (start, end)
+
+
+class Usage:
+    """Reads the sources of one system for one billing period into a Meter; collects what was counted as 0."""
+
+    def __init__(self, client, page_size=10000):
+        self.client = client
+        self.page_size = page_size
+        self.problems = ConversionProblems()
+        self.anomalies = Anomalies()
+        self.warnings = []
+
+    def number(self, value, field):
+        return to_int(value, field, self.problems)
+
+    # ---- the system ----------------------------------------------------------------------------------------------
+
+    def system(self, meter, owner, fields=RECORD_FIELDS, on_page=None, sort='created', created_until=None):
+        """Meter every billing record whose usage overlaps the meter's period; ``on_page(rows)`` sees each page too
+        (a report streams its rows). ``created_until``: leave out records created after it (a pinned read).
+        Returns the number of records read."""
+        fields = list(fields)
+        for field in RECORD_FIELDS:
+            if field not in fields:
+                fields.append(field)
+        text = usage_filter(meter.start, meter.end)
+        if created_until is not None:
+            if 'created' not in fields:
+                fields.append('created')
+            text += ' and created le %d' % created_until
+        count = [0]
+
+        def page(rows):
+            for raw in rows:
+                meter_record(meter, owner, raw, self.anomalies, self.number)
+            count[0] += len(rows)
+            if on_page is not None:
+                on_page(rows)
+
+        self.client.get_all(BILLING, dict(fields=','.join(fields), filter=text, sort=sort), self.page_size, on_page=page)
+        return count[0]
+
+    # ---- tenants -------------------------------------------------------------------------------------------------
+
+    def tenant_list(self):
+        """Every tenant the system knows: {$key: (name, is_snapshot)} (snapshots included, to tell them from deleted)."""
+        rows = self.client.get_all(TENANTS, dict(fields='$key,name,is_snapshot', sort='$key'), self.page_size)
+        known = OrderedDict()
+        for row in rows:
+            key = self.number(row.get('$key'), '$key')
+            known[key] = (to_text(row.get('name') or ''), row.get('is_snapshot') in (True, 'true', 1, '1'))
+        return known
+
+    def tenants(self, meter, history, chosen, basis, every=False, on_sample=None, extra_fields=()):
+        """Meter the samples of the ``chosen`` tenants ([(key, name)]) from ``history`` (the endpoint name) over the
+        meter's period, on ``basis``. ``every``: all tenants were asked for, so samples of tenants that are no longer
+        listed (deleted) are billed too. ``on_sample(owner, raw)`` sees each sample inside the period, oldest first.
+
+        Returns the owners metered, in the order of ``chosen`` then the deleted ones by $key.
+        """
+        levels = BASIS_LEVELS[basis]
+        known = self.tenant_list() if every else {}
+        owners = OrderedDict((key, tenant_owner(key, name)) for key, name in chosen)
+        snapshots = set(key for key, (_name, snapshot) in known.items() if snapshot)
+        samples = {}
+        fields = basis_fields(basis)
+        fields.extend(field for field in extra_fields if field not in fields)
+        params = dict(fields=','.join(fields), sort='$key',
+                      filter='timestamp ge %d and timestamp lt %d' % (max(meter.start - LOOKBACK, 0), meter.end))
+        if len(owners) == 1 and not every:
+            params['filter'] = 'tenant eq %d and %s' % (list(owners)[0], params['filter'])
+
+        def page(rows):
+            for raw in rows:
+                tenant = self.number(raw.get('tenant'), 'tenant')
+                if tenant not in owners:
+                    if not every or tenant in snapshots:
+                        continue
+                    owners[tenant] = tenant_owner(tenant, '', deleted=True)
+                samples.setdefault(tenant, []).append((self.number(raw.get('timestamp'), 'timestamp'), self.number(raw.get('$key'), '$key'), raw))
+
+        self.client.get_all(history, params, self.page_size, on_page=page)
+        deleted = [owner for owner in owners.values() if owner.state == 'deleted']
+        if deleted:
+            self.warnings.append('%d tenant(s) had samples in the period but are no longer in the tenant list (deleted); they are billed '
+                                 'for their samples as: %s' % (len(deleted), ', '.join(owner.name for owner in deleted[:10])
+                                                               + (' and %d more' % (len(deleted) - 10) if len(deleted) > 10 else '')))
+        for key, owner in owners.items():
+            found = sorted(samples.get(key, ()), key=lambda sample: (sample[0], sample[1]))
+            weights = sample_weights([sample[0] for sample in found])[0]
+            for (stamp, sample_key, raw), weight in zip(found, weights):
+                clean = {}
+                for metric, (raw_fields, divisor) in levels.items():
+                    values = [raw.get(field) for field in raw_fields]
+                    values = [level(None if value is None else self.number(value, field), 'sample', sample_key, field, self.anomalies)
+                              for value, field in zip(values, raw_fields)]
+                    product = values[0]
+                    for value in values[1:]:
+                        product = product * value
+                    clean[metric] = product / divisor if divisor != 1 else product
+                meter.add(owner, stamp, stamp + int(weight), clean)
+                if on_sample is not None and meter.start <= stamp < meter.end:
+                    on_sample(owner, raw)
+        return list(owners.values())
+
+    def messages(self):
+        """The warnings of the read: deleted tenants, values counted as 0, values that were no numbers."""
+        out = list(self.warnings) + self.anomalies.messages()
+        if self.problems:
+            out.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(self.problems[:50]))
+        return out
+
