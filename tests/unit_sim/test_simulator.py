@@ -1,5 +1,6 @@
 """Tests of the VergeOS API simulator (tests/simulator/vergeos_sim.py)."""
 
+import contextlib
 import errno
 import importlib
 import json
@@ -708,17 +709,26 @@ def test_a_default_simulator_serves_the_previous_month_up_to_its_clock():
 # --------------------------------------------------------------------------------------
 
 
-def test_cli_ready_file_and_sigterm(tmp_path):
+@contextlib.contextmanager
+def program(tmp_path, *args):
+    """The simulator run as a program with ``args``, a ready file and its CA in tmp_path/certs: (process, ready file)
+    once it listens; killed at the end unless the test stopped it."""
     ready = tmp_path / "ready.json"
-    proc = subprocess.Popen(
-        [sys.executable, SIM_SCRIPT, "--port", "0", "--records", "25", "--seed", "3", "--end", str(END),
-         "--ready-file", str(ready), "--cert-dir", str(tmp_path / "certs"), "--api-key", "k1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = subprocess.Popen([sys.executable, SIM_SCRIPT] + list(args) + ["--ready-file", str(ready), "--cert-dir", str(tmp_path / "certs")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 20
+        deadline = time.time() + 30
         while not ready.exists() and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)
+        yield proc, ready
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_cli_ready_file_and_sigterm(tmp_path):
+    with program(tmp_path, "--port", "0", "--records", "25", "--seed", "3", "--end", str(END), "--api-key", "k1") as (proc, ready):
         info = json.loads(ready.read_text())
         assert info["pid"] == proc.pid and info["url"] == "https://127.0.0.1:%d" % info["port"]
         assert info["ca_path"] == str(tmp_path / "certs" / "ca.pem")
@@ -730,10 +740,6 @@ def test_cli_ready_file_and_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert not ready.exists()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_cli_prints_the_environment_that_reaches_it(tmp_path):
@@ -741,16 +747,7 @@ def test_cli_prints_the_environment_that_reaches_it(tmp_path):
     with open(os.path.join(os.path.dirname(os.path.dirname(SIM_SCRIPT)), "..", "Makefile")) as handle:
         recipe = handle.read().split("\nsimulator:", 1)[1].split("\n\n", 1)[0]
     assert "tests/simulator/vergeos_sim.py --print-env" in recipe
-    ready = tmp_path / "ready.json"
-    proc = subprocess.Popen(
-        [sys.executable, SIM_SCRIPT, "--print-env", "--seed", "3", "--end", str(END), "--tenants", "3",
-         "--ready-file", str(ready), "--cert-dir", str(tmp_path / "certs"), "--api-key", "k2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.time() + 30
-        while not ready.exists() and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+    with program(tmp_path, "--print-env", "--seed", "3", "--end", str(END), "--tenants", "3", "--api-key", "k2") as (proc, _ready):
         lines = [proc.stdout.readline() for _line in range(9)]
         exports = dict(line[len("export "):].strip().split("=", 1) for line in lines if line.startswith("export "))
         assert set(exports) == {"VERGEOS_HOST", "VERGEOS_API_KEY", "VERGEOS_CA_PATH"}, lines
@@ -765,10 +762,6 @@ def test_cli_prints_the_environment_that_reaches_it(tmp_path):
         assert resp.json() == records
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 # --------------------------------------------------------------------------------------
