@@ -139,6 +139,17 @@ options:
         then no billing record is read, and an open range ends at the last whole second before the task started.
     type: bool
     default: false
+  validate_only:
+    description:
+      - Check the options (the period on O(timezone)'s calendar, O(timezone), O(rates), O(formats), O(name), O(mode),
+        O(dest), O(group_by), O(tenants), O(tenant_basis), O(tenants_only)) and return, without connecting to VergeOS
+        and without writing or creating anything. A bad option fails the task with the message the report would give.
+      - The result has only C(changed=false) and RV(period), the period asked for (an open range ends at the last whole
+        second before the task started). The role P(vergeio.billing.billing_report#role) runs this once, before any
+        system reports, so that a bad O(month), O(timezone), rate card or O(tenants) is said once.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - Records are read oldest first in pages of 5,000 (C(sort=created)), with only the upper bound pinned; a record
     seen twice while paging is counted once (by C($key)).
@@ -317,6 +328,7 @@ def main():
             tenants=dict(type='raw', default=False),
             tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
             tenants_only=dict(type='bool', default=False),
+            validate_only=dict(type='bool', default=False),
             **REPORT_FILES_SPEC
         ),
         mutually_exclusive=[('month', 'since'), ('month', 'until')],
@@ -328,6 +340,8 @@ def main():
         request = ReportRequest.from_options(module.params)  # every option checked once, before anything is read
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    if module.params['validate_only']:
+        module.exit_json(changed=False, period=request.period(request.now - 1))
 
     def work(client):
         result = {} if request.tenants_only else run_report(client, request, check_mode=module.check_mode, diff=module._diff)

@@ -63,7 +63,7 @@ def brute_cost(rows, basis='allocated'):
 @pytest.fixture(scope='module')
 def sim():
     with Simulator(records=24 * 40, seed=9, end=END) as server:
-        server.set_tenant_data(make_tenant_data(6, seed=9, end=END))
+        server.set_tenant_data(make_tenant_data(6, seed=9, end=END, days=31))
         yield server
 
 
