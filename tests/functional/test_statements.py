@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import run_module, sim_env  # pylint: disable=import-error
+from conftest import run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator, make_tenant_data  # pylint: disable=import-error
 
 END = int(datetime(2026, 11, 1, 3, tzinfo=timezone.utc).timestamp())
@@ -310,3 +310,31 @@ def test_bad_statement_options_fail_before_anything_is_read(sim, tmp_path):
         assert 'Traceback' not in run.output
         assert not [entry for entry in sim.requests_log() if 'tenant' in entry.get('path', '') or 'billing' in entry.get('path', '')], extra
     assert not os.path.exists(dest)
+
+
+def test_the_role_passes_the_statement_variables_through(sim, tmp_path):
+    dest = str(tmp_path / 'role')
+    first = real_tenants(sim)[0]
+    extra = dict(month='2026-10', timezone='Europe/Berlin', output_dir=dest, rates=RATES, system_name='east', billing_report_formats=['json', 'html'],
+                 billing_report_tenants=True, billing_report_statements=True, billing_report_issuer=ISSUER,
+                 billing_report_customers={first['name']: dict(legal_name='First Ltd', customer_id='C-1')},
+                 billing_report_statement_number='INV-{customer_id}-{period}', billing_report_minimum_charge=1000000,
+                 billing_report_tax=dict(name='VAT', rate=0.2))
+    run = run_playbook('playbooks/monthly_chargeback.yml', sim_env(sim), extra_vars=extra)
+    assert run.rc == 0, run.output
+    folder = os.path.join(dest, 'statements', '2026-10')
+    names = sorted(os.listdir(folder))
+    assert 'east-INV-C-1-2026-10.json' in names and len(names) == 2 * len(real_tenants(sim))
+    for name in names:
+        if name.endswith('.json'):
+            with open(os.path.join(folder, name), encoding='utf-8') as handle:
+                data = json.load(handle)
+            # every tenant is uplifted to the minimum charge, then taxed
+            assert data['net'] == '1000000.00' and data['tax']['amount'] == '200000.00' and data['total'] == '1200000.00'
+    # a changed rate card fails the system naming the statement, unless billing_report_reissue
+    dearer = dict(extra, rates=dict(RATES, core_hour=0.5), billing_report_minimum_charge=None)
+    refused = run_playbook('playbooks/monthly_chargeback.yml', sim_env(sim), extra_vars=dearer)
+    assert refused.rc != 0 and 'INV-C-1-2026-10' in refused.output and 'reissue' in refused.output
+    again = run_playbook('playbooks/monthly_chargeback.yml', sim_env(sim), extra_vars=dict(dearer, billing_report_reissue=True))
+    assert again.rc == 0, again.output
+    assert 'east-INV-C-1-2026-10-R1.json' in os.listdir(folder)
