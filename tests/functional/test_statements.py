@@ -18,6 +18,8 @@ import html
 import json
 import os
 import re
+import shutil
+import subprocess
 from datetime import datetime, timezone
 from fractions import Fraction
 
@@ -36,6 +38,8 @@ METRICS = dict(cores=('core_count', 1, 'core_hour'), ram=('ram_allocated', 1024,
                tier2=('tier2_allocated', GIB, 'tier2_gb_hour'), gpus=('gpus_total', 1, 'gpu_hour'), ips=('ip_count', 1, 'ip_hour'))
 ISSUER = dict(name='Provider GmbH', address=['Hauptstr. 1', '10115 Berlin'], tax_id='DE123456789', email='billing@provider.example',
               payment_terms='Payable within 30 days.')
+CHROMIUM = shutil.which('chromium')
+PDF_TOOLS = shutil.which('pdfinfo') and shutil.which('pdftotext')
 HOSTILE = '<img src=x onerror=alert(1)> [pay](http://evil.example) **x** | y'
 
 
@@ -338,3 +342,34 @@ def test_the_role_passes_the_statement_variables_through(sim, tmp_path):
     again = run_playbook('playbooks/monthly_chargeback.yml', sim_env(sim), extra_vars=dict(dearer, billing_report_reissue=True))
     assert again.rc == 0, again.output
     assert 'east-INV-C-1-2026-10-R1.json' in os.listdir(folder)
+
+
+@pytest.mark.skipif(not (CHROMIUM and PDF_TOOLS), reason='needs chromium and poppler-utils (Debian: apt-get install chromium poppler-utils)')
+def test_a_statement_prints_on_one_a4_and_one_letter_page(sim, tmp_path):
+    rates = dict(RATES, tier0_gb_hour=0.0003, tier3_gb_hour=0.00002, vgpu_hour=0.4)
+    run = run_module('verge_billing_report', args_for(str(tmp_path / 'out'), rates=rates, formats=['json', 'html'], minimum_charge=10,
+                                                      customers={str(real_tenants(sim)[0]['$key']): dict(
+                                                          legal_name='ACME Holding AG with a rather long legal name', address='1 Road\nTown\nCountry',
+                                                          cost_center='CC-7', email='ap@acme.example')}), sim_env(sim))
+    assert run.rc == 0, run.output
+    for name, entry in run.result['statements'].items():
+        with open(entry['files']['json'], encoding='utf-8') as handle:
+            data = json.load(handle)
+        with open(entry['files']['html'], encoding='utf-8') as handle:
+            page = handle.read()
+        for size in ('A4', 'Letter'):
+            sized = tmp_path / ('%s-%s.html' % (entry['number'], size))
+            sized.write_text(page.replace('@page { size: auto;', '@page { size: %s;' % size), encoding='utf-8')
+            pdf = tmp_path / ('%s-%s.pdf' % (entry['number'], size))
+            proc = subprocess.run([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+                                   '--user-data-dir=%s' % (tmp_path / 'profile'), '--no-pdf-header-footer', '--print-to-pdf=%s' % pdf,
+                                   'file://%s' % sized], capture_output=True, text=True, timeout=120, check=False)
+            assert pdf.exists(), proc.stderr[-2000:]
+            info = subprocess.run(['pdfinfo', str(pdf)], capture_output=True, text=True, check=True).stdout
+            assert re.search(r'^Pages:\s+1$', info, re.M), (name, size, len(data['lines']), info)
+            assert ('(%s)' % size.lower()) in info.lower()
+            text = subprocess.run(['pdftotext', '-layout', str(pdf), '-'], capture_output=True, text=True, check=True).stdout
+            # every line's amount and the total are printed whole (no cut column)
+            for line in data['lines']:
+                assert '{:,.2f}'.format(float(line['amount'])) in text, (name, size, line)
+            assert '{:,.2f}'.format(float(data['total'])) in text

@@ -64,8 +64,10 @@ DEFAULT_NUMBER = '{tenant_key}-{period}'
 ISSUER_KEYS = ('name', 'address', 'tax_id', 'email', 'payment_terms')
 CUSTOMER_KEYS = ('legal_name', 'customer_id', 'cost_center', 'address', 'email')
 REVISION = re.compile(r'^(?P<base>.+)-R(?P<revision>[1-9][0-9]*)$')
-# Line items of one table page of the HTML (the table head repeats; pages break between tables).
-LINES_PER_PAGE = 18
+# Line items of the HTML's first page (below the parties) and of each further page, on A4 and on the shorter Letter;
+# pages break between the tables and each repeats the head.
+FIRST_PAGE_LINES = 12
+LINES_PER_PAGE = 24
 
 
 # ---- options ----------------------------------------------------------------------------------------------------------
@@ -340,32 +342,36 @@ def summary_rows(statement):
     return rows
 
 
-def _pages(lines):
-    return [lines[start:start + LINES_PER_PAGE] for start in range(0, len(lines), LINES_PER_PAGE)] or [[]]
+def pages(lines):
+    """The line items in pages: FIRST_PAGE_LINES, then LINES_PER_PAGE each (one empty page for no line)."""
+    out = [lines[:FIRST_PAGE_LINES]]
+    out.extend(lines[start:start + LINES_PER_PAGE] for start in range(FIRST_PAGE_LINES, len(lines), LINES_PER_PAGE))
+    return out
 
 
 STATEMENT_CSS = '''
 :root { color-scheme: light; }
-body { margin: 0; background: #fff; color: #1a1a1a; font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+body { margin: 0; background: #fff; color: #1a1a1a; font: 10pt/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
 main { max-width: 180mm; margin: 0 auto; padding: 12mm 0; }
 h1 { font-size: 18pt; margin: 0 0 2mm; }
-.parties { display: flex; justify-content: space-between; gap: 8mm; margin: 6mm 0; }
+.parties { display: flex; justify-content: space-between; gap: 8mm; margin: 4mm 0; }
 .party { flex: 1 1 0; min-width: 0; overflow-wrap: anywhere; }
 .party h2, .meta h2 { font-size: 9pt; text-transform: uppercase; letter-spacing: .05em; color: #555; margin: 0 0 1mm; }
 .address { white-space: pre-line; }
-dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 1mm 6mm; margin: 0 0 6mm; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 0.5mm 6mm; margin: 0 0 4mm; }
 dl.meta dt { color: #555; } dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; table-layout: fixed; font-variant-numeric: tabular-nums; }
-col.metric { width: 34%; } col.qty { width: 20%; } col.unit { width: 14%; } col.price { width: 14%; } col.amount { width: 18%; }
-th, td { padding: 1.5mm 2mm; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; overflow-wrap: anywhere; }
-th:first-child, td:first-child, td.text { text-align: left; }
+col.metric { width: 25%; } col.qty { width: 22%; } col.unit { width: 15%; } col.price { width: 13%; } col.amount { width: 25%; }
+th, td { padding: 1.1mm 2mm; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; white-space: nowrap; }
+th:first-child, td:first-child, td.text { text-align: left; white-space: normal; overflow-wrap: anywhere; }
+td.unit { text-align: left; }
 thead th { background: #eef0f3; font-weight: 600; }
 tr.sub th, tr.sub td { border-top: 1px solid #999; }
 tr.total th, tr.total td { font-weight: 700; border-top: 2px solid #333; }
 .muted { color: #555; font-size: 9pt; }
 .terms { margin-top: 6mm; }
 .continued { color: #555; font-size: 9pt; margin: 0 0 2mm; }
-@page { size: auto; margin: 15mm 12mm; }
+@page { size: auto; margin: 12mm; }
 @media print {
   main { max-width: none; padding: 0; }
   table.lines { page-break-after: always; break-after: page; }
@@ -408,7 +414,7 @@ HTML = '''<!DOCTYPE html>
 #}<th scope="col">Amount ({{ s.currency }})</th></tr></thead>
 <tbody>
 {% for line in page %}
-<tr><th scope="row">{{ line.label }}</th><td>{{ line.quantity | quantity }}</td><td class="text">{{ line.quantity_unit }}</td>{#
+<tr><th scope="row">{{ line.label }}</th><td>{{ line.quantity | quantity }}</td><td class="unit">{{ line.quantity_unit }}</td>{#
 #}<td>{{ line.unit_price | rate }}</td><td>{{ line.amount | amount(s.precision) }}</td></tr>
 {% else %}
 <tr><td class="text" colspan="5">No usage in this period.</td></tr>
@@ -491,7 +497,7 @@ def render(statement, fmt):
         return json.dumps(statement, indent=1, ensure_ascii=False) + '\n'
     context = dict(s=statement, rows=summary_rows(statement))
     if fmt == 'html':
-        return _environment(True).from_string(HTML).render(dict(context, css=STATEMENT_CSS, pages=_pages(statement['lines'])))
+        return _environment(True).from_string(HTML).render(dict(context, css=STATEMENT_CSS, pages=pages(statement['lines'])))
     return _environment(False).from_string(MARKDOWN).render(context)
 
 

@@ -208,3 +208,10 @@ def test_amount_and_quantity_text():
     assert stm.amount(Decimal('12'), 0) == '12'
     assert stm.quantity(2980.0) == '2,980.000'
     assert stm.percent(0.19) == '19 %' and stm.percent(0.075) == '7.5 %'
+
+
+@pytest.mark.parametrize('count, sizes', [(0, [0]), (11, [11]), (12, [12]), (13, [12, 1]), (36, [12, 24]), (37, [12, 24, 1])])
+def test_line_items_in_pages(count, sizes):
+    lines = list(range(count))
+    split = stm.pages(lines)
+    assert [len(page) for page in split] == sizes and sum(split, []) == lines
