@@ -27,6 +27,7 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, CsvStyle, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.statement import statement_terms
 from ansible_collections.vergeio.billing.plugins.module_utils._time import (
     GROUPS, UTC, get_zone, iso_in, month_range, parse_time, zone_name,
 )
@@ -105,7 +106,8 @@ class ReportRequest:
 
     now (epoch of the request), zone, asked (``resolve_period``), period() (``describe_period`` of the asked period; ``until`` None when open), rates (a RateCard or None),
     formats (in FORMATS order), csv_style (files.CsvStyle), name, stem (the file stem of name), mode (int or None), dest (absolute path), group_by,
-    tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only.
+    tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only, statements (None, or
+    the checked statement options: ``_reports.statement.StatementTerms``).
     """
 
     def __init__(self, **values):
@@ -136,9 +138,10 @@ class ReportRequest:
         tenants_only = bool(options.get('tenants_only'))
         if tenants_only and tenants is None:
             raise ValueError('tenants_only needs tenants (true, or a list of tenant names or $key numbers)')
+        statements = statement_terms(options, tenants, rates)  # None without statements: true
         return cls(now=int(time.time()) if now is None else int(now), zone=zone, asked=asked, rates=rates, formats=[fmt for fmt in FORMATS if fmt in wanted], name=name, stem=stem,
                    mode=mode, dest=os.path.abspath(os.path.expanduser(str(options['dest']))), group_by=group_by, csv_style=csv_style, tenants=tenants,
-                   tenant_basis=basis, tenants_only=tenants_only)
+                   tenant_basis=basis, tenants_only=tenants_only, statements=statements)
 
     def period(self, until=None):
         """The period of the files (``describe_period``): the asked one, an open end closed at ``until``."""
