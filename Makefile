@@ -42,7 +42,7 @@ copy_tree = rm -rf $(1) && mkdir -p $(1) \
 get_pip = mkdir -p $(HOME)/.ansible/test/cache && for name in $$($(1)/bin/python tests/sanity/get_pip.py --cache-names); do \
 	cp tests/sanity/get_pip.py $(HOME)/.ansible/test/cache/$$name; done
 
-.PHONY: help demo test venv venv-oldest tree tree-oldest build units units-$(OLDEST) functional functional-$(OLDEST) \
+.PHONY: help demo test delivery-collections venv venv-oldest tree tree-oldest build units units-$(OLDEST) functional functional-$(OLDEST) \
 	integration integration-$(OLDEST) sanity sanity-$(OLDEST) lint docs-lint changelog-lint actionlint package units-installed ee docs \
 	bench bench-report simulator lock clean
 
@@ -104,6 +104,7 @@ demo: venv build
 
 test:
 	$(MAKE) -j2 venv venv-oldest
+	$(MAKE) delivery-collections
 	bash tests/run-all.sh
 
 units: venv tree
@@ -112,11 +113,17 @@ units: venv tree
 units-$(OLDEST): venv-oldest tree-oldest
 	cd $(TREE_OLDEST) && $(VENV_OLDEST)/bin/ansible-test units --local --python $(PY_OLDEST) --color no
 
-functional: venv tree
+# The two collections of playbooks/deliver_statements.yml (community.general, amazon.aws), for its test only: unpacked
+# from PyPI's ansible package at setup (a package registry), never downloaded by a test.
+delivery-collections: $(BUILD)/delivery-collections/.complete
+$(BUILD)/delivery-collections/.complete: tests/delivery_collections.py | venv
+	$(PY) tests/delivery_collections.py && touch $@
+
+functional: venv tree delivery-collections
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/unit_sim
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/functional
 
-functional-$(OLDEST): venv-oldest tree-oldest
+functional-$(OLDEST): venv-oldest tree-oldest delivery-collections
 	$(VENV_OLDEST)/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/unit_sim
 	VERGE_TEST_COLLECTIONS=$(COLLECTIONS_OLDEST) VERGE_FAULT_TALLY=$(BUILD)/$(OLDEST)/fault-tally.json \
 	  $(VENV_OLDEST)/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/functional

@@ -7,7 +7,7 @@ the tests only: taken from PyPI's ``ansible`` package, which bundles them (Galax
 run; a package registry is). The wheel is downloaded once with pip (no install, no dependencies) into
 ``build/delivery-collections/`` and only these two collections are unpacked beside it.
 
-    python tests/delivery_collections.py      # prints the collections path to add to ANSIBLE_COLLECTIONS_PATH
+    python tests/delivery_collections.py      # (make delivery-collections) prints the path to add to ANSIBLE_COLLECTIONS_PATH
 
 They are never a dependency of vergeio.billing (galaxy.yml): a user of the delivery playbook installs them, see
 docs/docsite/rst/statements.rst and the execution environment definition.
@@ -32,11 +32,14 @@ COLLECTIONS = ('community/general', 'amazon/aws')
 TARGET = os.path.join(ROOT, 'build', 'delivery-collections')
 
 
-def collections_path(target=TARGET):
-    """The path holding ansible_collections/community/general and amazon/aws, fetched when missing."""
+def collections_path(target=TARGET, fetch=True):
+    """The path holding ansible_collections/community/general and amazon/aws, fetched when missing (``make
+    delivery-collections`` fetches them at setup; the tests call this with ``fetch=False`` and never download)."""
     done = os.path.join(target, '.complete-' + PACKAGE)
     if os.path.exists(done):
         return target
+    if not fetch:
+        raise RuntimeError('the delivery test needs community.general from %s: run `make delivery-collections` (make test does)' % PACKAGE)
     wheels = os.path.join(target, 'wheel')
     os.makedirs(wheels, exist_ok=True)
     found = glob.glob(os.path.join(wheels, 'ansible-%s-*.whl' % PACKAGE.split('==')[1]))

@@ -81,7 +81,7 @@ def fixture_sim():
 @pytest.fixture(scope='module', name='delivery_env')
 def fixture_delivery_env():
     env = sim_env(None)
-    env['ANSIBLE_COLLECTIONS_PATH'] = COLLECTIONS + os.pathsep + collections_path()
+    env['ANSIBLE_COLLECTIONS_PATH'] = COLLECTIONS + os.pathsep + collections_path(fetch=False)
     return env
 
 
