@@ -14,11 +14,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import DEFAULT_PRECISION, RATE_KEYS
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import CSV_DECIMALS, CSV_DELIMITERS, FORMATS
 
 # A rate card: values are taken raw and checked by _rating.rate_card, whose message names the key and the value
 # (Ansible's float type would refuse a text rate naming neither).
 RATES_SPEC = dict(((key, dict(type='raw')) for key in RATE_KEYS), currency=dict(type='str'), precision=dict(type='raw', default=DEFAULT_PRECISION))
 
-# The file options of the modules that write reports.
-REPORT_FILES_SPEC = dict(formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)), mode=dict(type='raw'))
+# The file options of the modules that write reports: which files, their permissions, and the CSV dialect.
+REPORT_FILES_SPEC = dict(
+    formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
+    mode=dict(type='raw'),
+    csv_delimiter=dict(type='str', choices=list(CSV_DELIMITERS), default=','),
+    csv_decimal=dict(type='str', choices=list(CSV_DECIMALS), default='.'),
+    csv_bom=dict(type='bool', default=False),
+)
