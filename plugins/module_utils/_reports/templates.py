@@ -231,7 +231,7 @@ Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ per
 {% for line in bill_lines %}
 | {{ line.label | md }} | {{ line.quantity | num(3) }} | {{ line.quantity_unit | md }} | {{ line.unit_price | rate }} | {{ line.amount | amount(precision) }} |
 {% endfor %}
-| **Total** | | | | **{{ bill.total | amount(precision) }}** |
+| **Total** | | | | {{ bill.total | amount(precision) }} |
 
 Amount = quantity x unit price (per unit-hour), rounded half up to {{ precision | plural('decimal') }}; the total is the sum of the amounts shown. {#
 #}Each record's usage is prorated to the part of its interval inside the period.
@@ -249,7 +249,7 @@ Amount = quantity x unit price (per unit-hour), rounded half up to {{ precision 
 #}{% if bill %} {{ p.amount | amount(precision) }} |{% endif %}
 
 {% endfor %}
-| **Total** | | {{ hours_total | num }} | | | | | |{% if bill %} **{{ bill.total | amount(precision) }}** |{% endif %}
+| **Total** | | {{ hours_total | num }} | | | | | |{% if bill %} {{ bill.total | amount(precision) }} |{% endif %}
 
 
 Time-weighted means over each {{ group_by }}; a record counts in every {{ group_by }} its interval overlaps, with the part {#
