@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import API_KEY, COLLECTIONS, run_module, sim_env  # pylint: disable=import-error
+from conftest import API_KEY, COLLECTIONS, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator, make_tenant_data  # pylint: disable=import-error
 from test_usage import brute_tenant, overlap  # pylint: disable=import-error
 
@@ -272,3 +272,19 @@ def test_an_empty_period_writes_a_header_and_says_so(sim, tmp_path):
     assert 'No usage in' in run.output
     with open(run.result['files']['manifest'], encoding='utf-8') as handle:
         assert json.load(handle)['row_count'] == 0
+
+
+def test_monthly_chargeback_playbook_writes_the_focus_partition_and_reruns_unchanged(sim, tmp_path):
+    # as `ansible-playbook vergeio.billing.monthly_chargeback -e billing_report_formats=focus,html -e billing_report_tenants=true`
+    extra = dict(month='2026-10', output_dir=str(tmp_path), billing_report_formats='focus,html', billing_report_tenants='true')
+    first = run_playbook('playbooks/monthly_chargeback.yml', sim_env(sim), extra_vars=extra)
+    assert first.rc == 0, first.output
+    assert first.stats['localhost']['changed'] == 2, first.output  # the report (HTML files) and the export
+    assert os.path.exists(str(tmp_path / 'vergeos-2026-10.html')) and not os.path.exists(str(tmp_path / 'vergeos-2026-10.csv'))
+    data = tmp_path / 'focus' / 'data' / 'BILLING_PERIOD=2026-10' / 'vergeos.csv.gz'
+    manifest = tmp_path / 'focus' / 'metadata' / 'BILLING_PERIOD=2026-10' / 'vergeos-Manifest.json'
+    rows = read_rows(str(data))
+    assert json.loads(manifest.read_text())['row_count'] == len(rows) > 0
+    assert {row['SubAccountType'] for row in rows} == {'Tenant', ''} and {row['BillingAccountName'] for row in rows} == {'vergeos'}
+    again = run_playbook('playbooks/monthly_chargeback.yml', sim_env(sim), extra_vars=extra)
+    assert again.rc == 0 and again.stats['localhost']['changed'] == 0, again.output
