@@ -180,3 +180,16 @@ def test_duckdb_reads_every_system_and_period_with_hive_partitioning(sim, tmp_pa
         else:
             assert set(sums) == {(None, None)}
         assert abs(Fraction(sum(sums.values())) - system) <= Fraction(1, 10 ** 9) * system
+    # the query of the FinOps guide (docs/docsite/rst/finops.rst), as it is written there
+    documented = duckdb.sql(
+        "SELECT BILLING_PERIOD, BillingAccountId, sum(BilledCost) AS account_total, "
+        "sum(BilledCost) FILTER (WHERE SubAccountId IS NOT NULL) AS tenants, sum(BilledCost) FILTER (WHERE x_Unallocated) AS unallocated "
+        "FROM read_csv('%s/data/**/*.csv.gz', hive_partitioning = true, union_by_name = true) GROUP BY ALL ORDER BY ALL" % dest).fetchall()
+    assert len(documented) == 3
+    for billing_period, account, total, tenants, unallocated in documented:
+        result = results[(account, str(billing_period))]
+        assert abs(total - result['totals']['billed_cost']) <= 1e-9 * abs(total)
+        assert (tenants is None) == (unallocated is None) == (result['totals']['unallocated'] is None)
+        if tenants is not None:
+            assert abs(tenants - sum(result['totals']['sub_accounts'].values())) <= 1e-9 * tenants
+            assert abs(unallocated - result['totals']['unallocated']) <= 1e-9 * abs(unallocated)
