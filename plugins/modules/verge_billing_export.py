@@ -138,8 +138,9 @@ options:
   invoice_id:
     description:
       - InvoiceId, a template with C({account}) (O(billing_account_id)), C({sub_account}) (the SubAccountId, or
-        O(billing_account_id) without O(tenants)) and C({period}) (the label). Default V({sub_account}-{period}): one
-        invoice per tenant (or per account without tenants) per billing period. Unallocated rows have no InvoiceId.
+        O(billing_account_id) for the rows without a SubAccount) and C({period}) (the label).
+      - The default V({sub_account}-{period}) is one invoice per tenant per billing period, and one of the account for
+        its own rows (the Unallocated ones with O(tenants), every row without); InvoiceId is never null.
     type: str
   region_id:
     description: RegionId of every row (where the system stands), when the provider names regions. Must not read as a number.

@@ -62,8 +62,9 @@ TOLERATED_EMPTY = {
     'ServiceSubcategory-C-000-O': 'the composite of ServiceSubcategory-C-003-M and -004-M',
 }
 # Rules that must have run and passed on every export with rows (a check that the criteria reached the validator).
-MUST_PASS = sorted(TOLERATED_EMPTY) + ['BilledCost-C-000-M', 'ListCost-C-009-C', 'ContractedUnitPrice-C-011-C', 'PricingUnit-C-000-M',
-             'ConsumedQuantity-C-000-C', 'SkuPriceDetails-C-000-C', 'ResourceId-C-000-C', 'InvoiceId-C-003-C', 'ChargePeriodStart-C-000-M']
+MUST_PASS = sorted(TOLERATED_EMPTY) + [
+    'BilledCost-C-000-M', 'ListCost-C-009-C', 'ContractedUnitPrice-C-011-C', 'PricingUnit-C-000-M', 'ConsumedQuantity-C-000-C',
+    'SkuPriceDetails-C-000-C', 'ResourceId-C-000-C', 'InvoiceId-C-003-C', 'ChargePeriodStart-C-000-M']
 MUST_PASS_TENANTS = ['SubAccountId-C-000-C', 'SubAccountType-C-000-C', 'SubAccountName-C-000-C']
 
 

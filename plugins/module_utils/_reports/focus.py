@@ -198,7 +198,6 @@ def pyarrow_missing():
     return None if hasattr(pyarrow.parquet, 'ParquetWriter') else 'pyarrow.parquet has no ParquetWriter'
 
 
-
 # ---- values -------------------------------------------------------------------------------------------------------
 
 def utc(epoch):
@@ -214,26 +213,34 @@ def decimal_text(number):
     return text
 
 
-def unit(metric):
-    """The FOCUS unit (UnitFormat) of a metric's quantity. The collection's GB is 1024^3 bytes: a GiB in FOCUS."""
-    return METRIC[metric].focus_unit
+# The columns that change from line to line; every other value is the same for all lines of one owner, metric and
+# unit price (a row template).
+_INDEX = dict((name, index) for index, name in enumerate(COLUMN_NAMES))
+_COSTS = tuple(_INDEX[name] for name in ('BilledCost', 'ContractedCost', 'EffectiveCost', 'ListCost', 'PricingCurrencyEffectiveCost'))
+_QUANTITIES = tuple(_INDEX[name] for name in ('ConsumedQuantity', 'PricingQuantity'))
+_START, _END = _INDEX['ChargePeriodStart'], _INDEX['ChargePeriodEnd']
+_DECIMALS = tuple(index for index, (_name, kind) in enumerate(COLUMNS) if kind == 'Decimal')
+_BOOLEANS = tuple(index for index, (_name, kind) in enumerate(COLUMNS) if kind == 'Boolean')
+_TIMES = tuple(index for index, (_name, kind) in enumerate(COLUMNS) if kind == 'DateTime')
 
 
 class _Rows:
-    """Turns priced lines into FOCUS rows (dicts by column name)."""
+    """Turns priced lines into FOCUS rows: lists of values in COLUMNS order (None for null)."""
 
     def __init__(self, settings, card, currency, period, name, basis, with_tenants):
         self.settings, self.card, self.currency = settings, card, currency
         self.name, self.basis, self.with_tenants = name, basis, with_tenants
         self.label = period['label']
         self.period_start, self.period_end = utc(period['since_epoch']), utc(period['until_epoch'] + 1)
-        self.totals = dict(account=[], unallocated=[], sub_accounts=OrderedDict(), invoices=OrderedDict())
+        self.templates = OrderedDict()  # (owner, metric, unit price) -> (row template, [amounts])
+        self.times = {}
 
     def sub_account_id(self, owner):
         return '%s-tenant-%s' % (self.settings['account_id'], owner.key)
 
-    def row(self, line):
-        settings, owner, metric = self.settings, line.owner, METRIC[line.metric]
+    def template(self, owner, metric, unit_price):
+        """The values of every row of one owner, metric and unit price (the line's own are filled in by ``row``)."""
+        settings, metric = self.settings, METRIC[metric]
         tenant = owner.kind == TENANT
         sub_account = self.sub_account_id(owner) if tenant else None
         # Unallocated rows are on the account's own invoice (sub_account: the account), the provider's showback of
@@ -244,70 +251,92 @@ class _Rows:
             who = 'unallocated usage of system %s (no tenant pays for it)' % self.name
         else:
             who = ('tenant %s of system %s' % (owner.name, self.name)) if tenant else 'system %s' % self.name
-        price_id = '%s-%s-%s' % (metric.name, self.currency, decimal_text(line.unit_price))
-        amount = line.amount
-        self.totals['account'].append(amount)
-        if owner.kind == UNALLOCATED:
-            self.totals['unallocated'].append(amount)
-        if tenant:
-            self.totals['sub_accounts'].setdefault(sub_account, []).append(amount)
-        self.totals['invoices'].setdefault(invoice, []).append(amount)
-        return {
-            'BilledCost': amount, 'BillingAccountId': settings['account_id'], 'BillingAccountName': settings['account_name'],
+        values = {
+            'BillingAccountId': settings['account_id'], 'BillingAccountName': settings['account_name'],
             'BillingCurrency': self.currency, 'BillingPeriodEnd': self.period_end, 'BillingPeriodStart': self.period_start,
-            'ChargeCategory': 'Usage', 'ChargeClass': None,
-            'ChargeDescription': '%s, %s (%s)' % (metric.label, who, metric.focus_unit),
-            'ChargeFrequency': 'Usage-Based', 'ChargePeriodEnd': utc(line.end), 'ChargePeriodStart': utc(line.start),
-            'CommitmentDiscountStatus': None, 'ConsumedQuantity': line.quantity, 'ConsumedUnit': metric.focus_unit,
-            'ContractedCost': amount, 'ContractedUnitPrice': line.unit_price, 'EffectiveCost': amount, 'InvoiceId': invoice,
-            'InvoiceIssuerName': settings['issuer'], 'ListCost': amount, 'ListUnitPrice': line.unit_price,
-            'PricingCurrency': self.currency, 'PricingCurrencyContractedUnitPrice': line.unit_price, 'PricingCurrencyEffectiveCost': amount,
-            'PricingCurrencyListUnitPrice': line.unit_price, 'PricingQuantity': line.quantity, 'PricingUnit': metric.focus_unit,
+            'ChargeCategory': 'Usage', 'ChargeDescription': '%s, %s (%s)' % (metric.label, who, metric.focus_unit),
+            'ChargeFrequency': 'Usage-Based', 'ConsumedUnit': metric.focus_unit, 'ContractedUnitPrice': unit_price, 'InvoiceId': invoice,
+            'InvoiceIssuerName': settings['issuer'], 'ListUnitPrice': unit_price, 'PricingCurrency': self.currency,
+            'PricingCurrencyContractedUnitPrice': unit_price, 'PricingCurrencyListUnitPrice': unit_price, 'PricingUnit': metric.focus_unit,
             'ProviderName': settings['provider'], 'PublisherName': settings['publisher'],
             'RegionId': settings['region_id'], 'RegionName': settings['region_name'],
             'ResourceId': sub_account if tenant else settings['account_id'], 'ResourceName': owner.name if tenant else self.name,
             'ResourceType': 'Tenant' if tenant else 'System',
             'ServiceCategory': metric.category, 'ServiceName': 'VergeOS %s' % metric.category, 'ServiceSubcategory': metric.subcategory,
             'SkuId': 'vergeos-%s' % metric.name, 'SkuMeter': metric.label,
-            'SkuPriceDetails': json.dumps(OrderedDict([('x_RateKey', metric.rate_key), ('x_UnitPrice', line.unit_price)]), separators=(',', ':')),
-            'SkuPriceId': 'vergeos-%s' % price_id,
+            'SkuPriceDetails': json.dumps(OrderedDict([('x_RateKey', metric.rate_key), ('x_UnitPrice', unit_price)]), separators=(',', ':')),
+            'SkuPriceId': 'vergeos-%s-%s-%s' % (metric.name, self.currency, decimal_text(unit_price)),
             'SubAccountId': sub_account, 'SubAccountName': owner.name if tenant else None, 'SubAccountType': SUB_ACCOUNT_TYPE if tenant else None,
             'x_Metric': metric.name, 'x_System': self.name, 'x_TenantBasis': self.basis if self.with_tenants else None,
             'x_TenantKey': owner.key if tenant else None, 'x_TenantState': owner.state if tenant else None,
             'x_Unallocated': (owner.kind == UNALLOCATED) if self.with_tenants else None,
         }
+        return [values.get(name) for name in COLUMN_NAMES]
+
+    def _utc(self, epoch):
+        text = self.times.get(epoch)
+        if text is None:
+            text = self.times[epoch] = utc(epoch)
+        return text
+
+    def row(self, line):
+        """The row of one priced line (a new list: writers may change it)."""
+        key = (line.owner, line.metric, line.unit_price)
+        found = self.templates.get(key)
+        if found is None:
+            found = self.templates[key] = (self.template(*key), [])
+        template, amounts = found
+        amounts.append(line.amount)
+        row = list(template)
+        for index in _COSTS:
+            row[index] = line.amount
+        for index in _QUANTITIES:
+            row[index] = line.quantity
+        row[_START], row[_END] = self._utc(line.start), self._utc(line.end)
+        return row
 
     def sums(self):
         """Exact sums (math.fsum) of BilledCost: the account, the Unallocated rows, per SubAccountId, per InvoiceId."""
-        totals = self.totals
-        return dict(account=math.fsum(totals['account']), unallocated=math.fsum(totals['unallocated']),
-                    sub_accounts=OrderedDict((key, math.fsum(values)) for key, values in totals['sub_accounts'].items()),
-                    invoices=OrderedDict((key, math.fsum(values)) for key, values in totals['invoices'].items()))
+        account, unallocated, subs, invoices = [], [], OrderedDict(), OrderedDict()
+        sub_index, invoice_index = _INDEX['SubAccountId'], _INDEX['InvoiceId']
+        for (owner, _metric, _price), (template, amounts) in self.templates.items():
+            account.extend(amounts)
+            if owner.kind == UNALLOCATED:
+                unallocated.extend(amounts)
+            if template[sub_index] is not None:
+                subs.setdefault(template[sub_index], []).extend(amounts)
+            invoices.setdefault(template[invoice_index], []).extend(amounts)
+        return dict(account=math.fsum(account), unallocated=math.fsum(unallocated),
+                    sub_accounts=OrderedDict((key, math.fsum(values)) for key, values in subs.items()),
+                    invoices=OrderedDict((key, math.fsum(values)) for key, values in invoices.items()))
 
 
 # ---- writers ------------------------------------------------------------------------------------------------------
 
-def _csv_cell(value, kind):
-    if value is None:
-        return ''
-    if kind == 'Decimal':
-        return decimal_text(value) if isinstance(value, float) else str(value)
-    if kind == 'Boolean':
-        return 'true' if value else 'false'
-    return value
-
-
 def write_csv(rows, handle, compression):
-    """Stream ``rows`` to the binary file ``handle`` as CSV (RFC 4180, UTF-8, header row), gzip-compressed unless
-    ``compression`` is ``none``. The gzip header carries no name and no time, so the same rows give the same bytes.
-    Returns the number of rows."""
-    raw = gzip.GzipFile(filename='', mode='wb', fileobj=handle, mtime=0) if compression == 'gzip' else handle
-    text = io.TextIOWrapper(raw, encoding='utf-8', newline='')
+    """Stream ``rows`` (value lists in COLUMNS order) to the binary file ``handle`` as CSV (RFC 4180, UTF-8, a header
+    row; null is an empty cell, a Decimal its shortest repr without exponent, a Boolean ``true``/``false``),
+    gzip-compressed (level 6) unless ``compression`` is ``none``. The gzip header carries no name and no time, so the
+    same rows give the same bytes. Returns the number of rows."""
+    raw = gzip.GzipFile(filename='', mode='wb', fileobj=handle, mtime=0, compresslevel=6) if compression == 'gzip' else handle
+    text = io.TextIOWrapper(raw, encoding='utf-8', newline='', write_through=False)
     writer = csv.writer(text, lineterminator='\r\n')
     writer.writerow(COLUMN_NAMES)
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(row[name], kind) for name, kind in COLUMNS])
+        texts = {}  # a row repeats its cost five times and its quantity and unit price twice or thrice
+        for index in _DECIMALS:
+            value = row[index]
+            if value.__class__ is float:
+                cell = texts.get(value)
+                if cell is None:
+                    cell = repr(value)
+                    cell = texts[value] = decimal_text(value) if 'e' in cell else cell
+                row[index] = cell
+        for index in _BOOLEANS:
+            if row[index] is not None:
+                row[index] = 'true' if row[index] else 'false'
+        writer.writerow(row)  # None is written as an empty cell
         count += 1
     text.flush()
     text.detach()
@@ -320,7 +349,7 @@ def parquet_schema():
     import pyarrow as pa  # pylint: disable=import-outside-toplevel
     types = dict(String=pa.string(), Decimal=pa.float64(), DateTime=pa.timestamp('s', tz='UTC'), Boolean=pa.bool_())
     fields = [pa.field(name, types[kind]) for name, kind in COLUMNS]
-    fields[COLUMN_NAMES.index('x_TenantKey')] = pa.field('x_TenantKey', pa.int64())
+    fields[_INDEX['x_TenantKey']] = pa.field('x_TenantKey', pa.int64())
     return pa.schema(fields)
 
 
@@ -329,22 +358,29 @@ def write_parquet(rows, handle):
     import pyarrow as pa  # pylint: disable=import-outside-toplevel
     import pyarrow.parquet as pq  # pylint: disable=import-outside-toplevel
     schema = parquet_schema()
-    times = set(name for name, kind in COLUMNS if kind == 'DateTime')
     writer = pq.ParquetWriter(handle, schema, compression='zstd', use_dictionary=True, write_statistics=True)
+    epochs = {}
+
+    def epoch(text):
+        if text is None:
+            return None
+        found = epochs.get(text)
+        if found is None:
+            found = epochs[text] = _parse_utc(text)
+        return found
+
+    def flush(batch):
+        columns = list(zip(*batch)) if batch else [()] * len(COLUMNS)
+        arrays = []
+        for index, (values, field) in enumerate(zip(columns, schema)):
+            if index in _TIMES:
+                values = [epoch(value) for value in values]
+            arrays.append(pa.array(list(values), type=field.type))
+        writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+
     count = 0
     try:
         batch = []
-
-        def flush(batch):
-            columns = []
-            for name in COLUMN_NAMES:
-                values = [row[name] for row in batch]
-                if name in times:
-                    values = [None if value is None else _parse_utc(value) for value in values]
-                columns.append(values)
-            writer.write_table(pa.Table.from_arrays([pa.array(values, type=field.type) for values, field in zip(columns, schema)],
-                                                    schema=schema))
-
         for row in rows:
             batch.append(row)
             count += 1

@@ -87,8 +87,8 @@ def _rows(count):
     for number in range(count):
         row = dict.fromkeys(COLUMN_NAMES)
         row.update(BilledCost=number * 0.001, ChargeDescription='CPU cores, tenant "a,b" of system x', x_Unallocated=number % 2 == 0,
-                   ChargePeriodStart=utc(number * 3600))
-        yield row
+                   ChargePeriodStart=utc(number * 3600), PricingQuantity=number * 1e-7)
+        yield [row[name] for name in COLUMN_NAMES]
 
 
 def test_csv_is_rfc4180_gzip_without_name_or_time_and_reads_back():
@@ -100,6 +100,7 @@ def test_csv_is_rfc4180_gzip_without_name_or_time_and_reads_back():
     assert text.startswith(','.join(COLUMN_NAMES) + '\r\n')
     rows = list(csv.DictReader(io.StringIO(text, newline='')))
     assert [row['BilledCost'] for row in rows] == ['0.0', '0.001', '0.002']
+    assert [row['PricingQuantity'] for row in rows] == ['0.0', '0.0000001', '0.0000002']  # no exponent
     assert [row['x_Unallocated'] for row in rows] == ['true', 'false', 'true']
     assert rows[0]['ChargeDescription'] == 'CPU cores, tenant "a,b" of system x' and rows[0]['SubAccountId'] == ''
     assert len(COLUMNS) == len(set(COLUMN_NAMES))
