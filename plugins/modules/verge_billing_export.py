@@ -263,26 +263,17 @@ tenant_count:
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.focus import (
     CHARGE_PERIODS, COMPRESSIONS, FILE_FORMATS, export_settings, pyarrow_missing, run_export,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import BASES, ReportRequest
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import REQUEST_RULES, REQUEST_SPEC, ReportRequest
 
 
 def main():
     module = new_module(
         dict(
-            month=dict(type='str'),
-            since=dict(type='raw'),
-            until=dict(type='raw'),
-            timezone=dict(type='str', default='UTC'),
-            rates=dict(type='dict', options=RATES_SPEC),
-            tenants=dict(type='raw', default=False),
-            tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
+            REQUEST_SPEC,
             charge_period=dict(type='str', choices=list(CHARGE_PERIODS), default='day'),
-            dest=dict(type='path', required=True),
-            name=dict(type='str', default='vergeos'),
             file_format=dict(type='str', choices=list(FILE_FORMATS), default='csv'),
             compression=dict(type='str', choices=list(COMPRESSIONS)),
             billing_account_id=dict(type='str'),
@@ -295,9 +286,8 @@ def main():
             region_name=dict(type='str'),
             mode=dict(type='raw'),
         ),
-        mutually_exclusive=[('month', 'since'), ('month', 'until')],
-        required_one_of=[('month', 'since')],
         supports_check_mode=True,
+        **REQUEST_RULES
     )
     try:
         # every option checked once, before anything is read: the period, rates, tenants and files as a report's

@@ -25,13 +25,22 @@ from datetime import datetime
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC, rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, parse_mode, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._time import (
     GROUPS, UTC, get_zone, iso_in, month_range, parse_time, zone_name,
 )
 
 BASES = ('allocated', 'used', 'provisioned')
+# The argument spec of the options every module that takes a ReportRequest shares (verge_billing_report and
+# verge_billing_export): the period on a calendar, the destination, the system's name, the rate card and the tenants.
+# Their values are checked by ReportRequest.from_options; the documentation is each module's.
+REQUEST_SPEC = dict(
+    month=dict(type='str'), since=dict(type='raw'), until=dict(type='raw'), timezone=dict(type='str', default='UTC'),
+    dest=dict(type='path', required=True), name=dict(type='str', default='vergeos'), rates=dict(type='dict', options=RATES_SPEC),
+    tenants=dict(type='raw', default=False), tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
+)
+REQUEST_RULES = dict(mutually_exclusive=[('month', 'since'), ('month', 'until')], required_one_of=[('month', 'since')])
 
 
 def resolve_period(month=None, since=None, until=None, zone=None, now=None):
