@@ -472,8 +472,10 @@ def run_export(client, request, settings, check_mode=False, diff=False, page_siz
         if not check_mode:
             for folder in (data_dir, meta_dir):
                 _prepare_dest(folder, False)
+                _remove_leftovers(folder, settings['account_id'])
             work = data_dir
-        descriptor, temp_data = tempfile.mkstemp(dir=work, prefix='.focus-data.', suffix='.tmp')
+        prefix = _temp_prefix(settings['account_id'])
+        descriptor, temp_data = tempfile.mkstemp(dir=work, prefix=prefix, suffix='.tmp')
         temps.append(temp_data)
         with os.fdopen(descriptor, 'wb') as handle:
             generated = (rows.row(line) for line in priced)
@@ -499,7 +501,7 @@ def run_export(client, request, settings, check_mode=False, diff=False, page_siz
                                     ('compression', settings['compression']), ('size', size), ('sha256', digest), ('row_count', count)])]),
         ])
         manifest['generated_at'] = _generated_at(manifest_path, manifest)
-        descriptor, temp_manifest = tempfile.mkstemp(dir=work if check_mode else meta_dir, prefix='.focus-manifest.', suffix='.tmp')
+        descriptor, temp_manifest = tempfile.mkstemp(dir=work if check_mode else meta_dir, prefix=prefix, suffix='.tmp')
         temps.append(temp_manifest)
         with os.fdopen(descriptor, 'w', encoding='utf-8') as handle:
             handle.write(json.dumps(manifest, indent=1, ensure_ascii=False) + '\n')
@@ -532,6 +534,24 @@ def run_export(client, request, settings, check_mode=False, diff=False, page_siz
                 os.unlink(path)
         if check_mode and work and os.path.isdir(work):
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _temp_prefix(account_id):
+    """Temporary files of one account are ``.focus-<account>+*.tmp``: hidden, and told apart from those of the other
+    systems writing into the same partition at the same time (AWX job slices)."""
+    return '.focus-%s+' % safe_name(account_id)  # '+' is in no file-safe name: east+ is not east.x+
+
+
+def _remove_leftovers(folder, account_id):
+    """Remove the temporary files a killed run of the same account left in ``folder`` (no run of the same account
+    writes there at the same time; other accounts' files are left alone)."""
+    prefix = _temp_prefix(account_id)
+    for entry in os.listdir(folder):
+        if entry.startswith(prefix) and entry.endswith('.tmp'):
+            try:
+                os.unlink(os.path.join(folder, entry))
+            except OSError:
+                pass
 
 
 def _place(temp, final, mode, check_mode):
