@@ -121,7 +121,8 @@ EXPORTS = {
     'tenants, Europe/Berlin, CSV without gzip, hourly': dict(month='2026-10', timezone='Europe/Berlin', tenants=True, charge_period='hour',
                                                              compression='none'),
     'tenants, Europe/Berlin, Parquet, daily': dict(month='2026-10', timezone='Europe/Berlin', tenants=True, file_format='parquet'),
-    'system month UTC, Parquet, hourly': dict(month='2026-10', timezone='UTC', charge_period='hour', file_format='parquet'),
+    'system month UTC, Parquet, hourly, with a region': dict(month='2026-10', timezone='UTC', charge_period='hour', file_format='parquet',
+                                                             region_id='eu-central-fra1', region_name='Frankfurt 1'),
     'an empty period': dict(month='2025-01', timezone='UTC'),
 }
 
@@ -134,7 +135,8 @@ def test_the_finops_foundation_validator_accepts_the_export(sim, tmp_path, case)
     tenants = bool(args.get('tenants'))
     work = tmp_path / 'validator'
     work.mkdir()
-    outcome = validate(run.result['files']['data'], CRITERIA + (TENANT_CRITERIA if tenants else []), str(work))
+    region = ['REGION_SUPPORTED'] if args.get('region_id') else []
+    outcome = validate(run.result['files']['data'], CRITERIA + (TENANT_CRITERIA if tenants else []) + region, str(work))
     assert not [rule for rule, status in outcome.items() if status == 'errored']
     failed = sorted(rule for rule, status in outcome.items() if status == 'failed')
     if run.result['row_count']:
@@ -143,6 +145,8 @@ def test_the_finops_foundation_validator_accepts_the_export(sim, tmp_path, case)
             assert outcome.get(rule) == 'passed', (rule, outcome.get(rule))
         if tenants:
             assert 'Unallocated CPU cores is negative' in run.output  # negative rows are valid FOCUS rows too
+        if region:
+            assert outcome.get('RegionId-C-000-C') == outcome.get('RegionName-C-000-C') == 'passed'
     else:
         assert failed == sorted(TOLERATED_EMPTY), failed  # InvoiceId-C-004-C (all null) holds over no row
         for rule in ('BilledCost-C-000-M', 'InvoiceId-C-003-C', 'PricingUnit-C-000-M', 'SkuPriceDetails-C-000-C'):
