@@ -25,9 +25,10 @@ from pyvergeos.resources.tenant_stats import TenantStatsHistory  # the reference
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import ConversionProblems
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import median, p95, sample_weights
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import Anomalies
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card as validate_tenant_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
-    COLUMNS, FIELDS, RAW_FIELDS, SUMMARY_FIELDS, convert_sample, output_names, sample_figures, shape, summarize_samples,
+    COLUMNS, FIELDS, RAW_FIELDS, SUMMARY_FIELDS, convert_sample, output_names, sample_figures, sample_levels, shape, summarize_samples,
 )
 from ansible_collections.vergeio.billing.plugins.modules.verge_tenant_usage_info import RETURN
 
@@ -234,7 +235,8 @@ def ours(rows, **kwargs):
     samples = []
     for raw, _truth in rows:
         sample = convert_sample(raw, ConversionProblems(), SUMMARY_FIELDS)
-        samples.append((sample['timestamp_epoch'], sample['key'], sample_figures(sample)))
+        levels = sample_levels(raw, kwargs.get('basis', 'allocated'), Anomalies(), sample['key'])
+        samples.append((sample['timestamp_epoch'], sample['key'], sample_figures(sample), levels))
     return summarize_samples(samples, **kwargs)
 
 
