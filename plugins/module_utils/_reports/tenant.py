@@ -267,8 +267,8 @@ def overview_rows(tenants, card):
     for tenant in sorted(tenants, key=lambda item: (item['name'], item['key'])):
         row = dict(tenant_key=tenant['key'], tenant=tenant['name'], state=tenant['state'], sample_count=tenant['sample_count'],
                    hours=tenant['hours'], file_stem=tenant.get('file_stem'))
-        for part, _label, metrics in PARTS:
-            row['quantity_' + part] = shown(math.fsum(tenant['quantities'][metric] for metric in metrics))
+        for part, _label, metrics in PARTS:  # storage: the sum of the shown tiers, as the reconciliation shows them
+            row['quantity_' + part] = sum((shown(tenant['quantities'][metric]) for metric in metrics), _zero(QUANTITY_PLACES))
         bill = tenant.get('bill')
         if bill is not None:
             amounts = dict((line.metric, line) for line in bill.lines)
@@ -298,12 +298,20 @@ def reconcile(system_lines, tenant_lines, capacity, hours, card, tenant_bills, n
     """Per metric: the system's capacity, the system's usage, the tenants' sum and Unallocated (system - tenants,
     ``_rating.unallocated``), as quantities and, with a rate card, as costs; and the totals of the shown figures.
 
-    Shown quantities are rounded to QUANTITY_PLACES, shown amounts to the card's precision; the tenants' shown amount
-    of a metric is the sum of their bills' rounded lines, the system's the rounded line of its own bill, and the shown
+    Shown quantities are rounded to QUANTITY_PLACES, shown amounts to the card's precision; the tenants' shown figure
+    of a metric is the sum of each tenant's shown figure (quantity rounded, bill line rounded), the system's the rounded line of its own bill, and the shown
     Unallocated is the system's shown figure minus the tenants' (so the shown tenants plus Unallocated are the shown
     system). The exact figures stay beside them. IP addresses have no system figure (billing records count none)."""
     rest = unallocated(system_lines, tenant_lines, unallocated_owner(name))
     system_q, tenants_q, rest_q = quantities(system_lines), quantities(tenant_lines), quantities(rest)
+    by_owner = OrderedDict()
+    for line in tenant_lines:
+        by_owner.setdefault(line.owner, []).append(line)
+    # the tenants' shown quantity of a metric: the sum of each tenant's shown quantity (as the overview's rows show them)
+    tenants_shown = dict((metric, _zero(QUANTITY_PLACES)) for metric in METRIC_NAMES)
+    for lines in by_owner.values():
+        for metric, value in quantities(lines).items():
+            tenants_shown[metric] += shown(value)
     system_bill = Bill(system_owner(name), price(system_lines, card), card, SYSTEM_METRICS) if card is not None else None
     system_amounts = dict((line.metric, line) for line in system_bill.lines) if system_bill else {}
     tenant_amounts = dict((metric, []) for metric in METRIC_NAMES)
@@ -316,7 +324,7 @@ def reconcile(system_lines, tenant_lines, capacity, hours, card, tenant_bills, n
         has_system = metric in SYSTEM_METRICS
         row = dict(metric=metric, label=info.label, unit=info.unit, quantity_unit=info.quantity_unit, system=has_system,
                    capacity=capacity.get(metric) if has_system else None,
-                   exact=dict(tenants=tenants_q[metric]), shown=dict(tenants=shown(tenants_q[metric])))
+                   exact=dict(tenants=tenants_q[metric]), shown=dict(tenants=tenants_shown[metric]))
         if has_system:
             capacity_q = (capacity.get(metric) or 0) * hours
             row['exact'].update(capacity=capacity_q, system=system_q[metric], unallocated=rest_q[metric])
