@@ -60,7 +60,7 @@ options:
     default: records
   month:
     description:
-      - The range as a calendar month of O(timezone), V(YYYY-MM): samples taken from its first second to its last
+      - The range as a calendar month of O(timezone), V(YYYY-MM), that is the samples taken from its first second to its last
         (V(2026-10) in V(Europe/Berlin) is 2026-09-30T22:00:00Z to 2026-10-31T22:59:59Z, 745 hours).
       - V(previous) or V(current) is the month before, or the month of, the day the task runs on O(timezone)'s calendar;
         the current month ends at the last whole second before the task started.
@@ -809,7 +809,7 @@ tenants:
                avg_provisioned_gb: 1000.0, twa_provisioned_gb: 1000.0, peak_provisioned_gb: 1000.0, p95_provisioned_gb: 1000.0}
         cost:
           description:
-            - With O(rates), the cost of the samples, from the rating engine shared with the reports: each sample's level of
+            - With O(rates), the cost of the samples, from the rating engine shared with the reports. Each sample's level of
               each metric (chosen by O(basis); cores, GB, GPUs, vGPUs, IP addresses) held over its weight makes a
               quantity in unit-hours (core-hours, GB-hours, GPU-hours, vGPU-hours, IP-hours), and each amount is the
               quantity x its O(rates) price per unit-hour, not rounded. C(cpu), C(ram), C(gpu), C(vgpu) and C(ip) are

@@ -61,11 +61,13 @@ TENANT_HTML = PAGE_START + '''
 {% if bill %}
 <section><h2>Cost ({{ basis }} basis)</h2>
 <table>
-<thead><tr><th scope="col">Metric</th><th scope="col">Quantity</th><th scope="col">Unit</th><th scope="col">Unit price{{ (' (' ~ currency ~ ')') if currency else '' }}</th>{#
+<thead><tr><th scope="col">Metric</th><th scope="col">Quantity</th><th scope="col">Unit</th>{#
+#}<th scope="col">Unit price{{ (' (' ~ currency ~ ')') if currency else '' }}</th>{#
 #}<th scope="col">Amount{{ (' (' ~ currency ~ ')') if currency else '' }}</th></tr></thead>
 <tbody>
 {% for line in bill_rows %}
-<tr><th scope="row">{{ line.label }}</th><td>{{ line.quantity | num(2) }}</td><td class="text">{{ line.quantity_unit }}</td><td>{{ line.unit_price | rate }}</td>{#
+<tr><th scope="row">{{ line.label }}</th><td>{{ line.quantity | num(2) }}</td><td class="text">{{ line.quantity_unit }}</td>{#
+#}<td>{{ line.unit_price | rate }}</td>{#
 #}<td>{{ line.amount | num }}</td></tr>
 {% endfor %}
 <tr class="total"><th scope="row">Total</th><td></td><td></td><td></td><td>{{ bill.total | num }}</td></tr>
@@ -90,7 +92,8 @@ Only the part inside the period counts (the sample taken before the start bills 
 {% if periods %}
 <section><h2>By {{ group_by }}</h2>
 <table>
-<thead><tr><th scope="col">Period</th><th scope="col">Hours</th>{% for part, label, _m in parts %}<th scope="col">{{ label }} ({{ units[part] }})</th>{% endfor %}{#
+<thead><tr><th scope="col">Period</th><th scope="col">Hours</th>{#
+#}{% for part, label, _m in parts %}<th scope="col">{{ label }} ({{ units[part] }})</th>{% endfor %}{#
 #}{% if bill %}<th scope="col">Amount</th>{% endif %}</tr></thead>
 <tbody>
 {% for p in periods %}
@@ -148,7 +151,8 @@ Amount = quantity x unit price, rounded half up to {{ bill.precision }} decimals
 | --- | ---: |{% for _p in parts %} ---: |{% endfor %}{% if bill %} ---: |{% endif %}
 
 {% for p in periods %}
-| {{ p.period }} | {{ p.hours | num }} |{% for part, _l, _m in parts %} {{ p.quantities[part] | num(2) }} |{% endfor %}{% if bill %} {{ p.amount | num }} |{% endif %}
+| {{ p.period }} | {{ p.hours | num }} |{% for part, _l, _m in parts %} {{ p.quantities[part] | num(2) }} |{% endfor %}{#
+#}{% if bill %} {{ p.amount | num }} |{% endif %}
 
 {% endfor %}
 
@@ -158,7 +162,8 @@ Usage split at each {{ group_by }}'s boundaries; each amount is rounded on its o
 
 OVERVIEW_HTML = PAGE_START + '''
 <p class="sub">{{ rows | length | plural('tenant') }} of {{ name }}. Period {{ period.since | when }} to {{ period.until | when }}
-(inclusive, {{ period.timezone }}), {{ hours | num }} hours.{% if cost %} Costs on the {{ basis }} basis{{ (', in ' ~ currency) if currency else '' }}.{% endif %}</p>
+(inclusive, {{ period.timezone }}), {{ hours | num }} hours.{#
+#}{% if cost %} Costs on the {{ basis }} basis{{ (', in ' ~ currency) if currency else '' }}.{% endif %}</p>
 </header>
 {% if negative %}<p class="alert">Unallocated is negative for {{ negative | join(', ') }}: the tenants were billed
 more than the system measured. It is shown as it is.</p>{% endif %}
@@ -204,7 +209,8 @@ more than the system measured. It is shown as it is.</p>{% endif %}
 #}{% for part, label, _m in parts %}<th scope="col">{{ label }} ({{ units[part] }})</th>{% endfor %}</tr></thead>
 <tbody>
 {% for r in rows + [totals] %}
-<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ r.tenant }}</th><td>{{ r.sample_count | num }}</td><td>{{ r.hours | num if r.hours is not none else '' }}</td>{#
+<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ r.tenant }}</th><td>{{ r.sample_count | num }}</td>{#
+#}<td>{{ r.hours | num if r.hours is not none else '' }}</td>{#
 #}{% for part, _l, _m in parts %}<td>{{ r['quantity_' ~ part] | num }}</td>{% endfor %}</tr>
 {% endfor %}
 </tbody></table></div>
@@ -247,7 +253,8 @@ IP addresses have no system figure: billing records count none, so they are bill
 OVERVIEW_MARKDOWN = '''# {{ title | md }}
 
 {{ rows | length | plural('tenant') }} of {{ name | md }}. Period {{ period.since | when }} to {{ period.until | when }} {#
-#}(inclusive, {{ period.timezone | md }}), {{ hours | num }} hours.{% if cost %} Costs on the {{ basis }} basis{{ (', in ' ~ currency) | md if currency else '' }}.{% endif %}
+#}(inclusive, {{ period.timezone | md }}), {{ hours | num }} hours.{#
+#}{% if cost %} Costs on the {{ basis }} basis{{ (', in ' ~ currency) | md if currency else '' }}.{% endif %}
 {#
 #} Figures rounded for display (exact values in the JSON report).
 {% if negative %}
