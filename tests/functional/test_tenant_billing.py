@@ -16,7 +16,10 @@ __metaclass__ = type
 import csv
 import json
 import math
+import os
 import re
+import shutil
+import subprocess
 from datetime import datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -35,6 +38,26 @@ RATES = dict(core_hour=0.02, ram_gb_hour=0.01, tier0_gb_hour=0.00015, tier1_gb_h
              vgpu_hour=0.25, ip_hour=0.005, currency='EUR')
 START, STOP = month_bounds('2026-10', 'Europe/Berlin')
 RELATIVE = 1e-9
+CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if os.path.exists('/usr/bin/chromium') else None)
+# Injected into a copy of the page: after layout, the ids of the tables whose box or last column reaches past their
+# container or the window, in an attribute of <body> that --dump-dom prints.
+MEASURE = '''<script>
+(function () {
+  var bad = [];
+  var width = document.documentElement.clientWidth;
+  document.querySelectorAll('table').forEach(function (table) {
+    var box = table.parentElement;
+    var cells = table.querySelectorAll('tr > :last-child');
+    var right = 0;
+    cells.forEach(function (cell) { right = Math.max(right, cell.getBoundingClientRect().right); });
+    if (box.scrollWidth > box.clientWidth + 1 || right > width || right > box.getBoundingClientRect().right + 1) {
+      bad.push(table.id || 'table');
+    }
+  });
+  document.body.setAttribute('data-overflow', bad.length ? bad.join(',') : 'none');
+  document.body.setAttribute('data-width', String(width));
+})();
+</script>'''
 
 
 def close(value, exact):
@@ -232,6 +255,53 @@ def test_overview_html_shows_every_column_at_1100_px_and_in_print(october):
         # at most 9 columns of figures in a table, so 1,060 px of content hold them at 13 px (Total included)
         assert head.count('<th') <= 9, name
     assert '>Total</th></tr></thead>' in html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='chromium is not installed (Debian: apt-get install chromium); the layout test needs it')
+def test_overview_fits_1100_px_in_headless_chromium(sim, tmp_path):
+    """Long tenant names and amounts in the millions: every table of the overview, its Total column included, stays
+    inside the 1100 px page (measured by the browser after layout), and a screenshot is kept for a person to look at."""
+    data = sim.tenant_data
+    tenants = [dict(tenant) for tenant in data['tenants']]
+    tenants[0]['name'] = 'a-very-long-tenant-name-of-a-customer-with-its-department-and-cost-centre-suffix'
+    sim.set_tenant_data(dict(data, tenants=tenants))
+    try:
+        rates = dict((key, value * 1000 if isinstance(value, float) else value) for key, value in RATES.items())
+        args = dict(month='2026-10', timezone='Europe/Berlin', dest=str(tmp_path / 'wide'), name='east', tenants=True, tenants_only=True,
+                    rates=rates, formats=['html'])
+        run = run_module('verge_billing_report', args, sim_env(sim))
+    finally:
+        sim.set_tenant_data(data)
+    assert run.rc == 0, run.output
+    page = open(run.result['tenants_overview']['html']).read()
+    assert re.search(r'<td>\d{1,3},\d{3},\d{3}\.\d\d</td>', page), 'no amount in the millions: the test would prove little'
+    measured = tmp_path / 'measured.html'
+    measured.write_text(page.replace('</body>', MEASURE + '</body>'))
+    common = [CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+              '--disable-component-update', '--disable-sync', '--user-data-dir=%s' % (tmp_path / 'profile'), '--window-size=1100,3000']
+    proc = subprocess.run(common + ['--dump-dom', 'file://%s' % measured], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'data-width="1100"' in proc.stdout, proc.stdout[:500]
+    assert 'data-overflow="none"' in proc.stdout, re.findall(r'data-overflow="[^"]*"', proc.stdout)
+    shot = tmp_path / 'overview.png'
+    proc = subprocess.run(common + ['--screenshot=%s' % shot, 'file://%s' % run.result['tenants_overview']['html']], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
+    output = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'output')
+    os.makedirs(output, exist_ok=True)
+    shutil.copy(str(shot), os.path.join(output, 'tenants-overview-screenshot.png'))  # for a person (and CI artifacts) to look at
+    # In print: A4 landscape, and the last column of every table (the totals) is on the paper.
+    pdf = tmp_path / 'overview.pdf'
+    proc = subprocess.run(common + ['--no-pdf-header-footer', '--print-to-pdf=%s' % pdf, 'file://%s' % run.result['tenants_overview']['html']],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and pdf.exists(), proc.stderr[-2000:]
+    if shutil.which('pdfinfo') and shutil.which('pdftotext'):  # poppler-utils
+        info = subprocess.run(['pdfinfo', str(pdf)], capture_output=True, text=True, check=True).stdout
+        width, height = (float(number) for number in re.search(r'Page size:\s+([\d.]+) x ([\d.]+)', info).groups())
+        assert width > height and round(width) == 842, info
+        text = subprocess.run(['pdftotext', '-layout', str(pdf), '-'], capture_output=True, text=True, check=True).stdout
+        grand = re.search(r'<tr class="total"><th scope="row">Total</th>(?:<td>[^<]*</td>)*<td>([^<]+)</td></tr>', page).group(1)
+        assert grand in text and 'Unallocated' in text, grand
 
 
 def test_a_deleted_tenant_is_billed_and_negative_and_null_counters_are_warned(sim, tmp_path):

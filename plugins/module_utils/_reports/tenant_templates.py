@@ -26,9 +26,12 @@ PAGE_END = '</main></body></html>\n'
 OVERVIEW_CSS = '''
 table.compact th, table.compact td { padding: 5px 7px; font-size: 13px; }
 table.compact th:first-child, table.compact td:first-child { white-space: normal; overflow-wrap: anywhere; min-width: 7em; }
+table.compact thead th { white-space: normal; vertical-align: bottom; }
 .scroll { overflow-x: auto; }
+h3 { font-size: 16px; margin: 18px 0 8px; }
 @page { size: A4 landscape; margin: 10mm; }
 @media print { main { max-width: none; padding: 0; } table.compact th, table.compact td { font-size: 9pt; padding: 2px 4px; }
+  h2, h3 { break-after: avoid; }
   .scroll { overflow: visible; } }
 '''
 
@@ -227,8 +230,9 @@ more than the system measured. It is shown as it is.</p>{% endif %}
 {% endfor %}
 </tbody></table></div>
 {% if cost %}
+<h3>In cost{{ (' (' ~ currency ~ ')') if currency else '' }}</h3>
 <div class="scroll"><table class="compact" id="metric-costs">
-<thead><tr><th scope="col">Metric{{ (' (' ~ currency ~ ')') if currency else '' }}</th><th scope="col">Unit price</th><th scope="col">Capacity</th>{#
+<thead><tr><th scope="col">Metric</th><th scope="col">Unit price</th><th scope="col">Capacity</th>{#
 #}<th scope="col">System usage</th><th scope="col">Tenants</th><th scope="col">Unallocated</th></tr></thead>
 <tbody>
 {% for m in metrics if m.shown.values() | select | list %}
