@@ -471,7 +471,7 @@ def run_tenant_reports(client, request, period, system_lines=None, system_capaci
                 item.write('markdown', _render(_templates().TENANT_MARKDOWN, context, False))
             if 'html' in formats:
                 context['charts'], context['chart_notes'] = tenant_charts(item.samples, zone)
-                item.write('html', _render(_templates().TENANT_HTML, context, True))
+                item.write('html', _render(_templates().TENANT_HTML, dict(context, extra_css=_templates().OVERVIEW_CSS), True))
             item.samples = None
         rows, totals = overview_rows(entries, card)
         hours = (end - start) / 3600

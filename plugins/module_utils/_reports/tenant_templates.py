@@ -21,13 +21,14 @@ PAGE_START = '''<!DOCTYPE html>
 <body><main><header><h1>{{ title }}</h1>'''
 PAGE_END = '</main></body></html>\n'
 
-# The overview's tables are wide (up to 9 columns of amounts): smaller cells, names that wrap, and A4 landscape in
-# print, so every column (Total included) shows at 1100 px and on paper.
+# The overview's tables (and a tenant's periods) are wide, up to 9 columns of figures: smaller cells, names and
+# headers that wrap, and A4 landscape in print, so every column (Total included) shows at 1100 px and on paper.
 OVERVIEW_CSS = '''
 table.compact th, table.compact td { padding: 5px 7px; font-size: 13px; }
 table.compact th:first-child, table.compact td:first-child { white-space: normal; overflow-wrap: anywhere; min-width: 7em; }
 table.compact thead th { white-space: normal; vertical-align: bottom; }
 .scroll { overflow-x: auto; }
+th.text { text-align: left; }
 h3 { font-size: 16px; margin: 18px 0 8px; }
 @page { size: A4 landscape; margin: 10mm; }
 @media print { main { max-width: none; padding: 0; } table.compact th, table.compact td { font-size: 9pt; padding: 2px 4px; }
@@ -64,7 +65,7 @@ TENANT_HTML = PAGE_START + '''
 {% if bill %}
 <section><h2>Cost ({{ basis }} basis)</h2>
 <table>
-<thead><tr><th scope="col">Metric</th><th scope="col">Quantity</th><th scope="col">Unit</th>{#
+<thead><tr><th scope="col">Metric</th><th scope="col">Quantity</th><th scope="col" class="text">Unit</th>{#
 #}<th scope="col">Unit price{{ (' (' ~ currency ~ ')') if currency else '' }}</th>{#
 #}<th scope="col">Amount{{ (' (' ~ currency ~ ')') if currency else '' }}</th></tr></thead>
 <tbody>
@@ -94,7 +95,7 @@ Only the part inside the period counts (the sample taken before the start bills 
 </section>
 {% if periods %}
 <section><h2>By {{ group_by }}</h2>
-<table>
+<div class="scroll"><table class="compact" id="periods">
 <thead><tr><th scope="col">Period</th><th scope="col">Hours</th>{#
 #}{% for part, label, _m in parts %}<th scope="col">{{ label }} ({{ units[part] }})</th>{% endfor %}{#
 #}{% if bill %}<th scope="col">Amount</th>{% endif %}</tr></thead>
@@ -103,7 +104,7 @@ Only the part inside the period counts (the sample taken before the start bills 
 <tr><th scope="row">{{ p.period }}</th><td>{{ p.hours | num }}</td>{% for part, _l, _m in parts %}<td>{{ p.quantities[part] | num(2) }}</td>{% endfor %}{#
 #}{% if bill %}<td>{{ p.amount | num }}</td>{% endif %}</tr>
 {% endfor %}
-</tbody></table>
+</tbody></table></div>
 <p class="muted">Usage split at each {{ group_by }}'s boundaries. Each amount is rounded on its own; the bill above rounds per metric.</p>
 </section>
 {% endif %}
