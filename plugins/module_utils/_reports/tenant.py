@@ -66,6 +66,8 @@ OVERVIEW_STEM = 'tenants'
 # seconds the sample bills inside the period.
 JSON_FIELDS = tuple(name + '_epoch' if kind == 'epoch' else name for name, _raw, kind in FIELDS)
 BILLED = 'billed_seconds'
+# The CSV's columns: every key of a converted sample (verge_tenant_usage_info's records), then BILLED.
+CSV_NAMES = output_names()
 # Shown quantities (unit-hours) have this many decimals; a shown total of quantities is the sum of the shown ones.
 QUANTITY_PLACES = 2
 # The columns of the overview: part -> the metrics it sums (storage: the six tiers).
@@ -113,7 +115,7 @@ class _TenantFiles:
         self.work_dir = work_dir
         if 'csv' in formats:
             self.csv = csv.writer(self._temp('csv', newline=''), lineterminator='\r\n')
-            self.csv.writerow(output_names() + [BILLED])
+            self.csv.writerow(CSV_NAMES + [BILLED])
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.tenant-records.')
 
@@ -129,7 +131,7 @@ class _TenantFiles:
         if self.csv is not None:
             if sample['timestamp']:
                 sample['timestamp'] = iso_in(sample['timestamp_epoch'], self.zone)
-            self.csv.writerow([sample[name] for name in output_names()] + [seconds])
+            self.csv.writerow([sample[name] for name in CSV_NAMES] + [seconds])
         self.count += 1
 
     def write(self, fmt, text):
@@ -352,13 +354,16 @@ def reconcile(system_lines, tenant_lines, capacity, hours, card, tenant_bills, n
     return rows, totals, negative
 
 
+_COMPILED = {}
+
+
 def _render(template, context, html):
+    """Render one of the tenant templates; each is compiled once per process (a report of 50 tenants renders 100 pages)."""
     from ansible_collections.vergeio.billing.plugins.module_utils._reports import templates as _templates  # pylint: disable=import-outside-toplevel
-    environment = _templates._environment(html)  # pylint: disable=protected-access
-    if html:
-        context = dict(context, css=_templates.CSS)
-        template = _templates.SVG_MACRO + template
-    return environment.from_string(template).render(context)
+    key = (template, html)
+    if key not in _COMPILED:
+        _COMPILED[key] = _templates._environment(html).from_string(_templates.SVG_MACRO + template if html else template)  # pylint: disable=protected-access
+    return _COMPILED[key].render(dict(context, css=_templates.CSS) if html else context)
 
 
 def _system_usage(usage, meter, name):
