@@ -144,4 +144,3 @@ class Usage:
         if self.problems:
             out.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(self.problems[:50]))
         return out
-
