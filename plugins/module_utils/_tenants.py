@@ -118,6 +118,7 @@ TIER_FIGURES = tuple('tier%d_%s_gb' % (tier, kind) for tier in TIERS for kind in
 COLUMNS = FIGURE_NAMES + TIER_FIGURES
 STATS = (('avg', mean), ('twa', None), ('peak', peak), ('p95', p95))
 
+
 # What each basis bills, THE table of the tenant side of the rating engine: metric (_rating.METRICS) -> (raw history
 # fields, divisor). A level is the product of the fields divided by the divisor (used cores: core_count x total_cpu /
 # 100; RAM: MB / 1024; storage: bytes / 1024**3). IP addresses (ip_count) are billed on every basis.

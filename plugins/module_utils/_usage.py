@@ -37,6 +37,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TE
 # Samples read before the period: enough for the hourly long history (and the 5-minute short one) to reach in.
 LOOKBACK = 6 * 3600
 
+
 def usage_filter(start, end):
     """The records whose usage interval [from, to) overlaps the period [start, end)."""
     return 'to gt %d and from lt %d' % (start, end)
