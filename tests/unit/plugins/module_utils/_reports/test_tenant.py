@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import tenant_selectors
@@ -73,7 +73,7 @@ def tenant_sets(draw):
     return card, tenants
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(tenant_sets())
 def test_overview_rows_show_the_rounded_bills_and_totals_are_the_sums_of_the_shown(data):
     card, tenants = data
@@ -101,7 +101,7 @@ def test_overview_rows_show_the_rounded_bills_and_totals_are_the_sums_of_the_sho
     assert totals['sample_count'] == sum(t['sample_count'] for t in tenants)
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(tenant_sets(), st.lists(quantity, min_size=len(SYSTEM_METRICS), max_size=len(SYSTEM_METRICS)),
        st.lists(st.integers(0, 5000), min_size=len(SYSTEM_METRICS), max_size=len(SYSTEM_METRICS)))
 def test_tenants_plus_unallocated_are_the_system_per_metric(data, system_quantities, capacities):
@@ -129,7 +129,10 @@ def test_tenants_plus_unallocated_are_the_system_per_metric(data, system_quantit
         assert row['shown']['system_cost'] == half_up(float(system * Fraction(card[RATE_KEY[metric]])), card.precision)
         assert row['shown']['tenants_cost'] + row['shown']['unallocated_cost'] == row['shown']['system_cost']
         assert row['shown']['capacity'] == half_up(capacity[metric] * 745, 2)
-        assert (row['label'] in negative) == (system - tenants_exact < -Fraction(1, 10 ** 9) * max(system, 1))
+        # negative: below -1e-9 x max(system, 1) (float noise is no finding); not asked within a hair of that bound
+        bound = -Fraction(1, 10 ** 9) * max(system, 1)
+        if abs((system - tenants_exact) - bound) > abs(bound) / 10 ** 6:
+            assert (row['label'] in negative) == (system - tenants_exact < bound)
     for column in ('capacity_cost', 'system_cost', 'tenants_cost', 'unallocated_cost'):
         assert totals[column] == sum((row['shown'][column] for row in rows if column in row['shown']), Decimal(0))
 
