@@ -27,6 +27,10 @@ description:
   - Totals add up, over the systems that reported, the record counts, hours, time-weighted means (so the total is the
     mean use of the fleet), the GPU, vGPU and tier capacities, and the costs, per currency. Peaks and percentiles do
     not add up across systems, so the totals have none.
+  - Amounts in the CSV, Markdown and HTML files are rounded half up to the currency's minor unit (2 decimals unless a
+    system's cost gives its C(precision)), per cost part and system; a system's total is the sum of its rounded parts
+    and each fleet amount the sum of the systems' amounts shown, so every column adds up to its total row. The JSON
+    file and RV(totals) keep the exact amounts. Every CSV row shows the report's period.
   - Files are written as M(vergeio.billing.verge_billing_report) writes them, atomically (a temporary file, then a
     rename). A file whose content would not change is left alone, so a rerun reports no change. Check mode writes
     nothing and says which files would change.
@@ -39,24 +43,33 @@ options:
         M(vergeio.billing.verge_billing_report)), C(summary) (the keys of
         RV(vergeio.billing.verge_billing_info#module:summary)) and C(files) (format to path). Other keys are ignored.
       - A list of them, or a dict of any keys to them (the artifacts the role publishes with C(set_stats), one key
-        per system).
+        per system). The name is read from inside each outcome. An artifact key of the role's form
+        (C(billing_report_system_...)) that is not the key this version gives the name inside is warned about (an
+        artifact of a version before 0.2.0, whose keys could merge two systems of similar names into one).
       - When an outcome's summary has no C(periods) (the role leaves them out of the outcomes it publishes) and its
         C(files.json) can be read, the summary is read from that JSON report, for the per-period charts.
     type: raw
   from_dir:
     description:
       - A directory of per-system JSON reports (as M(vergeio.billing.verge_billing_report) writes them). Every
-        C(*.json) file in it (not in subdirectories) with a C(name) and a C(summary) is one system; fleet reports and
-        other JSON files are skipped and listed in RV(skipped).
+        C(*.json) file in it (not in subdirectories) that is a system's report (the report module's, or any object with
+        a C(name) and a C(summary)) is one system. Fleet reports, the tenant reports (C(kind tenant)) and tenants
+        overviews (C(kind tenants)) written beside the system's, other JSON files and reports of another period than
+        O(label) are not systems; they are listed in RV(not_systems) with the reason.
+      - A C(*.json) entry that cannot be read (a dangling symbolic link, a file this user may not read, not a regular
+        file) is listed in RV(not_systems) and warned about, since it may be a system missing from the bill.
       - A system in both O(systems) and O(from_dir) is taken from O(systems) (the outcome of this run wins over a
         report on disk, which may be older).
-      - A JSON file that cannot be read or parsed fails the task, naming the file, so a damaged report never drops out
-        of a bill unnoticed.
+      - The task fails, naming the file (and the key), for a JSON file that cannot be parsed, a system report of
+        another shape (no C(summary), an object or text where a number belongs, C(NaN) or C(Infinity), a negative figure
+        or cost), two reports of one system, and, without O(label), reports of more than one period (naming two of them),
+        so a damaged or stray report never drops out of, or into, a bill unnoticed.
     type: path
   label:
     description:
       - The period label of the fleet report, in its title and file names.
-      - With O(from_dir), only reports of this period label are read (a directory may hold several months).
+      - With O(from_dir), only reports of this period label are read (a directory may hold several months); without
+        it, the reports of O(from_dir) must all be of one period.
       - Default the systems' own label when they all share one period, else C(START_END) of the span they cover.
     type: str
   dest:
@@ -65,14 +78,17 @@ options:
     required: true
   name:
     description:
-      - The name of the fleet, in the title and file names. Characters other than letters, digits, C(.), C(_) and C(-)
-        become C(_) in file names.
+      - The name of the fleet, in the title and file names. In file names it is made a stem as
+        O(vergeio.billing.verge_billing_report#module:name) is (transliterated, other characters than letters, digits,
+        C(.), C(_) and C(-) as C(_), cut with a hash beyond 80 characters), and the stem is claimed in O(dest).
     type: str
     default: fleet
   allow_empty:
     description:
-      - Write a report even when no system was given. Without it, no system at all fails the task (a mistyped
-        O(from_dir) or an empty artifact set should not produce an empty bill quietly).
+      - Write a report even when no system was given, or when every system failed. Without it, no system at all fails
+        the task (a mistyped O(from_dir) or an empty artifact set should not produce an empty bill quietly), and a fleet
+        whose systems all failed writes no files (it warns, and lists the failures in RV(systems) and
+        RV(failed_systems)), so an earlier good report of the period is not replaced by a bill of nothing.
     type: bool
     default: false
 notes:
@@ -113,7 +129,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 files:
-  description: The files of the report, format to path.
+  description: The files of the report, format to path; empty when no system reported and O(allow_empty) is false.
   returned: always
   type: dict
   sample: {csv: /srv/reports/fleet-2026-10.csv, json: /srv/reports/fleet-2026-10.json}
@@ -152,46 +168,74 @@ systems:
   returned: always
   type: list
   elements: dict
-skipped:
-  description: JSON files of O(from_dir) that are not per-system reports of the period, each with C(path) and C(reason).
+not_systems:
+  description:
+    - The C(*.json) entries of O(from_dir) that are not in the fleet as a system, each with C(path) and C(reason). Fleet
+      reports, tenant reports and tenants overviews, other JSON, reports of another period than O(label), reports of a
+      system also given in O(systems), and entries that cannot be read (dangling symbolic links, unreadable files; these
+      are also warned about).
+    - Called C(skipped) before 0.2.0, renamed because Ansible reads a result key C(skipped) as its own (the task showed
+      as skipped although the files were written).
   returned: always
   type: list
   elements: dict
+  version_added: 0.2.0
+  sample: [{path: /srv/reports/verge-east-tenants-2026-10.json, reason: a tenants overview (system verge-east)}]
 '''
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
-    FleetError, consolidate, load_reports, outcomes_from, render_csv, render_json, with_periods, write_reports,
+    FleetError, artifact_warnings, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
+    FORMATS, REPORT_FILES_SPEC, CsvStyle, parse_mode, removed_warning, safe_name,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 
 
-def build(params):
-    """(fleet, {format: bytes}, skipped) from the module's parameters."""
-    outcomes = [with_periods(outcome) for outcome in outcomes_from(params['systems'])]
-    skipped = []
+def nothing_to_report(params, not_systems):
+    """The message when no system was given: what to give, and what from_dir held instead (the first few)."""
+    msg = 'no system to report on: give systems (the outcomes the role publishes) or from_dir (a directory of per-system JSON reports)'
     if params['from_dir']:
-        loaded, skipped = load_reports(params['from_dir'], params['label'])
+        msg += '; %s holds no system report%s' % (params['from_dir'], ' of period %s' % params['label'] if params['label'] else '')
+        if not_systems:
+            msg += ', only %s: %s' % (plural(len(not_systems), 'JSON file that is not one', 'JSON files that are not'),
+                                      '; '.join('%s (%s)' % (os.path.basename(item['path']), item['reason']) for item in not_systems[:5]))
+    return msg + '. allow_empty=true writes an empty report'
+
+
+def build(params):
+    """(fleet, {format: bytes}, not_systems, warnings) from the module's parameters; no contents when no system reported."""
+    outcomes = [with_periods(outcome) for outcome in outcomes_from(params['systems'])]
+    not_systems, warnings = [], artifact_warnings(params['systems'])
+    if params['from_dir']:
+        loaded, not_systems, found = load_reports(params['from_dir'], params['label'])
+        warnings += found
         given = set(outcome['name'] for outcome in outcomes)
         for outcome in loaded:
             if outcome['name'] in given:  # the outcome of this run wins over a report on disk (maybe an older one)
-                skipped.append(dict(path=(outcome['files'] or {}).get('json'), reason='system %s is in systems' % outcome['name']))
+                not_systems.append(dict(path=(outcome['files'] or {}).get('json'), reason='system %s is in systems' % outcome['name']))
             else:
                 outcomes.append(outcome)
     if not outcomes and not params['allow_empty']:
-        raise FleetError('no system to report on: give systems (the outcomes the role publishes) or from_dir (a directory of '
-                         'per-system JSON reports%s); allow_empty=true writes an empty report'
-                         % (', and %s holds none%s' % (params['from_dir'], ' of period %s' % params['label'] if params['label'] else '')
-                            if params['from_dir'] else ''))
+        raise FleetError(nothing_to_report(params, not_systems))
     fleet = consolidate(outcomes, name=params['name'], label=params['label'])
-    renderers = dict(csv=render_csv, json=render_json)
+    if outcomes and not fleet['totals']['reported'] and not params['allow_empty']:
+        # A fleet of failures only: no fleet-* files (a bill of nothing would replace the files of an earlier good run
+        # of the period); each failure is in the result, and the role fails each of those systems with its error.
+        warnings.append('no system reported (%s failed: %s), so no fleet report was written; allow_empty=true writes one'
+                        % (len(outcomes), ', '.join(fleet['failed'])))
+        return fleet, {}, not_systems, warnings
+    style = CsvStyle.from_options(params)
+    renderers = dict(csv=lambda report: render_csv(report, style), json=render_json)
     if set(params['formats']) & set(('markdown', 'html')):
         from ansible_collections.vergeio.billing.plugins.module_utils._reports import fleet_render as _fleet_render  # pylint: disable=import-outside-toplevel
         renderers.update(markdown=_fleet_render.render_markdown, html=_fleet_render.render_html)
     contents = dict((fmt, renderers[fmt](fleet).encode('utf-8')) for fmt in FORMATS if fmt in params['formats'])
-    return fleet, contents, skipped
+    return fleet, contents, not_systems, warnings
 
 
 def main():
@@ -211,13 +255,18 @@ def main():
     require_jinja(module, params['formats'])
     try:
         mode = parse_mode(params['mode'])
-        fleet, contents, skipped = build(params)
-        stem = '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'all'))
-        files, digests, changed = write_reports(params['dest'], stem, contents, mode, module.check_mode)
+        fleet, contents, not_systems, warnings = build(params)
+        stem = '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'all', 'label'))
+        files, digests, changed, removed = (write_reports(params['dest'], stem, contents, mode, module.check_mode, name=params['name'])
+                                            if contents else ({}, {}, {}, []))
     except (FleetError, ValueError) as exc:
         module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
+    if removed:
+        module.warn(removed_warning(params['dest'], removed))
     result = dict(changed=bool(changed), files=files, sha256=digests, changed_files=changed, period=fleet['period'],
-                  totals=fleet['totals'], failed_systems=fleet['failed'], skipped=skipped,
+                  totals=fleet['totals'], failed_systems=fleet['failed'], not_systems=not_systems,
                   systems=[dict(name=s['name'], ok=s['ok'], error=s['error']) for s in fleet['systems']])
     if module._diff:
         lines = ['%s %s' % ('would write' if module.check_mode else 'wrote', path) for _fmt, path in sorted(changed.items())]

@@ -21,8 +21,10 @@ __metaclass__ = type
 import csv
 import io
 import json
+import hashlib
 import math
 import os
+import re
 import sys
 
 import pytest
@@ -37,9 +39,17 @@ try:
 except ImportError:  # a test-only dependency: its absence is a broken test environment, not a reason to skip
     ansible_runner = None
 
-NAMES = ['site-%02d' % number for number in range(1, 13)]
-REFUSING = 'site-12'
+# Two names that make the same artifact stem (verge_east_example_com): they must stay two systems, two keys.
+TWINS = ['verge-east.example.com', 'verge.east.example.com']
+NAMES = sorted(['site-%02d' % number for number in range(1, 11)] + TWINS)
+REFUSING = 'site-10'
 SLICES = 3
+
+
+def expected_key(name):
+    """The artifact key as the role documents it: stem (runs of other characters than letters and digits as _, at most
+    40) and the first 12 hex digits of the SHA-1 of the exact name."""
+    return 'billing_report_system_%s_%s' % (re.sub('[^A-Za-z0-9]+', '_', name)[:40], hashlib.sha1(name.encode('utf-8')).hexdigest()[:12])
 
 
 def cost_of(raw):
@@ -129,9 +139,11 @@ def test_slices_report_their_third_and_publish_each_system(fleet):  # pylint: di
         assert run.rc == expected_rc, stdout_of(run)[-4000:]
         assert sorted(run.stats['ok']) == sorted(hosts)  # the slice ran exactly its hosts
     artifacts = fleet['artifacts']
-    assert sorted(artifacts) == sorted('billing_report_system_%s' % name.replace('-', '_') for name in NAMES)
+    assert sorted(artifacts) == sorted(expected_key(name) for name in NAMES)
+    assert len(set(expected_key(name) for name in TWINS)) == 2  # the twins' keys differ in the hash only
+    assert len(set(re.sub('_[0-9a-f]{12}$', '', expected_key(name)) for name in TWINS)) == 1
     for name in NAMES:
-        outcome = artifacts['billing_report_system_%s' % name.replace('-', '_')]
+        outcome = artifacts[expected_key(name)]
         assert outcome['name'] == name
         if name == REFUSING:
             assert outcome['ok'] is False and 'HTTP 401' in outcome['error'] and outcome['summary'] is None
@@ -174,11 +186,14 @@ def check_consolidated(directory, reports, sims, with_failed=True):
     with open(os.path.join(str(directory), 'fleet-2026-10.csv'), encoding='utf-8', newline='') as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read(), newline='')))
     assert [row['system'] for row in rows[:-1]] == (NAMES if with_failed else ok)
-    assert [row['status'] for row in rows] == ['ok'] * 11 + (['failed'] if with_failed else []) + ['total']
+    assert [row['status'] for row in rows] == ['failed' if name == REFUSING else 'ok' for name in (NAMES if with_failed else ok)] + ['total']
+    for name in TWINS:  # both twins are in the bill, each with its own figures
+        assert fleet['systems'][[s['name'] for s in fleet['systems']].index(name)]['summary']['record_count'] == len(in_october(sims[name]))
     total_row = rows[-1]
     assert total_row['system'] == 'fleet total (11 systems)'
-    assert int(total_row['record_count']) == sum(int(row['record_count']) for row in rows[:11])
-    assert float(total_row['cost_total']) == pytest.approx(math.fsum(float(row['cost_total']) for row in rows[:11]), rel=1e-12)
+    shown = [row for row in rows[:-1] if row['status'] == 'ok']
+    assert int(total_row['record_count']) == sum(int(row['record_count']) for row in shown)
+    assert float(total_row['cost_total']) == pytest.approx(math.fsum(float(row['cost_total']) for row in shown), rel=1e-12)
     assert total_row['peak_cpu_cores'] == ''  # peaks do not add up across systems
 
     with open(os.path.join(str(directory), 'fleet-2026-10.html'), encoding='utf-8') as handle:

@@ -15,28 +15,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import CHARTS, TIER_NAMES, plural, series_of
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import CHARTS, TIER_NAMES, plural, series_of, shown_costs
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import CSS, SVG_MACRO, _environment
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone
 
+# The lines of a cost table: every priced part (no storage subtotal, so the lines add up to the total below them).
 COST_LABELS = (('cpu', 'CPU cores'), ('ram', 'RAM')) + tuple((name, 'Storage tier %s' % name[4:]) for name in TIER_NAMES) + (
-    ('storage', 'Storage (all tiers)'), ('gpu', 'GPUs'), ('vgpu', 'vGPUs'), ('total', 'Total'))
+    ('gpu', 'GPUs'), ('vgpu', 'vGPUs'), ('total', 'Total'))
 
 
-def cost_rows(cost):
-    """(label, amount) of a cost: CPU, RAM, each tier that cost anything, storage, GPUs, vGPUs, total."""
-    rows = []
-    for part, label in COST_LABELS:
-        value = (cost.get('tiers') or {}).get(part) if part in TIER_NAMES else cost.get(part)
-        if part in TIER_NAMES and not value:
-            continue
-        rows.append((label, value))
-    return rows
+def cost_rows(shown):
+    """(label, shown amount) of a shown cost (``fleet.shown_costs``): CPU, RAM, each tier that cost anything, GPUs,
+    vGPUs, total. The total is the sum of the lines above it (a tier left out is 0)."""
+    return [(label, shown[part]) for part, label in COST_LABELS if part not in TIER_NAMES or shown[part]]
 
 
-def md_text(value):
-    """Free text in Markdown (a system name, an error): the ``md`` cell escaping, and no HTML markup."""
-    return str('' if value is None else value).replace('<', '&lt;').replace('>', '&gt;')
+def amount(value, currency):
+    """A shown amount (a Decimal already rounded to the minor unit) with thousands separators, as it is, and the currency."""
+    text = '{:,f}'.format(value)
+    return '%s %s' % (text, currency) if currency else text
 
 
 # One row per system, the fleet total row, failures named, the cost per currency. A line that starts with ``{{- ''``
@@ -44,10 +41,11 @@ def md_text(value):
 MARKDOWN = u'''# {{ title | md }}
 
 {% if period.since %}Period {{ period.since | when }} to {{ period.until | when }}
-{{- '' }} (inclusive{% if period.timezone %}, {{ period.timezone }}{% endif %}). {% endif %}
+{{- '' }} (inclusive{% if period.timezone %}, {{ period.timezone | md }}{% endif %}). {% endif %}
 {{ plural(totals.systems, 'system') }}: {{ totals.reported }} reported, {{ totals.failed }} failed.
 {{- '' }} CPU, RAM, storage and GPU figures are time-weighted means; the total row adds them up over the systems that reported.
-{{- '' }} Figures are rounded for display; the JSON and CSV reports hold the exact values.
+{{- '' }} Amounts are rounded half up to the currency's minor unit and every total is the sum of the amounts shown;
+{{- '' }} the JSON report holds the exact values.
 
 | System | Status | Records | Hours | CPU cores | RAM GB | Storage GB | GPUs | vGPUs |{% if with_cost %} Cost |{% endif %}
 
@@ -56,26 +54,27 @@ MARKDOWN = u'''# {{ title | md }}
 {% for s in systems %}
 {% if s.ok %}
 {% set m = s.summary %}
-| {{ md_text(s.name) | md }} | ok | {{ m.get('record_count') | num }} | {{ m.get('hours') | num }} | {{ m.get('twa_cpu_cores') | num }}
+| {{ s.name | md }} | ok | {{ m.get('record_count') | num }} | {{ m.get('hours') | num }} | {{ m.get('twa_cpu_cores') | num }}
 {{- '' }} | {{ m.get('twa_ram_gb') | num }} | {{ m.get('twa_storage_used_gb') | num }} | {{ m.get('twa_gpus_used') | num(2) }}
 {{- '' }} | {{ m.get('twa_vgpus_used') | num(2) }} |
-{{- '' }}{% if with_cost %} {{ m.cost.total | money(m.cost.currency) if m.get('cost') else '\u2013' }} |{% endif %}
+{{- '' }}{% if with_cost %} {{ cost_text.get(s.name, '\u2013') | md }} |{% endif %}
 
 {% else %}
-| {{ md_text(s.name) | md }} | FAILED | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 |{% if with_cost %} \u2013 |{% endif %}
+| {{ s.name | md }} | FAILED | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 |{% if with_cost %} \u2013 |{% endif %}
 
 {% endif %}
 {% endfor %}
 | **Fleet total ({{ plural(totals.reported, 'system') }})** | | **{{ totals.record_count | num }}** | **{{ totals.hours | num }}**
 {{- '' }} | **{{ totals.twa_cpu_cores | num }}** | **{{ totals.twa_ram_gb | num }}** | **{{ totals.twa_storage_used_gb | num }}**
-{{- '' }} | **{{ totals.twa_gpus_used | num(2) }}** | **{{ totals.twa_vgpus_used | num(2) }}** |{% if with_cost %} **{{ cost_total }}** |{% endif %}
+{{- '' }} | **{{ totals.twa_gpus_used | num(2) }}** | **{{ totals.twa_vgpus_used | num(2) }}** |
+{{- '' }}{% if with_cost %} **{{ cost_total | md }}** |{% endif %}
 
 {% if failed %}
 
 ## Failed systems
 
 {% for s in failed %}
-- **{{ md_text(s.name) | md }}**: {{ md_text(s.error) | md }}
+- **{{ s.name | md }}**: {{ s.error | md }}
 {% endfor %}
 {% endif %}
 {% for currency, cost in costs %}
@@ -84,8 +83,8 @@ MARKDOWN = u'''# {{ title | md }}
 
 | Item | Cost |
 | --- | ---: |
-{% for label, amount in cost_rows(cost) %}
-| {{ '**Total**' if label == 'Total' else label }} | {{ amount | num(2) }} |
+{% for label, value in cost_rows(shown[currency]) %}
+| {{ '**Total**' if label == 'Total' else label }} | {{ amount(value, '') }} |
 {% endfor %}
 {% endfor %}
 '''
@@ -139,7 +138,7 @@ and {{ 'is' if totals.failed == 1 else 'are' }} not in the totals:
 <tr><th scope="row">{{ s.name }}</th><td><span class="status-ok">ok</span></td><td>{{ m.get('record_count') | num }}</td><td>{{ m.get('hours') | num }}</td>
 <td>{{ m.get('twa_cpu_cores') | num }}</td><td>{{ m.get('twa_ram_gb') | num }}</td><td>{{ m.get('twa_storage_used_gb') | num }}</td>
 <td>{{ m.get('twa_gpus_used') | num(2) }}</td><td>{{ m.get('twa_vgpus_used') | num(2) }}</td>
-{% if with_cost %}<td>{{ m.cost.total | money(m.cost.currency) if m.get('cost') else '\u2013' }}</td>{% endif %}
+{% if with_cost %}<td>{{ cost_text.get(s.name, '\u2013') }}</td>{% endif %}
 </tr>
 {% else %}
 <tr class="failed"><th scope="row">{{ s.name }}</th><td><span class="status-failed">FAILED</span></td>
@@ -164,12 +163,13 @@ systems that reported.</p>
 {% for currency, cost in costs %}
 <section><h2>Cost{% if currency %} ({{ currency }}){% endif %}, {{ plural(cost.systems, 'system') }}</h2>
 <table><thead><tr><th scope="col">Item</th><th scope="col">Cost</th></tr></thead><tbody>
-{% for label, amount in cost_rows(cost) %}
-<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ label }}</th><td>{{ amount | money(currency) }}</td></tr>
+{% for label, value in cost_rows(shown[currency]) %}
+<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ label }}</th><td>{{ amount(value, currency) }}</td></tr>
 {% endfor %}
 </tbody></table></section>
 {% endfor %}
-<footer>Made by {{ generator }}. Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
+<footer>Made by {{ generator }}. Figures are rounded for display; amounts are rounded half up to the currency's minor unit and every
+total is the sum of the amounts shown. The JSON report holds the exact values.</footer>
 </main></body></html>
 '''
 
@@ -177,18 +177,15 @@ systems that reported.</p>
 def _context(fleet):
     totals = fleet['totals']
     costs = sorted(totals['cost_by_currency'].items())
-    if totals.get('cost'):
-        cost_total = '%s' % _money(totals['cost']['total'], totals['cost']['currency'])
-    else:
-        cost_total = ', '.join(_money(cost['total'], currency) for currency, cost in costs)
+    shown_systems, shown = shown_costs(fleet)
+    cost_text = dict((s['name'], amount(shown_systems[s['name']]['total'], s['summary']['cost'].get('currency') or ''))
+                     for s in fleet['systems'] if s['name'] in shown_systems)
+    cost_total = ', '.join(amount(shown[currency]['total'], currency) for currency, _cost in costs)
     label = fleet['period'].get('label')
     return dict(generator=fleet['generator'], title='VergeOS fleet billing report: %s%s' % (fleet['name'], ', %s' % label if label else ''),
                 period=fleet['period'], systems=fleet['systems'], failed=[s for s in fleet['systems'] if not s['ok']], totals=totals,
-                costs=costs, with_cost=bool(costs), cost_total=cost_total, plural=plural, cost_rows=cost_rows, md_text=md_text)
-
-
-def _money(value, currency):
-    return _environment(False).filters['money'](value, currency)
+                costs=costs, with_cost=bool(costs), cost_total=cost_total, cost_text=cost_text, shown=shown, amount=amount, plural=plural,
+                cost_rows=cost_rows)
 
 
 def fleet_charts(fleet):

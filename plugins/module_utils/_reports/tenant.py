@@ -26,15 +26,15 @@
 4. A tenant deleted during the period (samples in the history, no longer in the tenant list) is billed as
    ``tenant <$key> (deleted)`` with a warning when every tenant is reported; a renamed tenant is one bill per
    ``$key`` under its current name; counters that are negative, null or missing count as 0, with one warning.
-5. Files are placed like the system report's (``files.place``): written to temporary files, an identical file is
-   left alone, in check mode nothing in ``dest`` is touched.
+5. Files are placed like the system report's, as one ``files.FileSet`` (every tenant's and the overview's): written
+   to temporary files, every name checked before the first is replaced, an identical file left alone, in check mode
+   nothing in ``dest`` touched. Every tenant gets a stem (``files.tenant_stems``), deleted tenants too.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import csv
 import json
 import math
 import os
@@ -51,7 +51,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._records import BYTES_PER_GB, MB_PER_GB, TIERS, to_int
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    EXTENSIONS, _prepare_dest, csv_text, place, safe_name, sha256_of,
+    CsvStyle, FileOwner, FileSet, tenant_stems,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import LAYOUT, ReportBuilder
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
@@ -105,7 +105,7 @@ class _TenantFiles:
     """The files of one tenant while its samples arrive: CSV rows and JSON record arrays, the samples and the seconds
     each bills inside the period."""
 
-    def __init__(self, key, name, formats, zone, work_dir):
+    def __init__(self, key, name, formats, zone, work_dir, csv_style=None):
         self.key, self.name, self.zone = key, name, zone
         self.samples = []
         self.seconds = []
@@ -114,7 +114,7 @@ class _TenantFiles:
         self.csv = self.spool = None
         self.work_dir = work_dir
         if 'csv' in formats:
-            self.csv = csv.writer(self._temp('csv', newline=''), lineterminator='\r\n')
+            self.csv = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
             self.csv.writerow(CSV_NAMES + [BILLED])
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.tenant-records.')
@@ -394,33 +394,25 @@ def run_tenant_reports(client, request, period, system_lines=None, system_capaci
     ``diff`` lines)."""
     selectors, zone, card, basis, formats = request.tenants, request.zone, request.rates, request.tenant_basis, request.formats
     name, stem, mode, dest, group_by = request.name, request.stem, request.mode, request.dest, request.group_by
+    csv_style = request.csv_style
     start, end = period['since_epoch'], period['until_epoch'] + 1
     bounds = edges(start, end, group_by, zone)
-    listing = TenantUsage(client, page_size=page_size, now=now)
-    tenants = listing.tenants(selectors or None)
-    stems = {}
-    for key, tenant_name in tenants:
-        tenant_stem = safe_name('%s-%s' % (stem, safe_name(tenant_name) if _has_word(tenant_name) else 'tenant%d' % key))
-        if tenant_stem in stems.values() or tenant_stem == '%s-%s' % (stem, OVERVIEW_STEM):
-            raise ValueError('tenants: the file names of tenant %r ($key %d) would be those of %s; rename a tenant or report them '
-                             'one at a time' % (tenant_name, key, 'the tenants overview' if tenant_stem.endswith('-' + OVERVIEW_STEM)
-                                                else 'another tenant'))
-        stems[key] = tenant_stem
-    work_dir = _prepare_dest(dest, check_mode)
+    tenants = TenantUsage(client, page_size=page_size, now=now).tenants(selectors or None)
+    target = FileSet(dest, mode, check_mode)
+    work_dir = target.work_dir
     files = OrderedDict()
     overview = None
     usage = Usage(client, page_size)
     meter = Meter(bounds)
     try:
         for key, tenant_name in tenants:
-            files[key] = _TenantFiles(key, tenant_name, formats, zone, work_dir)
-        overview = _TenantFiles(None, OVERVIEW_STEM, [], zone, work_dir)
+            files[key] = _TenantFiles(key, tenant_name, formats, zone, work_dir, csv_style)
+        overview = _TenantFiles(None, OVERVIEW_STEM, [], zone, work_dir, csv_style)
 
         def add(owner, raw, seconds):
             item = files.get(owner.key)
             if item is None:  # a tenant deleted during the period: its own files too
-                stems[owner.key] = _free_stem(safe_name('%s-tenant-%d-deleted' % (stem, owner.key)), stems, stem)
-                item = files[owner.key] = _TenantFiles(owner.key, owner.name, formats, zone, work_dir)
+                item = files[owner.key] = _TenantFiles(owner.key, owner.name, formats, zone, work_dir, csv_style)
             item.add(raw, seconds, usage.problems)
 
         try:
@@ -433,8 +425,11 @@ def run_tenant_reports(client, request, period, system_lines=None, system_capaci
             raise
         for owner in owners:
             if owner.key not in files:  # a deleted tenant whose samples bill nothing inside the period
-                stems[owner.key] = _free_stem(safe_name('%s-tenant-%d-deleted' % (stem, owner.key)), stems, stem)
-                files[owner.key] = _TenantFiles(owner.key, owner.name, formats, zone, work_dir)
+                files[owner.key] = _TenantFiles(owner.key, owner.name, formats, zone, work_dir, csv_style)
+        # Every tenant gets a stem (never an error): transliterated, tenant-<$key>, or with -<$key> on a clash; the
+        # deleted ones too, known only now.
+        tenant_parts, stem_notes = tenant_stems([(owner.key, owner.name) for owner in owners], reserved=(OVERVIEW_STEM,))
+        stems = dict((key, '%s-%s' % (stem, part)) for key, part in tenant_parts.items())
         lines_of = OrderedDict((owner, []) for owner in owners)
         all_lines = meter.lines()
         for line in all_lines:
@@ -481,14 +476,14 @@ def run_tenant_reports(client, request, period, system_lines=None, system_capaci
         rows, totals = overview_rows(entries, card)
         hours = (end - start) / 3600
         metrics, cost_totals, negative = reconcile(system_lines, all_lines, system_capacity or {}, hours, card, bills, name)
-        warnings = usage.messages()
+        warnings = stem_notes + usage.messages()
         if negative:
             warnings.append('Unallocated is negative for %s: the tenants (%s basis) were billed more than the system measured in %s .. %s; '
                             'the overview shows it as it is.' % (', '.join(negative), basis, period['since'], period['until']))
-        _write_overview(overview, formats, rows, totals, metrics, cost_totals, card, dict(
+        _write_overview(overview, formats, rows, totals, metrics, cost_totals, card, csv_style, dict(
             generator=GENERATOR, name=name, period=period, basis=basis, hours=hours, warnings=warnings, negative=negative))
-        result = _place_all(files, stems, overview, formats, dest, stem, period, mode, check_mode, diff)
-        result['warnings'][:0] = warnings
+        result = _place_all(files, stems, overview, formats, target, (name, stem), period, diff)
+        result['warnings'][:0] = warnings + ([target.removed_warning()] if target.removed else [])
         if card is not None:
             result['tenant_bills'] = dict((entry['name'], entry['bill'].as_dict()) for entry in entries)
         result['period'] = period
@@ -496,8 +491,7 @@ def run_tenant_reports(client, request, period, system_lines=None, system_capaci
     finally:
         for item in list(files.values()) + ([overview] if overview is not None else []):
             item.discard()
-        if check_mode and work_dir and os.path.isdir(work_dir):
-            shutil.rmtree(work_dir, ignore_errors=True)
+        target.discard()
 
 
 def _templates():
@@ -516,29 +510,20 @@ def _plain(value):
     return value
 
 
-def _free_stem(wanted, stems, stem):
-    taken = set(stems.values()) | set(['%s-%s' % (stem, OVERVIEW_STEM)])
-    candidate, number = wanted, 2
-    while candidate in taken:
-        candidate = '%s-%d' % (wanted, number)
-        number += 1
-    return candidate
-
-
 OVERVIEW_CSV_COLUMNS = ('kind', 'tenant_key', 'tenant', 'state', 'sample_count', 'hours') + tuple(
     'quantity_' + part for part, _label, _metrics in PARTS)
 
 
-def _write_overview(overview, formats, rows, totals, metrics, cost_totals, card, info):
+def _write_overview(overview, formats, rows, totals, metrics, cost_totals, card, csv_style, info):
     currency = card.currency if card else ''
     columns = list(OVERVIEW_CSV_COLUMNS) + (['cost_' + part for part, _label, _metrics in PARTS] + ['cost_total', 'currency'] if card else [])
     if 'csv' in formats:
         handle = overview._temp('csv', newline='')  # pylint: disable=protected-access
-        writer = csv.writer(handle, lineterminator='\r\n')
+        writer = csv_style.writer(handle)  # guards every text cell; Decimals with the decimal mark
         writer.writerow(columns)
         for kind, row in [('tenant', row) for row in rows] + [('total', totals)]:
             row = dict(row, kind=kind, currency=currency)
-            writer.writerow([csv_text(row[c]) if isinstance(row.get(c), str) else row.get(c) for c in columns])
+            writer.writerow([row.get(column) for column in columns])
         # Per metric the system and Unallocated (tenants + unallocated = system); their own lines after the totals.
         for kind in ('unallocated', 'system'):
             row = dict(kind=kind, tenant='Unallocated' if kind == 'unallocated' else 'System', currency=currency)
@@ -550,7 +535,7 @@ def _write_overview(overview, formats, rows, totals, metrics, cost_totals, card,
                         row['cost_' + part] = sum((m['shown'][kind + '_cost'] for m in chosen), _zero(card.precision))
             if card is not None:
                 row['cost_total'] = cost_totals[kind + '_cost']
-            writer.writerow([csv_text(row[c]) if isinstance(row.get(c), str) else row.get(c) for c in columns])
+            writer.writerow([row.get(column) for column in columns])
         handle.close()
     if 'json' in formats:
         overview.write('json', json.dumps(_plain(dict(
@@ -569,31 +554,27 @@ def _write_overview(overview, formats, rows, totals, metrics, cost_totals, card,
             overview.write('html', _render(_templates().OVERVIEW_HTML, dict(context, extra_css=_templates().OVERVIEW_CSS), True))
 
 
-def _has_word(text):
-    return any(char.isalnum() for char in text)
-
-
-def _place_all(files, stems, overview, formats, dest, stem, period, mode, check_mode, diff):
+def _place_all(files, stems, overview, formats, target, system, period, diff):
+    """Every tenant's files and the overview's as one FileSet: all names are checked before the first is replaced."""
     label = period['label']
+    name, stem = system
     result = dict(tenant_files={}, tenant_sha256={}, tenant_changed_files={}, tenants_overview={}, warnings=[])
-    outcome = []
-
-    def put(item, file_stem, fmt):
-        final = os.path.join(dest, '%s-%s.%s' % (file_stem, label, EXTENSIONS[fmt]))
-        temp = item.temps[fmt][0]
-        digest = sha256_of(temp)
-        try:
-            done = place(temp, final, mode, check_mode)
-        except OSError as exc:
-            raise ValueError('dest: cannot write %s: %s' % (final, exc.strerror or exc))
-        outcome.append((final, done))
-        return final, digest, done
-
-    for key, item in sorted(files.items(), key=lambda pair: (pair[1].name, pair[0])):
+    ordered = sorted(files.items(), key=lambda pair: (pair[1].name, pair[0]))
+    for key, item in ordered:
+        owner = FileOwner.tenant(name, key, item.name)
+        for fmt in formats:
+            target.add(owner, '%s-%s' % (stems[key], label), fmt, item.temps[fmt][0])
+    for fmt in formats:
+        target.add(FileOwner.overview(name), '%s-%s-%s' % (stem, OVERVIEW_STEM, label), fmt, overview.temps[fmt][0])
+    placed = target.place()
+    outcome = [(member['path'], done) for member, done, _digest in placed]
+    by_file = iter(placed)
+    for key, item in ordered:
         tenant_name = item.name
         paths, digests = {}, {}
         for fmt in formats:
-            paths[fmt], digests[fmt], done = put(item, stems[key], fmt)
+            member, done, digests[fmt] = next(by_file)
+            paths[fmt] = member['path']
             if done != 'unchanged':
                 result['tenant_changed_files'].setdefault(tenant_name, {})[fmt] = paths[fmt]
         result['tenant_files'][tenant_name] = paths
@@ -602,16 +583,15 @@ def _place_all(files, stems, overview, formats, dest, stem, period, mode, check_
             result['warnings'].append('Tenant %s ($key %d) has no statistics sample in %s .. %s: its report bills nothing.'
                                       % (tenant_name, key, period['since'], period['until']))
     for fmt in formats:
-        result['tenants_overview'][fmt], _digest, done = put(overview, '%s-%s' % (stem, OVERVIEW_STEM), fmt)
+        member, done, _digest = next(by_file)
+        result['tenants_overview'][fmt] = member['path']
         if done != 'unchanged':
-            result['tenant_changed_files'].setdefault('', {})[fmt] = result['tenants_overview'][fmt]
-    if '' in result['tenant_changed_files']:
-        result['tenant_changed_files']['(overview)'] = result['tenant_changed_files'].pop('')
+            result['tenant_changed_files'].setdefault('(overview)', {})[fmt] = member['path']
     result['tenant_count'] = len(files)
     result['tenant_sample_count'] = sum(item.count for item in files.values())
     result['changed'] = any(done != 'unchanged' for _final, done in outcome)
     if diff:
-        result['diff_lines'] = ['%s %s (%s)' % ('would write' if check_mode else 'wrote', final, done) for final, done in outcome if done != 'unchanged']
+        result['diff_lines'] = ['%s %s (%s)' % ('would write' if target.check_mode else 'wrote', final, done) for final, done in outcome if done != 'unchanged']
     return result
 
 

@@ -119,7 +119,7 @@ Tenant {{ tenant.name | md }} ($key {{ tenant.key }}) of {{ name | md }}. Period
 #}Figures rounded for display (exact values in the JSON and CSV reports).
 {% if tenant.state == 'deleted' %}
 
-**This tenant is no longer in the tenant list (deleted during the period): it is billed for the samples it left.**
+Note: this tenant is no longer in the tenant list (deleted during the period); it is billed for the samples it left.
 {% endif %}
 {% if not summary.sample_count %}
 
@@ -134,7 +134,7 @@ Tenant {{ tenant.name | md }} ($key {{ tenant.key }}) of {{ name | md }}. Period
 {% for line in bill_rows %}
 | {{ line.label }} | {{ line.quantity | num(2) }} | {{ line.quantity_unit }} | {{ line.unit_price | rate }} | {{ line.amount | num }} |
 {% endfor %}
-| **Total** | | | | **{{ bill.total | num }}** |
+| **Total** | | | | {{ bill.total | num }} |
 
 Amount = quantity x unit price, rounded half up to {{ bill.precision }} decimals; the total is the sum of the rounded lines.
 {% endif %}
@@ -264,7 +264,7 @@ OVERVIEW_MARKDOWN = '''# {{ title | md }}
 #} Figures rounded for display (exact values in the JSON report).
 {% if negative %}
 
-**Unallocated is negative for {{ negative | join(', ') }}: the tenants were billed more than the system measured. It is shown as it is.**
+Warning: Unallocated is negative for {{ negative | join(', ') }}; the tenants were billed more than the system measured. It is shown as it is.
 {% endif %}
 {% if cost %}
 
@@ -314,8 +314,8 @@ OVERVIEW_MARKDOWN = '''# {{ title | md }}
 | {{ m.label }} | {{ m.unit_price | rate }} | \u2013 | \u2013 | {{ m.shown.tenants_cost | num }} | \u2013 |
 {% endif %}
 {% endfor %}
-| **Total** | | **{{ metric_totals.capacity_cost | num }}** | **{{ metric_totals.system_cost | num }}** | **{{ metric_totals.tenants_cost | num }}** | {#
-#}**{{ metric_totals.unallocated_cost | num }}** |
+| **Total** | | {{ metric_totals.capacity_cost | num }} | {{ metric_totals.system_cost | num }} | {{ metric_totals.tenants_cost | num }} | {#
+#}{{ metric_totals.unallocated_cost | num }} |
 {% endif %}
 
 System usage is what the system report bills; Tenants the sum over tenants on the {{ basis }} basis; Unallocated = system usage - tenants {#
