@@ -105,7 +105,7 @@ def test_tenants_only_check_mode_and_basis(sim, tmp_path):  # pylint: disable=re
     run = run_module('verge_billing_report', args, sim_env(sim))
     assert run.rc == 0, run.output
     assert listing(out) == sorted('vergeos-%s-2026-10-20_2026-10-26.%s' % (stem, ext) for stem in ('acme', 'contoso', 'tenants')
-                                                  for ext in ('csv', 'json'))
+                                  for ext in ('csv', 'json'))
     assert 'files' not in run.result and run.result['period']['label'] == '2026-10-20_2026-10-26'
     keys = dict((t['name'], t['$key']) for t in sim.tenant_data['tenants'] if not t['is_snapshot'])
     period = run.result['period']
