@@ -43,11 +43,12 @@ import tempfile
 from collections import OrderedDict
 from decimal import Decimal
 
+from ansible_collections.vergeio.billing.plugins.module_utils._billing import Billing
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
-    METRIC, METRIC_NAMES, RECORD_FIELDS, SYSTEM_METRICS, TIER_METRICS, Bill, Meter, edges, money, price, system_owner, unallocated,
-    unallocated_owner,
+    METRIC, METRIC_NAMES, RECORD_FIELDS, SYSTEM_METRICS, TIER_METRICS, Bill, Meter, UsageLine, edges, money, price, system_owner,
+    unallocated, unallocated_owner,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._records import BYTES_PER_GB, MB_PER_GB, TIERS, to_int
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
@@ -58,7 +59,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     COLUMNS, FIELDS, HISTORY, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import calendar_bucket, iso_in
-from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage
+from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage, usage_filter
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
 OVERVIEW_STEM = 'tenants'
@@ -304,8 +305,13 @@ def reconcile(system_lines, tenant_lines, capacity, hours, card, tenant_bills, n
     of a metric is the sum of each tenant's shown figure (quantity rounded, bill line rounded), the system's the rounded line of its own bill, and the shown
     Unallocated is the system's shown figure minus the tenants' (so the shown tenants plus Unallocated are the shown
     system). The exact figures stay beside them. IP addresses have no system figure (billing records count none)."""
-    rest = unallocated(system_lines, tenant_lines, unallocated_owner(name))
-    system_q, tenants_q, rest_q = quantities(system_lines), quantities(tenant_lines), quantities(rest)
+    system_q, tenants_q = quantities(system_lines), quantities(tenant_lines)
+    # Unallocated over the whole period, per metric the system measures: both sides summed first, so a charge period
+    # in which the system has no record (and so no line) still takes the tenants' usage off.
+    whole = system_owner(name)
+    rest = unallocated([UsageLine(whole, metric, None, None, system_q[metric]) for metric in SYSTEM_METRICS],
+                       [UsageLine(line.owner, line.metric, None, None, line.quantity) for line in tenant_lines], unallocated_owner(name))
+    rest_q = quantities(rest)
     by_owner = OrderedDict()
     for line in tenant_lines:
         by_owner.setdefault(line.owner, []).append(line)
@@ -382,13 +388,15 @@ def _system_usage(usage, meter, name):
     return meter.lines(), capacity_of(newest[0][1] if newest[0] else None), count
 
 
-def run_tenant_reports(client, request, period, system_lines=None, system_capacity=None, check_mode=False, diff=False, now=None,
-                       page_size=10000):
+def run_tenant_reports(client, request, period, check_mode=False, diff=False, now=None, page_size=10000, system_lines=None,
+                       system_capacity=None):
     """Meter the tenants' history over the period once, bill it and write their reports and the overview.
 
     ``period``: the system report's period (``request.period()``); the billing period is [since, until + 1).
-    ``system_lines``: the system report's usage lines of the same period and charge periods (``group_by``), and
-    ``system_capacity`` (metric -> the newest record's capacity); without them the billing records are read here.
+    ``system_lines``: the system report's usage lines of the same period and charge periods (``group_by``,
+    ``_rating.UsageLine``), as the module hands them over, so the overview's system figures are the system report's;
+    without them (``tenants_only``) the billing records are read here. ``system_capacity``: metric -> the newest
+    record's capacity; without it, one request reads the newest record of the period.
     Returns the result keys: ``tenant_files``, ``tenants_overview``, ``tenant_sha256``, ``tenant_changed_files``,
     ``tenant_count``, ``tenant_sample_count``, ``tenant_bills`` (with a rate card), ``changed``, ``warnings`` (and
     ``diff`` lines)."""
@@ -419,6 +427,9 @@ def run_tenant_reports(client, request, period, system_lines=None, system_capaci
             owners = usage.tenants(meter, HISTORY['long'], tenants, basis, every=not selectors, on_sample=add, extra_fields=RAW_FIELDS)
             if system_lines is None:
                 system_lines, system_capacity, _count = _system_usage(usage, Meter(bounds), name)
+            elif system_capacity is None:
+                system_capacity = capacity_of(Billing(client, page_size=page_size).latest_raw(
+                    user_filter=usage_filter(start, end), fields=['$key', 'created'] + [field for field, _d in CAPACITY_FIELDS.values()]))
         except VergeError as exc:
             exc.msg = '%s. The tenant reports had read %d sample(s) of %s .. %s when this happened; no tenant file was written.' % (
                 exc.msg.rstrip('.'), sum(item.count for item in files.values()), period['since'], period['until'])

@@ -192,3 +192,17 @@ def test_cost_bars_scale_to_the_largest():
     assert bars['bars'][2]['width'] == 0 and 'EUR' in bars['title']
     assert cost_bars([('z', 0.0)], '')['bars'][0]['width'] == 0
     assert cost_bars([('neg', Decimal('-5')), ('pos', Decimal('5'))], '')['bars'][1]['width'] == 0
+
+
+def test_unallocated_takes_off_tenants_in_a_charge_period_without_a_system_line():
+    """A day without billing records has no system line; the tenants' usage of that day still comes off."""
+    owner = tenant_owner(1, 'acme')
+    day = 24 * HOUR
+    system_lines = [UsageLine(system_owner('east'), 'cores', START, START + day, 48.0)]
+    tenant_lines = [UsageLine(owner, 'cores', START, START + day, 24.0), UsageLine(owner, 'cores', START + day, START + 2 * day, 30.0)]
+    rows, _totals, negative = reconcile(system_lines, tenant_lines, {}, 48.0, None, [], 'east')
+    cores = rows[0]
+    assert cores['exact']['system'] == 48 and cores['exact']['tenants'] == 54 and cores['exact']['unallocated'] == -6
+    assert cores['shown']['unallocated'] == Decimal('-6.00') and negative == ['CPU cores']
+    ram = rows[1]
+    assert ram['exact']['unallocated'] == 0 and ram['shown']['system'] == Decimal('0.00')
