@@ -50,6 +50,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import Bill, Meter, edges, price
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import EXTENSIONS, _prepare_dest, place, safe_name, sha256_of
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import amount
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import HISTORY, TenantUsage
 from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage
 
@@ -301,27 +302,6 @@ def revise(statement, previous):
 
 # ---- rendering --------------------------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r'([\\`*_{}\[\]()<>#+\-.!|~&:@"\'=$^%;/])')
-
-
-def md_inert(value):
-    """Text that Markdown renders as itself: every ASCII punctuation character backslash-escaped (no raw HTML, no link,
-    no autolink, no emphasis), line breaks as spaces."""
-    text = '' if value is None else str(value)
-    return _MD_SPECIAL.sub(r'\\\1', text.replace('\r', ' ').replace('\n', ' '))
-
-
-def amount(value, precision=2):
-    """An amount (Decimal or its text) with thousands separators and the currency's decimals."""
-    if value is None or value == '':
-        return '\u2013'
-    return '{:,.{p}f}'.format(Decimal(str(value)), p=int(precision))
-
-
-def quantity(value):
-    return '{:,.3f}'.format(float(value))
-
-
 def percent(value):
     text = '%.6f' % (float(value) * 100)
     return text.rstrip('0').rstrip('.') + ' %'
@@ -434,52 +414,52 @@ HTML = '''<!DOCTYPE html>
 </main></body></html>
 '''
 
-MARKDOWN = '''# Statement {{ s.number | inert }}
+MARKDOWN = '''# Statement {{ s.number | md }}
 
 {% if s.corrects %}
-Corrects statement {{ s.corrects.number | inert }} of {{ s.corrects.issue_date | inert }} (total {{ s.corrects.old_total | amount(s.precision) }} {#
-#}{{ s.currency | inert }}); this revision replaces it.
+Corrects statement {{ s.corrects.number | md }} of {{ s.corrects.issue_date | md }} (total {{ s.corrects.old_total | amount(s.precision) }} {#
+#}{{ s.currency | md }}); this revision replaces it.
 
 {% endif %}
 | | |
 | --- | --- |
-| Statement number | {{ s.number | inert }} |
-| Issue date | {{ s.issue_date | inert }} |
-| Period | {{ s.period.since | when | inert }} to {{ s.period.until | when | inert }} ({{ s.period.timezone | inert }}) |
-| From | {{ s.issuer.name | inert }}{{ (', ' ~ s.issuer.address | replace('\n', ', ')) | inert if s.issuer.address else '' }} |
+| Statement number | {{ s.number | md }} |
+| Issue date | {{ s.issue_date | md }} |
+| Period | {{ s.period.since | when | md }} to {{ s.period.until | when | md }} ({{ s.period.timezone | md }}) |
+| From | {{ s.issuer.name | md }}{{ (', ' ~ s.issuer.address | replace('\n', ', ')) | md if s.issuer.address else '' }} |
 {% if s.issuer.tax_id %}
-| Issuer tax ID | {{ s.issuer.tax_id | inert }} |
+| Issuer tax ID | {{ s.issuer.tax_id | md }} |
 {% endif %}
 {% if s.issuer.email %}
-| Issuer email | {{ s.issuer.email | inert }} |
+| Issuer email | {{ s.issuer.email | md }} |
 {% endif %}
-| Bill to | {{ s.customer.legal_name | inert }}{{ (', ' ~ s.customer.address | replace('\n', ', ')) | inert if s.customer.address else '' }} |
+| Bill to | {{ s.customer.legal_name | md }}{{ (', ' ~ s.customer.address | replace('\n', ', ')) | md if s.customer.address else '' }} |
 {% if s.customer.email %}
-| Customer email | {{ s.customer.email | inert }} |
+| Customer email | {{ s.customer.email | md }} |
 {% endif %}
-| Customer ID | {{ s.customer.customer_id | inert }} |
+| Customer ID | {{ s.customer.customer_id | md }} |
 {% if s.customer.cost_center %}
-| Cost center | {{ s.customer.cost_center | inert }} |
+| Cost center | {{ s.customer.cost_center | md }} |
 {% endif %}
-| Service | Tenant {{ s.tenant.name | inert }} ($key {{ s.tenant.key }}{{ ', deleted' if s.tenant.state == 'deleted' else '' }}) on {{ s.system | inert }} |
+| Service | Tenant {{ s.tenant.name | md }} ($key {{ s.tenant.key }}{{ ', deleted' if s.tenant.state == 'deleted' else '' }}) on {{ s.system | md }} |
 
-| Item | Quantity | Unit | Unit price | Amount ({{ s.currency | inert }}) |
+| Item | Quantity | Unit | Unit price | Amount ({{ s.currency | md }}) |
 | --- | ---: | --- | ---: | ---: |
 {% for line in s.lines %}
-| {{ line.label | inert }} | {{ line.quantity | quantity }} | {{ line.quantity_unit | inert }} | {{ line.unit_price | rate }} | {#
+| {{ line.label | md }} | {{ line.quantity | quantity }} | {{ line.quantity_unit | md }} | {{ line.unit_price | rate }} | {#
 #}{{ line.amount | amount(s.precision) }} |
 {% else %}
 | No usage in this period | | | | |
 {% endfor %}
 {% for label, value, css in rows %}
-| {{ ('**' ~ (label | inert) ~ '**') if css == 'total' else label | inert }} | | | | {{ value | amount(s.precision) }} |
+| {{ ('**' ~ (label | md) ~ '**') if css == 'total' else label | md }} | | | | {{ value | amount(s.precision) }} |
 {% endfor %}
 
-Amounts in {{ s.currency | inert }}. Each line is quantity x unit price, rounded half up to {{ s.precision }} decimals; {#
+Amounts in {{ s.currency | md }}. Each line is quantity x unit price, rounded half up to {{ s.precision }} decimals; {#
 #}the subtotal is the sum of the lines and each figure below it the sum of those above.
 {% if s.issuer.payment_terms %}
 
-{{ s.issuer.payment_terms | inert }}
+{{ s.issuer.payment_terms | md }}
 {% endif %}
 '''
 
@@ -487,7 +467,6 @@ Amounts in {{ s.currency | inert }}. Each line is quantity x unit price, rounded
 def _environment(html):
     from ansible_collections.vergeio.billing.plugins.module_utils._reports import templates  # pylint: disable=import-outside-toplevel
     environment = templates._environment(html)  # pylint: disable=protected-access
-    environment.filters.update(inert=md_inert, amount=amount, quantity=quantity)
     return environment
 
 

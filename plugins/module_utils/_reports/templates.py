@@ -288,6 +288,11 @@ def amount(value, precision=2, currency=''):
     return '%s %s' % (text, currency) if currency else text
 
 
+def quantity(value):
+    """A quantity in unit-hours with thousands separators and three decimals."""
+    return '{:,.3f}'.format(float(value))
+
+
 def rate(value):
     """A price without exponent notation: 0.00005, not 5e-05."""
     if value is None:
@@ -367,7 +372,7 @@ def _environment(html):
         jinja2 = load_jinja()
         environment = jinja2.Environment(autoescape=html, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                          keep_trailing_newline=True)
-        environment.filters.update(num=num, money=money, amount=amount, rate=rate, when=when, md=md, plural=plural)
+        environment.filters.update(num=num, money=money, amount=amount, quantity=quantity, rate=rate, when=when, md=md, plural=plural)
         _ENVIRONMENTS[html] = environment
     return _ENVIRONMENTS[html]
 

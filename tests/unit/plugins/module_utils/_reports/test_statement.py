@@ -185,14 +185,6 @@ def test_revisions_count_up_and_name_what_they_correct():
 HOSTILE = '<img src=x onerror=alert(1)> [pay](http://evil.example) **bold** `code` www.evil.example | a\nb'
 
 
-def test_markdown_escapes_every_punctuation_character():
-    text = stm.md_inert(HOSTILE)
-    # no unescaped markup character remains, and no line break
-    assert not re.search(r'(?<!\\)[<>\[\]()*`|]', text)
-    assert '\n' not in text
-    assert text.replace('\\', '') == HOSTILE.replace('\\', '').replace('\n', ' ')
-
-
 def test_rendered_statement_keeps_names_inert():
     statement = make_statement(dict(cores=100.0), customers={'7': dict(legal_name=HOSTILE, address=HOSTILE)},
                                issuer=dict(name=HOSTILE, payment_terms=HOSTILE))
@@ -200,13 +192,14 @@ def test_rendered_statement_keeps_names_inert():
     assert '<img' not in page and '<a ' not in page and '&lt;img src=x onerror=alert(1)&gt;' in page
     markdown = stm.render(statement, 'markdown')
     assert not re.search(r'(?<!\\)<img', markdown) and not re.search(r'(?<!\\)\]\(http', markdown) and '**bold**' not in markdown
-    assert '\\<img src\\=x onerror\\=alert\\(1\\)\\>' in markdown
+    assert '&lt;img src=x onerror=alert(1)&gt;' in markdown  # the one Markdown filter of the collection (templates.md)
 
 
 def test_amount_and_quantity_text():
-    assert stm.amount('1234567.5', 2) == '1,234,567.50'
-    assert stm.amount(Decimal('12'), 0) == '12'
-    assert stm.quantity(2980.0) == '2,980.000'
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import amount, quantity  # pylint: disable=import-outside-toplevel
+    assert amount('1234567.5', 2) == '1,234,567.50'
+    assert amount(Decimal('12'), 0) == '12'
+    assert quantity(2980.0) == '2,980.000'
     assert stm.percent(0.19) == '19 %' and stm.percent(0.075) == '7.5 %'
 
 
