@@ -17,11 +17,13 @@ import os
 import re
 import tempfile
 
-FORMATS = ('csv', 'json', 'markdown', 'html')
-EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html')
+FORMATS = ('csv', 'json', 'markdown', 'html', 'xlsx')
+# xlsx needs XlsxWriter (an optional library): written when asked for, never by default.
+DEFAULT_FORMATS = ('csv', 'json', 'markdown', 'html')
+EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html', xlsx='xlsx')
 # The argument spec of the file options of the modules that write reports (documented by the doc fragment
 # vergeio.billing.report_files).
-REPORT_FILES_SPEC = dict(formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)), mode=dict(type='raw'))
+REPORT_FILES_SPEC = dict(formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(DEFAULT_FORMATS)), mode=dict(type='raw'))
 
 _OCTAL = re.compile(r'^0?[oO]?([0-7]{1,4})$')
 _UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+')

@@ -26,7 +26,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import DEFAULT_FORMATS, FORMATS, parse_mode, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._time import (
     GROUPS, UTC, get_zone, iso_in, month_range, parse_time, zone_name,
 )
@@ -116,7 +116,7 @@ class ReportRequest:
         zone = get_zone(options.get('timezone'), 'timezone')
         asked = resolve_period(options.get('month'), options.get('since'), options.get('until'), zone, now)
         rates = rate_card(options.get('rates'))
-        wanted = options.get('formats') or list(FORMATS)
+        wanted = options.get('formats') or list(DEFAULT_FORMATS)
         unknown = [fmt for fmt in wanted if fmt not in FORMATS]
         if unknown:
             raise ValueError('formats: unknown format(s) %s; accepted: %s' % (', '.join(map(str, unknown)), ', '.join(FORMATS)))
