@@ -173,6 +173,35 @@ def status(month_to_date, exact, measured_seconds, month, zone, now, precision, 
     ])
 
 
-def flagged(statuses):
-    """The owners whose budget is exceeded or forecast to be: ``[(name, status)]`` of ``name -> status``."""
-    return [(name, item) for name, item in statuses.items() if item and (item['over_budget'] or item['forecast_over_budget'])]
+def budget_figures(budgets, month, zone, now, card, system=None, tenants=()):
+    """The ``budgets`` block of a result, a JSON report and the templates, for the calendar month ``month``.
+
+    ``system``: ``(bill, measured_seconds)`` of the system, or None (no system figures, e.g. ``tenants_only``);
+    ``tenants``: ``[(bill, measured_seconds)]``, one per tenant (``bill.owner`` names it). Returns ``(figures,
+    warnings)``: ``figures`` has ``month``, ``currency``, ``system`` (a ``status`` or None), ``tenants`` (a list of
+    ``status`` with the tenant's ``key`` and ``name``, every tenant, with or without a budget), ``flagged`` (the names
+    of the owners over their budget or forecast to be, system first), ``over_budget`` and ``forecast_over_budget``
+    (any owner); ``warnings`` names the budget entries that match no tenant."""
+    budgets = budgets or Budgets(None, OrderedDict())
+    by_key, unmatched = tenant_budgets(budgets, [(bill.owner.key, bill.owner.name) for bill, _seconds in tenants])
+    warnings = []
+    if unmatched:
+        warnings.append('budgets.tenants: %s match%s no tenant of this report (a tenant name or $key); %s not watched'
+                        % (', '.join(repr(entry) for entry in unmatched), 'es' if len(unmatched) == 1 else '',
+                           'that budget is' if len(unmatched) == 1 else 'those budgets are'))
+
+    def one(bill, seconds, budget):
+        return status(bill.total, bill.exact, seconds, month, zone, now, card.precision, budget, card.currency)
+
+    figures = OrderedDict([('month', month), ('currency', card.currency)])
+    figures['system'] = one(system[0], system[1], budgets.system) if system is not None else None
+    figures['tenants'] = []
+    for bill, seconds in tenants:
+        item = OrderedDict([('key', bill.owner.key), ('name', bill.owner.name)])
+        item.update(one(bill, seconds, by_key.get(bill.owner.key)))
+        figures['tenants'].append(item)
+    owners = ([(system[0].owner.name, figures['system'])] if system is not None else []) + [(item['name'], item) for item in figures['tenants']]
+    figures['flagged'] = [name for name, item in owners if item['over_budget'] or item['forecast_over_budget']]
+    figures['over_budget'] = any(item['over_budget'] for _name, item in owners)
+    figures['forecast_over_budget'] = any(item['forecast_over_budget'] for _name, item in owners)
+    return figures, warnings

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vergeio.billing.plugins.module_utils._budget import (
-    Budgets, flagged, forecast, parse_budgets, round_half_up, status, tenant_budgets,
+    Budgets, budget_figures, forecast, parse_budgets, round_half_up, status, tenant_budgets,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import Bill, Meter, edges, price, rate_card, tenant_owner
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import Bill, Meter, edges, price, rate_card, system_owner, tenant_owner
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, month_range
 
 BERLIN = get_zone('Europe/Berlin')
@@ -170,7 +170,6 @@ def test_a_month_that_is_over_is_not_extrapolated_and_a_future_one_has_no_foreca
     assert future['forecast'] is None and not future['forecast_over_budget'] and future['hours_measured'] == 0
     none = status(Decimal('5.00'), 5.0, 3600, '2026-10', BERLIN, now=last, precision=2)
     assert none['budget'] is None and not none['over_budget'] and not none['forecast_over_budget']
-    assert flagged({'east': over, 'acme': running, 'beta': none, 'gone': None}) == [('acme', running)]
 
 
 def test_over_budget_means_above_not_equal():
@@ -181,3 +180,29 @@ def test_over_budget_means_above_not_equal():
     above = status(Decimal('100.01'), 100.01, 744 * 3600, '2026-10', None, now, 2, Decimal('100'))
     assert above['over_budget'] and above['forecast_over_budget']
     assert datetime.fromtimestamp(now, timezone.utc) + timedelta(seconds=1) == datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def test_budget_figures_flag_every_owner_over_or_forecast_over_and_warn_about_unmatched_entries():
+    _label, start, last = month_range('2026-10', BERLIN)
+    card = rate_card({'core_hour': 0.5, 'currency': 'EUR'})
+    meter = Meter(edges(start, last + 1))
+    east, acme, beta, gone = system_owner('east'), tenant_owner(1, 'acme'), tenant_owner(2, 'beta'), tenant_owner(9, '', deleted=True)
+    now = start + 100 * 3600  # 100 hours into the month
+    for owner, cores in ((east, 10), (acme, 4), (beta, 1), (gone, 2)):
+        meter.add(owner, start, now, {'cores': cores})
+    priced = price(meter.lines(), card)
+    bills = dict((owner, Bill(owner, priced, card)) for owner in (east, acme, beta, gone))
+    budgets = parse_budgets({'system': 4000, 'tenants': {'acme': 1000, '2': 200, '9': 150, 'ghost': 1}})
+    figures, warnings = budget_figures(budgets, '2026-10', BERLIN, now, card, system=(bills[east], meter.hours(east) * 3600),
+                                       tenants=[(bills[owner], meter.hours(owner) * 3600) for owner in (acme, beta, gone)])
+    # east: 500.00 so far, 10 x 0.5 x 745 = 3725.00 forecast (under 4000); acme: 200.00, forecast 1490.00 (over 1000);
+    # beta: 50.00, forecast 372.50 (over 200); the deleted tenant 9: 100.00, forecast 745.00 (over 150)
+    assert (figures['system']['month_to_date'], figures['system']['forecast']) == ('500.00', '3725.00')
+    assert not figures['system']['forecast_over_budget']
+    assert [(item['key'], item['name'], item['month_to_date'], item['forecast'], item['budget']) for item in figures['tenants']] == [
+        (1, 'acme', '200.00', '1490.00', '1000'), (2, 'beta', '50.00', '372.50', '200'), (9, 'tenant 9 (deleted)', '100.00', '745.00', '150')]
+    assert figures['flagged'] == ['acme', 'beta', 'tenant 9 (deleted)']
+    assert figures['forecast_over_budget'] and not figures['over_budget']
+    assert warnings == ["budgets.tenants: 'ghost' matches no tenant of this report (a tenant name or $key); that budget is not watched"]
+    alone, none = budget_figures(None, '2026-10', BERLIN, now, card, system=(bills[east], meter.hours(east) * 3600))
+    assert alone['system']['budget'] is None and alone['flagged'] == [] and alone['tenants'] == [] and none == []
