@@ -71,6 +71,8 @@ def parse_budgets(value):
     if not isinstance(tenants, dict):
         raise ValueError('budgets.tenants must be a dict of tenant name or $key -> amount per month, got %s' % type(tenants).__name__)
     out = OrderedDict()
+    if system is None and not tenants:
+        return None  # {system: null, tenants: null} (how Ansible fills a dict option's absent keys): no budget at all
     for key in sorted(tenants, key=to_text):
         text = to_text(key).strip()
         if not text or isinstance(key, bool):

@@ -127,6 +127,30 @@ options:
     type: str
     choices: [allocated, used, provisioned]
     default: allocated
+  budgets:
+    description:
+      - Budgets per calendar month, in the currency of O(rates); needs O(month) and O(rates).
+      - For the month of the report the result (RV(budgets)), the JSON, Markdown, HTML and xlsx files show, for the
+        system and for each tenant, the month-to-date cost, the forecast for the whole month, the budget and two
+        flags, C(over_budget) (the month-to-date cost is above the budget) and C(forecast_over_budget) (the forecast
+        is). Owners without a budget get the figures and no flag.
+      - "The forecast is the month-to-date cost divided by the hours measured so far, times the hours of the month (its
+        real hours on the calendar of O(timezone): 745 for October 2026 in V(Europe/Berlin), 744 in V(UTC)), rounded half
+        up to O(rates.precision) decimals. It assumes that the rest of the month looks like the part measured. A month
+        that is over is not extrapolated: its forecast is its cost."
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      system:
+        description: The system's budget per month (a number of 0 or more).
+        type: raw
+      tenants:
+        description:
+          - A tenant's name or C($key) -> its budget per month (needs O(tenants)). A name is matched first, then a
+            C($key) (digits that are no tenant's name), as for O(tenants); a deleted tenant is matched by its C($key).
+          - An entry that matches no tenant of the report is warned about; a name that two tenants share, or a tenant
+            given twice, fails the task.
+        type: dict
   tenants_only:
     description:
       - Write only the tenant reports and the overview (O(tenants) must say which), not the system's billing report;
@@ -280,6 +304,47 @@ tenant_count:
   type: int
   returned: when O(tenants) is set
   sample: 12
+budgets:
+  description:
+    - With O(budgets), the budget figures of the month of the report. Amounts are decimal strings in the currency of
+      O(rates), rounded to O(rates.precision) decimals.
+  type: dict
+  returned: when O(budgets) is set
+  version_added: 0.2.0
+  contains:
+    month:
+      description: The calendar month, V(YYYY-MM).
+      type: str
+      sample: "2026-10"
+    currency:
+      description: The currency of O(rates).
+      type: str
+      sample: EUR
+    system:
+      description:
+        - The system's figures (null with O(tenants_only)). C(month_to_date) the cost so far (the total of the
+          system's bill); C(forecast) month_to_date / hours_measured x hours_in_month (exact, then rounded; null when
+          nothing was measured yet; the cost itself when the month is over); C(budget) (null when none was given);
+          C(over_budget) and C(forecast_over_budget); C(hours_measured) and C(hours_in_month) (hours); C(complete)
+          (the month is over).
+      type: dict
+      sample: {month: "2026-10", currency: EUR, complete: false, hours_in_month: 745.0, hours_measured: 320.0,
+               month_to_date: "1520.44", forecast: "3539.77", budget: "3000", over_budget: false, forecast_over_budget: true}
+    tenants:
+      description: The same figures for each tenant of the report, with its C(key) (C($key)) and C(name).
+      type: list
+      elements: dict
+    flagged:
+      description: The names of the system and the tenants that are over their budget or forecast to be.
+      type: list
+      elements: str
+      sample: [verge-east, acme]
+    over_budget:
+      description: Some owner's month-to-date cost is above its budget.
+      type: bool
+    forecast_over_budget:
+      description: Some owner's forecast is above its budget.
+      type: bool
 tenant_sample_count:
   description: Number of tenant statistics samples read (rows of all tenant CSV files).
   type: int
@@ -311,6 +376,7 @@ def main():
             tenants=dict(type='raw', default=False),
             tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
             tenants_only=dict(type='bool', default=False),
+            budgets=dict(type='dict', options=dict(system=dict(type='raw'), tenants=dict(type='dict'))),
             **REPORT_FILES_SPEC
         ),
         mutually_exclusive=[('month', 'since'), ('month', 'until')],

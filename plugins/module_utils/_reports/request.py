@@ -25,6 +25,7 @@ from datetime import datetime
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
+from ansible_collections.vergeio.billing.plugins.module_utils._budget import parse_budgets
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import DEFAULT_FORMATS, FORMATS, parse_mode, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._time import (
@@ -105,7 +106,8 @@ class ReportRequest:
 
     now (epoch of the request), zone, asked (``resolve_period``), period() (``describe_period`` of the asked period; ``until`` None when open), rates (a RateCard or None),
     formats (in FORMATS order), name, stem (the file stem of name), mode (int or None), dest (absolute path), group_by,
-    tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only.
+    tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only,
+    budgets (``_budget.Budgets`` or None; only with rates and a month).
     """
 
     def __init__(self, **values):
@@ -135,9 +137,17 @@ class ReportRequest:
         tenants_only = bool(options.get('tenants_only'))
         if tenants_only and tenants is None:
             raise ValueError('tenants_only needs tenants (true, or a list of tenant names or $key numbers)')
+        budgets = parse_budgets(options.get('budgets'))
+        if budgets is not None and rates is None:
+            raise ValueError('budgets needs rates: a budget is an amount of the rate card\'s currency')
+        if budgets is not None and not asked['month']:
+            raise ValueError('budgets are per calendar month: give month (current, previous or YYYY-MM) rather than since/until')
+        if budgets is not None and budgets.tenants and tenants is None:
+            raise ValueError('budgets.tenants needs tenants (true, or a list of tenant names or $key numbers): the tenant budgets '
+                             'are compared with the tenant reports')
         return cls(now=int(time.time()) if now is None else int(now), zone=zone, asked=asked, rates=rates, formats=[fmt for fmt in FORMATS if fmt in wanted], name=name, stem=stem,
                    mode=mode, dest=os.path.abspath(os.path.expanduser(str(options['dest']))), group_by=group_by, tenants=tenants,
-                   tenant_basis=basis, tenants_only=tenants_only)
+                   tenant_basis=basis, tenants_only=tenants_only, budgets=budgets)
 
     def period(self, until=None):
         """The period of the files (``describe_period``): the asked one, an open end closed at ``until``."""
