@@ -42,9 +42,9 @@ copy_tree = rm -rf $(1) && mkdir -p $(1) \
 get_pip = mkdir -p $(HOME)/.ansible/test/cache && for name in $$($(1)/bin/python tests/sanity/get_pip.py --cache-names); do \
 	cp tests/sanity/get_pip.py $(HOME)/.ansible/test/cache/$$name; done
 
-.PHONY: help demo test venv venv-oldest tree tree-oldest build units units-$(OLDEST) functional functional-$(OLDEST) \
+.PHONY: help demo test delivery-collections venv venv-oldest tree tree-oldest build units units-$(OLDEST) functional functional-$(OLDEST) \
 	integration integration-$(OLDEST) sanity sanity-$(OLDEST) lint docs-lint changelog-lint actionlint package units-installed ee docs \
-	bench bench-report lock clean
+	bench bench-report simulator lock clean
 
 help:
 	@echo "make demo   set up, start the VergeOS API simulator, run the demo playbook, stop"
@@ -52,6 +52,7 @@ help:
 	@echo "            and $(OLDEST) (Python $(PY_OLDEST)); lint, docs, changelog, CI workflow, package, execution environment"
 	@echo "make docs   the docs site (antsibull-docs + Sphinx) in build/docsite/build/html"
 	@echo "make bench  benchmarks against the simulator (prints a table; asserts nothing)"
+	@echo "make simulator  the VergeOS API simulator in the foreground, with the environment to export (Ctrl-C stops it)"
 	@echo "make bench-report  verge_billing_report for one month and one year against a uri GET, and a fleet of 40 systems"
 	@echo "                   against a uri GET per system (prints ratios; asserts nothing)"
 
@@ -103,6 +104,7 @@ demo: venv build
 
 test:
 	$(MAKE) -j2 venv venv-oldest
+	$(MAKE) delivery-collections
 	bash tests/run-all.sh
 
 units: venv tree
@@ -111,11 +113,17 @@ units: venv tree
 units-$(OLDEST): venv-oldest tree-oldest
 	cd $(TREE_OLDEST) && $(VENV_OLDEST)/bin/ansible-test units --local --python $(PY_OLDEST) --color no
 
-functional: venv tree
+# The two collections of playbooks/deliver_statements.yml (community.general, amazon.aws), for its test only: unpacked
+# from PyPI's ansible package at setup (a package registry), never downloaded by a test.
+delivery-collections: $(BUILD)/delivery-collections/.complete
+$(BUILD)/delivery-collections/.complete: tests/delivery_collections.py | venv
+	$(PY) tests/delivery_collections.py && touch $@
+
+functional: venv tree delivery-collections
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/unit_sim
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/functional
 
-functional-$(OLDEST): venv-oldest tree-oldest
+functional-$(OLDEST): venv-oldest tree-oldest delivery-collections
 	$(VENV_OLDEST)/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/unit_sim
 	VERGE_TEST_COLLECTIONS=$(COLLECTIONS_OLDEST) VERGE_FAULT_TALLY=$(BUILD)/$(OLDEST)/fault-tally.json \
 	  $(VENV_OLDEST)/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/functional
@@ -176,6 +184,14 @@ docs: venv tree
 	@if grep -v -E 'failed to reach any of the inventories|^intersphinx inventory .* not (fetchable|readable)' $(BUILD)/docsite/warnings.log | grep .; then \
 	  echo 'docs: Sphinx warnings above'; exit 1; fi
 	@echo "docs: $(BUILD)/docsite/build/html/index.html ($$(grep -c . $(BUILD)/docsite/warnings.log) warning lines, all unreachable intersphinx inventories)"
+
+# The VergeOS API simulator for trying the collection by hand: it prints the environment to export, then serves the
+# previous calendar month and the current one (hourly records and tenant statistics) until Ctrl-C.
+# Options go in SIMULATOR_ARGS, for example: make simulator SIMULATOR_ARGS='--port 8443 --tenants 20 --seed 7'.
+SIMULATOR_ARGS ?=
+simulator: venv
+	@mkdir -p $(BUILD)/simulator
+	$(PY) tests/simulator/vergeos_sim.py --print-env --cert-dir $(BUILD)/simulator $(SIMULATOR_ARGS)
 
 bench: venv tree
 	$(PY) tests/bench/bench.py

@@ -41,6 +41,7 @@ FORBIDDEN = [
     'tests/bench/*', 'tests/demo.py', 'tests/docsite_inventory.py', 'tests/functional/*', 'tests/unit_sim/*', 'tests/simulator/*', 'tests/constraints/*',
     'tests/requirements-*', 'tests/run-all.sh', 'tests/run_integration.py', 'tests/sanity/*', 'tests/check_package.py',
     'tests/galaxy-importer.cfg', 'tests/integration/integration_config.yml', 'importer_result.json', '*.pyc', '*/__pycache__/*', '*.tar.gz',
+    '*.hypothesis/*', '*.pytest_cache/*', '.mypy_cache/*', '.tox/*', '.coverage', 'htmlcov/*', '.idea/*', '.vscode/*', '*.swp',
 ]
 # What a user, Galaxy or ansible-test needs from the tarball.
 REQUIRED = [

@@ -42,6 +42,7 @@ def main():
     os.makedirs(log_dir, exist_ok=True)
     log_path = os.path.join(log_dir, 'ansible-core-%s.log' % version)
     with Simulator(records=2000, seed=11, api_key=API_KEY, username=USERNAME, password=PASSWORD) as sim:
+        sim.set_tenant_data(tenants=6, seed=11, end=sim.end, days=31)  # six tenants, 31 days of hourly statistics
         config = dict(
             verge_host=sim.host, verge_api_key=API_KEY, verge_username=USERNAME, verge_password=PASSWORD,
             verge_ca_path=sim.ca_path, verge_sim_url=sim.url,

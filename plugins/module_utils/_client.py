@@ -24,7 +24,8 @@ Decisions:
   again. Once a POST was sent it is never sent again; when its outcome is unknown (no answer, a dropped
   connection, a 5xx, a 2xx whose body is not JSON) ``OutcomeUnknown`` is raised and the caller decides what to check.
 - 401 and 403 are never retried, so a wrong password cannot lock an account; their message says which kind of
-  credential was sent and where it came from, never the credential.
+  credential was sent and where it came from, never the credential (and speaks of locking only for a password: an
+  API key or token locks no account).
 - Errors become ``VergeError`` carrying status, method, path and the server's own text. No message contains a
   credential: URLs in messages are scheme, host and path only, the Authorization header is never formatted into
   text, and any text from the server or an exception has the password, key and Basic credential masked.
@@ -306,8 +307,14 @@ class VergeClient:
     def _auth_hint(self, status):
         """What a 401 or 403 means, naming the kind of credential sent and where it came from."""
         if status == 401:
-            hint = ('Authentication failed with %s: fix or replace it (not retried, to avoid locking the account)'
-                    % self.auth.describe())
+            if self.auth.kind == 'basic':
+                # repeated failed logins can lock a user account
+                why = 'check the user name and password (not retried, so that failed logins cannot lock the account)'
+            else:
+                # an API key (or the SDK's token) locks no account: it is wrong, expired or revoked
+                why = ('the %s may be wrong, expired or revoked: fix or replace it (not retried)'
+                       % ('token' if self.auth.kind == 'token' else 'key'))
+            hint = 'Authentication failed with %s: %s' % (self.auth.describe(), why)
             if self.auth.unused:
                 hint += '. The %s' % self.auth.unused
             return hint

@@ -12,14 +12,18 @@ converter. Names and units are the reference's:
 - ``phys_*_used``, ``tierN_*``: the API gives bytes; GB = bytes / 1024**3.
 - timestamps: Unix epoch seconds (UTC). ``created``/``from_time``/``to_time``/``sent``
   are ISO 8601 UTC strings (``2025-01-03T01:00:14+00:00``), null when 0 or absent;
-  ``*_epoch`` are the integers (0 when absent).
+  ``*_epoch`` are the integers (0 when absent), except ``sent_epoch``, below.
 
 Where the reference has bugs we differ, on purpose:
 - a null counter is 0 (the reference crashes on ``int(None)``);
 - a number sent as a string (``"36"``, ``"36.0"``) is converted (the reference
   crashes on ``"36.0"``); a value that is no number at all becomes 0 and its
   field is reported, never a traceback;
-- a null ``description`` is ``""`` (the reference returns the string ``"None"``).
+- a null ``description`` is ``""`` (the reference returns the string ``"None"``);
+- ``sent`` and ``sent_epoch`` agree: both null when the record was not sent (the API
+  gives 0, null or nothing) or its value is no time (noted), both set otherwise. The
+  reference has ``sent`` None but ``sent_epoch`` 0 (and crashes on a null). ``sent`` is
+  the one time a real record may lack; ``created``/``from``/``to`` keep 0 for arithmetic.
 Integers are truncated toward zero like the reference's ``int()``.
 """
 
@@ -106,7 +110,8 @@ def ratio_pct(used, total):
 
 # output name, raw API field, converter.
 # "int": to_int; "mb": MB integer; "bytes": bytes integer; "epoch": epoch integer; "text": description.
-# Each "mb"/"bytes" field also yields "<name>_gb"; each "epoch" field yields its ISO string and "<iso name>_epoch".
+# Each "mb"/"bytes" field also yields "<name>_gb"; each "epoch" field yields its ISO string and "<iso name>_epoch"
+# (for a name in OPTIONAL_TIMES, null whenever the ISO string is: not set, or no time).
 FIELDS = (
     ('key', '$key', 'int'),
     ('created', 'created', 'epoch'),
@@ -142,6 +147,9 @@ FIELDS = (
 # Raw field names, in the reference's order: what a full record request asks the server for.
 RAW_FIELDS = tuple(raw for _name, raw, _kind in FIELDS)
 
+# Times a real record may lack (a record not sent yet): the epoch is null whenever the ISO string is, so the two agree.
+OPTIONAL_TIMES = frozenset(['sent'])
+
 # Epoch output names: created -> created_epoch, from_time -> from_epoch (the reference's names).
 EPOCH_NAMES = {'created': 'created_epoch', 'from_time': 'from_epoch', 'to_time': 'to_epoch', 'sent': 'sent_epoch'}
 
@@ -159,7 +167,7 @@ def convert_record(raw_record, problems=None):
             if epoch and iso is None and problems is not None:
                 problems.note(raw, value)
             out[name] = iso
-            out[EPOCH_NAMES[name]] = epoch
+            out[EPOCH_NAMES[name]] = None if iso is None and name in OPTIONAL_TIMES else epoch
         else:
             number = to_int(value, raw, problems)
             out[name] = number
@@ -208,7 +216,7 @@ def convert_columns(rows, problems=None, zone=None):
             return _slow_columns(rows, problems, zone)
         if kind == 'epoch':
             out[name] = [datetime.fromtimestamp(epoch, zone or UTC).isoformat() if epoch else None for epoch in values]
-            out[EPOCH_NAMES[name]] = values
+            out[EPOCH_NAMES[name]] = [epoch or None for epoch in values] if name in OPTIONAL_TIMES else values
             continue
         out[name] = values
         if kind == 'mb':

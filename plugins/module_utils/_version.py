@@ -13,4 +13,4 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 COLLECTION_NAME = 'vergeio.billing'
-COLLECTION_VERSION = '0.1.0'
+COLLECTION_VERSION = '0.2.0'

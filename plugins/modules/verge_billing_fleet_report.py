@@ -81,8 +81,9 @@ options:
     required: true
   name:
     description:
-      - The name of the fleet, in the title and file names. Characters other than letters, digits, C(.), C(_) and C(-)
-        become C(_) in file names.
+      - The name of the fleet, in the title and file names. In file names it is made a stem as
+        O(vergeio.billing.verge_billing_report#module:name) is (transliterated, other characters than letters, digits,
+        C(.), C(_) and C(-) as C(_), cut with a hash beyond 80 characters), and the stem is claimed in O(dest).
     type: str
     default: fleet
   allow_empty:
@@ -193,7 +194,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet import (
     FleetError, artifact_warnings, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, REPORT_FILES_SPEC, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
+    FORMATS, REPORT_FILES_SPEC, CsvStyle, parse_mode, removed_warning, safe_name,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.workbook import require_xlsxwriter
 
@@ -235,7 +238,8 @@ def build(params):
         warnings.append('no system reported (%s failed: %s), so no fleet report was written; allow_empty=true writes one'
                         % (len(outcomes), ', '.join(fleet['failed'])))
         return fleet, {}, not_systems, warnings
-    renderers = dict(csv=render_csv, json=render_json)
+    style = CsvStyle.from_options(params)
+    renderers = dict(csv=lambda report: render_csv(report, style), json=render_json)
     if set(params['formats']) & set(('markdown', 'html')):
         from ansible_collections.vergeio.billing.plugins.module_utils._reports import fleet_render as _fleet_render  # pylint: disable=import-outside-toplevel
         renderers.update(markdown=_fleet_render.render_markdown, html=_fleet_render.render_html)
@@ -265,12 +269,15 @@ def main():
     try:
         mode = parse_mode(params['mode'])
         fleet, contents, not_systems, warnings = build(params)
-        stem = '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'all'))
-        files, digests, changed = write_reports(params['dest'], stem, contents, mode, module.check_mode) if contents else ({}, {}, {})
+        stem = '%s-%s' % (safe_name(params['name']), safe_name(fleet['period'].get('label') or 'all', 'label'))
+        files, digests, changed, removed = (write_reports(params['dest'], stem, contents, mode, module.check_mode, name=params['name'])
+                                            if contents else ({}, {}, {}, []))
     except (FleetError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     for warning in warnings:
         module.warn(warning)
+    if removed:
+        module.warn(removed_warning(params['dest'], removed))
     result = dict(changed=bool(changed), files=files, sha256=digests, changed_files=changed, period=fleet['period'],
                   totals=fleet['totals'], failed_systems=fleet['failed'], not_systems=not_systems,
                   systems=[dict(name=s['name'], ok=s['ok'], error=s['error']) for s in fleet['systems']])

@@ -475,15 +475,15 @@ record:
         returned: always
         sample: 1735866000
       sent:
-        description: When the record was sent/reported, ISO 8601 UTC; null when not sent.
+        description: When the record was sent/reported, ISO 8601 UTC; null when not sent (the API gives 0, null or nothing) or when the value is no time.
         type: str
         returned: always
         sample: null
       sent_epoch:
-        description: C(sent) as Unix epoch seconds (0 when not sent).
+        description: C(sent) as Unix epoch seconds; null exactly when C(sent) is null, so the two agree (the Python SDK gives 0 there).
         type: int
         returned: always
-        sample: 0
+        sample: null
       description:
         description: Description of the record (empty string when null).
         type: str

@@ -80,7 +80,12 @@ options:
   name:
     description:
       - The stem of the file names and the name shown in the reports, for example the system's name. In the file
-        names, characters other than letters, digits, C(.), C(_) and C(-) become C(_).
+        names, letters with a Latin reading are transliterated (C(Zürich) is C(Zurich), C(Москва) is C(Moskva)), other
+        characters than letters, digits, C(.), C(_) and C(-) become C(_), and a stem longer than 80 characters is cut
+        and ends with C(-) and 8 hex digits of its SHA-256.
+      - Each report claims its file names in C(<dest>/.vergeio-billing/<stem>.owner). A report whose names are
+        another report's in O(dest) (two systems V(acme (prod\)) and V(acme [prod]) make one stem) fails, naming
+        both, before any file is written.
     type: str
     default: vergeos
   formats:
@@ -105,8 +110,9 @@ options:
         naming it). V(false) (the default) writes no tenant reports. A single name or C($key) that is not one of these
         words is read as a one-item list (a tenant named like one of the words is selected with a list, V([all])); a
         number alone such as V('1') is a C($key), never a boolean.
-      - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name with the characters of O(name)),
-        in every format of O(formats). CSV has one row per statistics sample, oldest first, with the fields of
+      - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name made a stem as O(name) is;
+        a name without a Latin letter or digit, such as one in CJK only, is C(tenant-<$key>), and tenants whose names
+        make the same stem get C(-<$key>) appended, with a warning), in every format of O(formats). CSV has one row per statistics sample, oldest first, with the fields of
         M(vergeio.billing.verge_tenant_usage_info) RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].records) (times
         in O(timezone)); JSON (C(layout 1), C(kind tenant)) the period, rate card, basis, summary (the keys of
         RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].summary)), C(sample_count), C(record_fields) and
@@ -155,6 +161,106 @@ options:
     description:
       - Write only the tenant reports and the overview (O(tenants) must say which), not the system's billing report;
         then no billing record is read, and an open range ends at the last whole second before the task started.
+    type: bool
+    default: false
+  validate_only:
+    description:
+      - Check the options (the period on O(timezone)'s calendar, O(timezone), O(rates), O(formats), O(name), O(mode),
+        O(dest), O(group_by), O(tenants), O(tenant_basis), O(tenants_only)) and return, without connecting to VergeOS
+        and without writing or creating anything. A bad option fails the task with the message the report would give.
+      - The result has only C(changed=false) and RV(period), the period asked for (an open range ends at the last whole
+        second before the task started). The role P(vergeio.billing.billing_report#role) runs this once, before any
+        system reports, so that a bad O(month), O(timezone), rate card or O(tenants) is said once.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  statements:
+    description:
+      - Also issue one statement per tenant of O(tenants) for the period, an invoice-like document finance can send
+        (needs O(tenants) and O(rates)). It shows the issuer (O(issuer)), the customer (O(customers)), the statement
+        number (O(statement_number)), the issue date (the day the task runs on the calendar of O(timezone)), the
+        period, one line item per metric the rate card prices and the tenant used (quantity in unit-hours such as
+        core-hours or GB-hours, unit price, amount rounded half up to O(rates.precision) decimals), then the subtotal
+        (the sum of the lines), O(discount), the uplift to O(minimum_charge), O(tax) and the total, in that order; each
+        figure is the sum of those shown above it.
+      - The quantities are those of the rating engine on O(tenant_basis), prorated to the period's exact hours;
+        metrics the rate card does not price (rate 0) and metrics the tenant did not use are left out (they bill 0).
+      - Files are C(<dest>/statements/<label>/<name>-<number>.<ext>) (the period's folder, so several systems and months
+        share one O(dest); C(<name>) and C(<number>) with the characters of O(name)), C(json) always (the record a rerun
+        compares against), and C(md) and C(html) when O(formats) has V(markdown) and V(html). The HTML prints on A4 and
+        Letter (line items continue on further pages with the table head repeated); the Markdown renders every name as
+        plain text.
+      - A statement is never rewritten. A rerun whose lines and amounts are those of the issued statement writes
+        nothing (its issue date stays the first). A rerun whose amounts would differ (new rates, late data) fails, naming
+        each statement with its old and new totals, before any statement file is written, unless O(reissue=true).
+      - Tenants deleted during the period get a statement too (named "tenant <$key> (deleted)", with a warning) when
+        O(tenants=true).
+    type: bool
+    default: false
+  issuer:
+    description:
+      - Who issues the statements; O(issuer.name) is required with O(statements=true).
+    type: dict
+    suboptions:
+      name:
+        description: The issuer's name, as on its invoices.
+        type: str
+      address:
+        description: The postal address, as text with new lines or a list of lines.
+        type: raw
+      tax_id:
+        description: The issuer's tax or VAT identification number.
+        type: str
+      email:
+        description: Where customers write about a statement.
+        type: str
+      payment_terms:
+        description: A sentence printed below the total, for example V(Payable within 30 days).
+        type: str
+  customers:
+    description:
+      - Who each tenant's statement is made out to; a dict from a tenant's name or C($key) (a C($key) wins over a name)
+        to a dict with C(legal_name), C(customer_id), C(cost_center), C(address) (text or a list of lines) and C(email)
+        (used by C(playbooks/deliver_statements.yml)), all optional.
+      - A tenant without an entry gets a statement made out to its VergeOS name, with the customer ID
+        C(tenant-<$key>), and a warning; an entry that matches no tenant of the report is warned about.
+    type: dict
+  statement_number:
+    description:
+      - The statement number, a template with the placeholders C({customer_id}), C({tenant_key}) and C({period}) (the
+        period's label, V(2026-10) for a month); it must contain C({period}) and C({tenant_key}) or C({customer_id}),
+        so that each statement has a number of its own. Any other placeholder is refused.
+      - A number is given when a statement is first issued and kept after that, even when this template changes.
+    type: str
+    default: "{tenant_key}-{period}"
+  discount:
+    description:
+      - A discount on every statement, as a fraction from 0 to 1 (V(0.1) for 10 %) of the subtotal; the discount
+        amount is rounded half up to O(rates.precision) decimals.
+    type: raw
+  minimum_charge:
+    description:
+      - The least a statement bills before tax, in the rate card's currency. When the discounted subtotal is below it,
+        an uplift line brings it up to it. At most O(rates.precision) decimals.
+    type: raw
+  tax:
+    description:
+      - A tax on the amount after the discount and the uplift, rounded half up to O(rates.precision) decimals.
+    type: dict
+    suboptions:
+      name:
+        description: The tax's name on the statement, for example V(VAT).
+        type: str
+      rate:
+        description: The rate as a fraction from 0 to 1, V(0.19) for 19 %.
+        type: raw
+  reissue:
+    description:
+      - When an issued statement's amounts would change, issue a corrected revision C(<number>-R1) (then C(-R2), ...)
+        beside it, which names the statement it corrects and the old and new totals, and list it in
+        RV(statements_reissued). The issued files are never touched.
+      - A revision is also issued when only the issuer's, the customer's or the tenant's details changed (without
+        O(reissue), that is a warning).
     type: bool
     default: false
 notes:
@@ -350,14 +456,75 @@ tenant_sample_count:
   type: int
   returned: when O(tenants) is set
   sample: 8928
+statements:
+  description:
+    - Tenant name -> the tenant's statement for the period (the newest revision), with O(statements=true).
+  type: dict
+  returned: when O(statements=true)
+  contains:
+    number:
+      description: The statement number (C(<number>-R<n>) for a revision).
+      type: str
+      sample: 7-2026-10
+    total:
+      description: The total, tax included, with the decimals of the currency's minor unit (text, so that no float rounds it).
+      type: str
+      sample: "1234.56"
+    currency:
+      description: The rate card's currency.
+      type: str
+      sample: EUR
+    issue_date:
+      description: The date the statement was issued (its first issue when nothing changed), on the calendar of O(timezone).
+      type: str
+      sample: "2026-11-01"
+    state:
+      description: V(created) (issued now), V(unchanged) (issued before, left alone) or V(reissued) (a new revision now).
+      type: str
+      sample: created
+    tenant_key:
+      description: The tenant's C($key).
+      type: int
+      sample: 7
+    files:
+      description: Format -> path of the statement's files.
+      type: dict
+      sample:
+        json: /srv/reports/statements/2026-10/verge-prod-7-2026-10.json
+        html: /srv/reports/statements/2026-10/verge-prod-7-2026-10.html
+    sha256:
+      description: Format -> SHA-256 (hex) of each file of the statement that exists.
+      type: dict
+statements_changed:
+  description: Tenant name -> format -> path of the statement files written by this run (or that would be, in check mode).
+  type: dict
+  returned: when O(statements=true)
+statements_reissued:
+  description: The corrections this run issued (with O(reissue=true)); empty when none.
+  type: list
+  elements: dict
+  returned: when O(statements=true)
+  sample:
+    - tenant: acme
+      tenant_key: 7
+      number: 7-2026-10-R1
+      supersedes: 7-2026-10
+      old_total: "1234.56"
+      new_total: "1301.10"
+      difference: "66.54"
+      currency: EUR
+      files:
+        json: /srv/reports/statements/2026-10/verge-prod-7-2026-10-R1.json
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import REPORT_FILES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import BASES, ReportRequest
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.statement import run_statements
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import run_report
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.workbook import require_xlsxwriter
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import merge_tenant_result, run_tenant_reports
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
@@ -376,6 +543,17 @@ def main():
             tenants=dict(type='raw', default=False),
             tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
             tenants_only=dict(type='bool', default=False),
+            validate_only=dict(type='bool', default=False),
+            # tenant statements (checked by _reports.statement.statement_terms through ReportRequest)
+            statements=dict(type='bool', default=False),
+            issuer=dict(type='dict', options=dict(name=dict(type='str'), address=dict(type='raw'), tax_id=dict(type='str'),
+                                                  email=dict(type='str'), payment_terms=dict(type='str'))),
+            customers=dict(type='dict'),
+            statement_number=dict(type='str', default='{tenant_key}-{period}'),
+            discount=dict(type='raw'),
+            minimum_charge=dict(type='raw'),
+            tax=dict(type='dict', options=dict(name=dict(type='str'), rate=dict(type='raw'))),
+            reissue=dict(type='bool', default=False),
             budgets=dict(type='dict', options=dict(system=dict(type='raw'), tenants=dict(type='dict'))),
             **REPORT_FILES_SPEC
         ),
@@ -384,10 +562,13 @@ def main():
         supports_check_mode=True,
     )
     require_jinja(module, module.params['formats'])
+    require_xlsxwriter(module, module.params['formats'])
     try:
         request = ReportRequest.from_options(module.params)  # every option checked once, before anything is read
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    if module.params['validate_only']:
+        module.exit_json(changed=False, period=request.period(request.now - 1))
 
     def work(client):
         result = {} if request.tenants_only else run_report(client, request, check_mode=module.check_mode, diff=module._diff)
@@ -396,6 +577,9 @@ def main():
             period = result.get('period') or request.period(request.now - 1)
             extra = run_tenant_reports(client, request, period, check_mode=module.check_mode, diff=module._diff)
             merge_tenant_result(result, extra)
+            if request.statements is not None:
+                statements = run_statements(client, request, period, check_mode=module.check_mode, diff=module._diff)
+                merge_tenant_result(result, dict(statements, period=period))
         return result
 
     run(module, work)

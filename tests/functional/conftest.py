@@ -31,6 +31,15 @@ API_KEY = 'sim-api-key'
 USERNAME = 'admin'
 PASSWORD = 'sim-password'
 
+# The directory in a report's dest where each report claims its file names (plugins/module_utils/_reports/files.py).
+CLAIMS = '.vergeio-billing'
+
+
+def listing(path):
+    """The names in a report directory, sorted, without the claims directory (temporary files stay visible)."""
+    return sorted(name for name in os.listdir(str(path)) if name != CLAIMS)
+
+
 # Variables that would leak the developer's own environment into a test.
 _SCRUB_PREFIXES = ('VERGEOS_', 'VERGE_', 'ANSIBLE_')
 _SCRUB = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE')

@@ -173,20 +173,23 @@ def test_a_task_option_beats_a_bad_environment_value_it_replaces(sim):
     assert run.rc == 0, run.output[-2000:]
 
 
-@pytest.mark.parametrize('where, expected', [
+@pytest.mark.parametrize('where, expected, lock', [
     (dict(VERGE_TOKEN='stale-token-1', VERGEOS_USERNAME='admin', VERGEOS_PASSWORD=PASSWORD),
-     ['Authentication failed with the API token from VERGE_TOKEN', 'username and password (VERGEOS_USERNAME and '
-      'VERGEOS_PASSWORD) were set too but not sent']),
-    (dict(VERGE_API_KEY='stale-key-2'), ['Authentication failed with the API key from VERGE_API_KEY']),
+     ['Authentication failed with the API token from VERGE_TOKEN: the token may be wrong, expired or revoked',
+      'username and password (VERGEOS_USERNAME and VERGEOS_PASSWORD) were set too but not sent'], False),
+    (dict(VERGE_API_KEY='stale-key-2'), ['Authentication failed with the API key from VERGE_API_KEY: the key may be wrong'], False),
     (dict(VERGE_USERNAME='admin', VERGEOS_PASSWORD='wrong-%s' % PASSWORD),
-     ['Authentication failed with the user name and password (HTTP Basic) from VERGE_USERNAME and VERGEOS_PASSWORD']),
+     ['Authentication failed with the user name and password (HTTP Basic) from VERGE_USERNAME and VERGEOS_PASSWORD',
+      'so that failed logins cannot lock the account'], True),
 ])
-def test_401_names_the_credential_kind_and_its_source_once(sim, where, expected):
+def test_401_names_the_credential_kind_and_its_source_once(sim, where, expected, lock):
     env = sim_env(sim, auth=None, extra=where)
     run = no_secret(run_module('verge_billing_info', dict(view='latest'), env, verbosity=3))
     assert run.rc != 0 and run.result['status'] == 401
     for words in expected:
         assert said(run, words), run.result['msg']
+    # an API key or token cannot lock an account: only a password's message speaks of locking
+    assert ('lock' in run.result['msg']) is lock, run.result['msg']
     for value in where.values():
         if value not in ('admin',):
             assert value not in run.output  # neither the token nor the password

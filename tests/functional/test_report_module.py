@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import BIN, run_module, run_playbook, sim_env  # pylint: disable=import-error
+from conftest import BIN, listing, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
 
 END = 1793491200  # 2026-11-01T00:00:00Z: the newest simulated record ends there
@@ -105,7 +105,7 @@ def test_berlin_october_matches_brute_force_and_rerun_is_unchanged(berlin_sim, t
     assert run.rc == 0, run.output[-4000:]
     assert run.stats['localhost']['changed'] == 1
     result = result_of(run)
-    names = sorted(os.listdir(str(dest)))
+    names = listing(dest)
     assert names == ['prod_berlin-2026-10.%s' % ext for ext in ('csv', 'html', 'json', 'md')]  # nothing else (no temporary file)
     assert result['record_count'] == len(inside)
     assert result['period']['since_epoch'] == first and result['period']['until_epoch'] == last
@@ -192,7 +192,7 @@ def test_check_mode_writes_nothing_and_diff_lists_the_files(berlin_sim, tmp_path
     assert check.rc == 0 and check.result['changed'] is True
     assert check.result['changed_files'] == {'csv': str(dest / 'vergeos-2026-10.csv')}
     assert (dest / 'vergeos-2026-10.csv').read_bytes() == before
-    assert sorted(os.listdir(str(dest))) == ['vergeos-2026-10.csv', 'vergeos-2026-10.json']
+    assert listing(dest) == ['vergeos-2026-10.csv', 'vergeos-2026-10.json']
 
 
 def test_empty_period_warns_and_the_files_say_no_records(berlin_sim, tmp_path):

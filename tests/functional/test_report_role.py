@@ -25,7 +25,7 @@ import zlib
 
 import pytest
 
-from conftest import API_KEY, BIN, ROOT, run_module, run_playbook, sim_env  # pylint: disable=import-error
+from conftest import API_KEY, BIN, ROOT, listing, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
 
 END = 1793491200  # 2026-11-01T00:00:00Z: the newest simulated record ends there
@@ -96,7 +96,7 @@ def month_dir(month_sim, tmp_path_factory):  # pylint: disable=redefined-outer-n
 
 def test_monthly_chargeback_writes_four_files(month_sim, month_dir):  # pylint: disable=redefined-outer-name
     paths = files(month_dir, 'vergeos-2026-10')
-    assert sorted(os.listdir(month_dir)) == sorted(os.path.basename(p) for p in paths.values())
+    assert listing(month_dir) == sorted(os.path.basename(p) for p in paths.values())
     raws = in_october(month_sim)
     assert len(raws) > 700
     by_key = dict((num(raw['$key']), raw) for raw in raws)
@@ -161,11 +161,11 @@ def test_monthly_chargeback_writes_four_files(month_sim, month_dir):  # pylint: 
 
 
 def test_second_run_changes_nothing(month_sim, month_dir):  # pylint: disable=redefined-outer-name
-    before = dict((name, read(os.path.join(month_dir, name))) for name in os.listdir(month_dir))
+    before = dict((name, read(os.path.join(month_dir, name))) for name in listing(month_dir))
     run = monthly(month_sim, month_dir)
     assert run.rc == 0, run.output
     assert run.stats['localhost']['changed'] == 0, run.output
-    assert dict((name, read(os.path.join(month_dir, name))) for name in os.listdir(month_dir)) == before
+    assert dict((name, read(os.path.join(month_dir, name))) for name in listing(month_dir)) == before
 
 
 def test_check_mode_writes_nothing(month_sim, month_dir, tmp_path):  # pylint: disable=redefined-outer-name
@@ -297,7 +297,7 @@ def test_fleet_consolidated_totals_are_the_sum_of_the_systems(fleet):  # pylint:
     assert run.rc == 2, run.output  # a host failed
     assert run.stats['site-c']['failed'] == 1 and run.stats['site-a']['failed'] == 0 and run.stats['site-b']['failed'] == 0, run.output
     assert 'VergeOS system site-c could not report' in run.output and 'HTTP 401' in run.output
-    names = sorted(os.listdir(directory))
+    names = listing(directory)
     assert names == sorted('%s-2026-10.%s' % (name, ext) for name in ('site-a', 'site-b', 'fleet') for ext in FORMATS)
 
     systems = {}
@@ -380,7 +380,7 @@ def test_output_dir_defaults_to_reports_under_the_working_directory(month_sim, t
                '-e', json.dumps(dict(month='2026-10', rates=RATES))]
     proc = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert sorted(os.listdir(str(tmp_path / 'reports'))) == sorted('vergeos-2026-10.%s' % ext for ext in FORMATS)
+    assert listing(tmp_path / 'reports') == sorted('vergeos-2026-10.%s' % ext for ext in FORMATS)
     assert not os.path.exists(os.path.join(ROOT, 'playbooks', 'reports'))
 
 
@@ -399,7 +399,7 @@ def test_monthly_chargeback_on_the_berlin_calendar(month_sim, tmp_path):  # pyli
     raws = [raw for raw in month_sim.records if first <= num(raw.get('created')) <= last]
     run = monthly(month_sim, tmp_path, extra=dict(timezone='Europe/Berlin'))
     assert run.rc == 0, run.output
-    assert sorted(os.listdir(str(tmp_path))) == sorted('vergeos-2026-10.%s' % ext for ext in FORMATS)
+    assert listing(tmp_path) == sorted('vergeos-2026-10.%s' % ext for ext in FORMATS)
     report = json.loads(read(str(tmp_path / 'vergeos-2026-10.json')))
     assert report['period']['since'] == '2026-10-01T00:00:00+02:00' and report['period']['until'] == '2026-10-31T23:59:59+01:00'
     assert (report['period']['since_epoch'], report['period']['until_epoch']) == (first, last)
@@ -439,4 +439,4 @@ def test_capacity_snapshot(tmp_path):
         newest = max(sim.records, key=lambda raw: (num(raw['created']), num(raw['$key'])))
         assert 'CPU cores %d of %d' % (num(newest['used_cores']), num(newest['total_cores'])) in run.output
         assert 'GPUs %d of %d' % (num(newest['gpus']), num(newest['gpus_total'])) in run.output
-        assert sorted(p.suffix for p in tmp_path.iterdir()) == ['.html', '.md']
+        assert sorted(os.path.splitext(name)[1] for name in listing(tmp_path)) == ['.html', '.md']

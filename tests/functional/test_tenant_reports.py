@@ -20,7 +20,7 @@ import os
 
 import pytest
 
-from conftest import run_module, run_playbook, sim_env  # pylint: disable=import-error
+from conftest import listing, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator, make_tenant_data  # pylint: disable=import-error
 
 END = 1793491200  # 2026-11-01T00:00:00Z
@@ -63,7 +63,7 @@ def brute_cost(rows, basis='allocated'):
 @pytest.fixture(scope='module')
 def sim():
     with Simulator(records=24 * 40, seed=9, end=END) as server:
-        server.set_tenant_data(make_tenant_data(6, seed=9, end=END))
+        server.set_tenant_data(make_tenant_data(6, seed=9, end=END, days=31))
         yield server
 
 
@@ -126,7 +126,7 @@ def test_tenants_only_check_mode_and_basis(sim, tmp_path):  # pylint: disable=re
     assert not out.exists()
     run = run_module('verge_billing_report', args, sim_env(sim))
     assert run.rc == 0, run.output
-    assert sorted(os.listdir(str(out))) == sorted('vergeos-%s-2026-10-20_2026-10-26.%s' % (stem, ext) for stem in ('acme', 'contoso', 'tenants')
+    assert listing(out) == sorted('vergeos-%s-2026-10-20_2026-10-26.%s' % (stem, ext) for stem in ('acme', 'contoso', 'tenants')
                                                   for ext in ('csv', 'json'))
     assert 'files' not in run.result and run.result['period']['label'] == '2026-10-20_2026-10-26'
     keys = dict((t['name'], t['$key']) for t in sim.tenant_data['tenants'] if not t['is_snapshot'])
@@ -198,7 +198,7 @@ def test_role_billing_report_tenants(sim, tmp_path):  # pylint: disable=redefine
         '      billing_report_rates: {core_hour: 0.02, currency: EUR}\n' % out)
     run = run_playbook(str(playbook), sim_env(sim))
     assert run.rc == 0, run.output[-4000:]
-    names = sorted(os.listdir(str(out)))
+    names = listing(out)
     assert names == sorted(['east-2026-10.md', 'east-2026-10.json'] + ['east-%s-2026-10.%s' % (stem, ext) for stem in ('acme', 'blue-harbor', 'tenants')
                                                                        for ext in ('md', 'json')])
     overview = open(str(out / 'east-tenants-2026-10.md')).read()

@@ -51,7 +51,7 @@ def fleet():
     """50 tenants with 31 days of hourly samples (744 each, no gaps) and one snapshot."""
     end = default_end(3600)
     with Simulator(records=10, seed=3) as server:
-        server.set_tenant_data(make_tenant_data(50, seed=3, end=end, gaps=False))
+        server.set_tenant_data(make_tenant_data(50, seed=3, end=end, days=31, gaps=False))
         yield server
 
 
@@ -59,7 +59,7 @@ def fleet():
 def sdk_sim():
     """Six tenants with gaps, quirks the SDK can read (integer strings, floats, missing counters)."""
     with Simulator(records=10, seed=4) as server:
-        server.set_tenant_data(make_tenant_data(6, seed=4, quirks='sdk'))
+        server.set_tenant_data(make_tenant_data(6, seed=4, days=31, quirks='sdk'))
         yield server
 
 
@@ -67,7 +67,7 @@ def sdk_sim():
 def quirky():
     """Six tenants with gaps and every quirk: nulls and "37.5" too (the SDK crashes on those)."""
     with Simulator(records=10, seed=5) as server:
-        server.set_tenant_data(make_tenant_data(6, seed=5, quirks=True))
+        server.set_tenant_data(make_tenant_data(6, seed=5, days=31, quirks=True))
         yield server
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import calendar
 import copy
 import email.utils
 import http.server
@@ -91,6 +92,39 @@ def default_end(interval=3600, now=None):
     return now - now % int(interval)
 
 
+#: The default data begins this many seconds before the calendar month before the newest record's (00:00 UTC on its
+#: first day), so that month is complete in UTC and on the calendar of every zone east of UTC (Europe/Berlin's month
+#: begins 1 or 2 hours earlier; UTC+14 is the furthest).
+LEAD_IN = 86400
+
+
+def default_start(end):
+    """Epoch where the default data begins: the first of the calendar month before ``end``'s month, 00:00 UTC, less
+    LEAD_IN. ``end`` on 2026-12-04 gives 2026-10-31T00:00Z, so all of November is served (``month: previous``)."""
+    year, month = time.gmtime(int(end))[:2]
+    year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return calendar.timegm((year, month, 1, 0, 0, 0)) - LEAD_IN
+
+
+def record_count(start, end, interval=3600, seed=0, quirks=True):
+    """How many records make_records needs so that the oldest one's ``from`` is at or before ``start``.
+
+    It replays make_records' draws of zero-length periods (the only thing besides ``interval`` that moves ``from``),
+    which come first from their own seeded stream, newest record first.
+    """
+    interval = int(interval)
+    if interval <= 0:
+        raise ValueError("interval must be positive")
+    r_time = random.Random("%s:time" % (seed,))
+    count, at = 0, int(end)
+    while at > start:
+        zero = quirks and r_time.random() < 0.002
+        count += 1
+        if not zero:
+            at -= interval
+    return max(count, 1)
+
+
 def _fmt_time(epoch):
     return time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(epoch))
 
@@ -139,23 +173,24 @@ def _clamp(value, low, high):
     return low if value < low else high if value > high else value
 
 
-def make_records(n, seed=0, interval=3600, end=None, quirks=True):
+def make_records(n=None, seed=0, interval=3600, end=None, quirks=True):
     """Build ``n`` raw billing records, deterministic for (n, seed, interval, end, quirks).
 
     Records are consecutive periods of ``interval`` seconds (``from`` = previous ``to``),
     the newest ending at ``end`` (default: now floored to ``interval``), ``$key`` 1..n
-    ascending with time. Usage follows daily and weekly cycles plus slow growth and
+    ascending with time. ``n`` None: as many as reach back to default_start(end), so the
+    previous calendar month is complete. Usage follows daily and weekly cycles plus slow growth and
     noise; totals change when a node is added. With ``quirks`` (the default) about 3% of
     records carry numbers as strings, about 2% have counters null or missing, a few have
     a null ``description`` and a few are zero-length periods (``from == to``).
     """
-    n = int(n)
     interval = int(interval)
     if interval <= 0:
         raise ValueError("interval must be positive")
+    end = default_end(interval) if end is None else int(end)
+    n = record_count(default_start(end), end, interval, seed, quirks) if n is None else int(n)
     if n <= 0:
         return []
-    end = default_end(interval) if end is None else int(end)
     cluster = _Cluster(seed, n)
     r_time = random.Random("%s:time" % (seed,))
     r_use = random.Random("%s:usage" % (seed,))
@@ -883,13 +918,14 @@ _TENANT_QUIRKS = {True: ("str_int", "str_float", "float", "null", "missing"), "s
                   False: ()}
 
 
-def make_tenant_data(tenants=6, seed=0, end=None, days=31, short_hours=24, quirks=True, snapshots=1, gaps=True):
+def make_tenant_data(tenants=6, seed=0, end=None, days=None, short_hours=24, quirks=True, snapshots=1, gaps=True):
     """Seeded tenants and their statistics history: ``{"tenants": [...], "long": [...], "short": [...]}``.
 
     ``tenants`` real tenants (names from a list, then ``tenant-NNN``; keys shuffled so key order is not name
     order) plus ``snapshots`` tenant snapshots (``is_snapshot: true``, the same name as a real tenant, with a few
     history rows of their own). ``long`` holds hourly samples over ``days`` days ending at ``end`` (default: now
-    floored to the hour), ``short`` 5-minute samples over the last ``short_hours`` hours; ``$key`` ascends with time.
+    floored to the hour; ``days`` None: from default_start(end), so the previous calendar month is complete),
+    ``short`` 5-minute samples over the last ``short_hours`` hours; ``$key`` ascends with time.
     The second tenant is stopped for a day (no samples from 5 to 4 days before ``end``), and the last one is
     created 3 days before ``end`` (no samples before that); ``gaps=False`` leaves both out. ``quirks`` (see
     _TENANT_QUIRKS) puts integers as strings, floats, nulls and missing counters into about 5% of the samples.
@@ -930,7 +966,8 @@ def make_tenant_data(tenants=6, seed=0, end=None, days=31, short_hours=24, quirk
     data = {"tenants": sorted(rows, key=lambda row: row["$key"])}
     usage = random.Random("%s:tenant-usage" % (seed,))
     quirk = random.Random("%s:tenant-quirks" % (seed,))
-    for table, interval, span in (("long", 3600, days * 86400), ("short", 300, short_hours * 3600)):
+    long_span = end - default_start(end) if days is None else int(days) * 86400
+    for table, interval, span in (("long", 3600, long_span), ("short", 300, short_hours * 3600)):
         samples = []
         first = end - span + interval
         for stamp in range(first, end + 1, interval):
@@ -1026,7 +1063,9 @@ def _project(row, spec):
 class _TenantEndpoints:
     """The tenant endpoints of the Simulator (a mixin: the Simulator routes these tables here).
 
-    The data comes from make_tenant_data(seed=self.seed), built when first asked for, or from set_tenant_data().
+    The data comes from make_tenant_data(seed=self.seed, end=...), built when first asked for (ending where the
+    seeded records end, or at the server's clock: the previous calendar month and the current one), or from
+    set_tenant_data().
     """
 
     _tenant_data = None
@@ -1044,7 +1083,8 @@ class _TenantEndpoints:
         """The live tenant data: ``{"tenants", "long", "short"}`` lists of raw rows."""
         with self._lock:
             if self._tenant_data is None:
-                self._tenant_data = make_tenant_data(seed=self.seed)
+                end = default_end(3600, self.now() if self.end is None else self.end)
+                self._tenant_data = make_tenant_data(seed=self.seed, end=end)
             return self._tenant_data
 
     def _tenant_api(self, method, table, key, params):
@@ -1116,7 +1156,8 @@ class Simulator(_TenantEndpoints):
     """A VergeOS API v4 billing endpoint on https://127.0.0.1:PORT.
 
     ``records`` is a count (records are made by make_records with seed, interval,
-    end and quirks) or a list of raw record dicts. ``generate_delay`` delays the
+    end and quirks), None (the default: as many as cover the previous calendar month
+    and the current one up to ``end``) or a list of raw record dicts. ``generate_delay`` delays the
     visibility of records created by ``POST billing_actions``. ``default_limit``
     (None = unlimited) imitates a server-side default page size when ``limit`` is
     not sent. ``clock_offset`` sets the server's clock that many seconds ahead of
@@ -1124,7 +1165,7 @@ class Simulator(_TenantEndpoints):
     ``created`` of generated records and the HTTP ``Date`` header follow it.
     """
 
-    def __init__(self, records=100, seed=0, interval=3600, end=None, api_key="sim-api-key", username="admin",
+    def __init__(self, records=None, seed=0, interval=3600, end=None, api_key="sim-api-key", username="admin",
                  password="sim-password", generate_delay=0.0, quirks=True, default_limit=None, port=0,
                  cert_dir=None, log_limit=100000, verbose=False, clock_offset=0.0):
         self.clock_offset = float(clock_offset or 0)
@@ -1156,7 +1197,8 @@ class Simulator(_TenantEndpoints):
         self._tmpdir = None
         self._ca_path = None
         self._port = None
-        if isinstance(records, int):
+        self.end = None
+        if records is None or isinstance(records, int):
             self.generate_records(records, seed=seed, interval=interval, end=end, quirks=quirks)
         else:
             self.set_records(records)
@@ -1260,6 +1302,7 @@ class Simulator(_TenantEndpoints):
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValueError("records must be a list of objects")
         with self._lock:
+            self.end = None
             self._records = [dict(r) for r in records]
             self._pending = []
             self._version += 1
@@ -1268,15 +1311,17 @@ class Simulator(_TenantEndpoints):
         """The server's clock: this machine's plus ``clock_offset`` seconds."""
         return time.time() + self.clock_offset
 
-    def generate_records(self, records, seed=0, interval=3600, end=None, quirks=True):
+    def generate_records(self, records=None, seed=0, interval=3600, end=None, quirks=True):
         """Replace every record with make_records(records, seed, interval, end, quirks).
 
-        Without ``end`` the newest record ends at the server's clock (``now()``), floored to ``interval``.
+        Without ``end`` the newest record ends at the server's clock (``now()``), floored to ``interval``. Without
+        ``records`` they reach back to default_start(end): the whole previous calendar month.
         """
         if end is None:
             end = default_end(interval, self.now())
         made = make_records(records, seed=seed, interval=interval, end=end, quirks=quirks)
         with self._lock:
+            self.end = int(end)
             self._records = made
             self._pending = []
             self._version += 1
@@ -1665,7 +1710,8 @@ class Simulator(_TenantEndpoints):
             data = self._json_body(body)
             if isinstance(data, dict) and isinstance(data.get("generate"), dict):
                 spec = data["generate"]
-                self.generate_records(int(spec.get("records", 100)), seed=spec.get("seed", 0),
+                count = spec.get("records")
+                self.generate_records(None if count is None else int(count), seed=spec.get("seed", 0),
                                       interval=int(spec.get("interval", 3600)), end=spec.get("end"),
                                       quirks=bool(spec.get("quirks", True)))
             elif isinstance(data, list):
@@ -1689,11 +1735,46 @@ def _write_ready_file(path, data):
     os.replace(tmp, path)
 
 
+def environment_text(sim, api_key):
+    """What `make simulator` prints: the variables that point the modules at ``sim``, and what it serves."""
+    records = sim.records
+    tenants = sim.tenant_data
+    times = [_record_time(rec, "from") for rec in records] + [_record_time(rec, "to") for rec in records]
+    times = [stamp for stamp in times if stamp]
+    stamps = [_record_time(row, "timestamp") for row in tenants["long"]]
+    stamps = [stamp for stamp in stamps if stamp]
+    served = "%d billing records from %s to %s" % (len(records), _fmt_time(min(times)), _fmt_time(max(times))) if times \
+        else "no billing records"
+    if stamps:
+        served += "; %d tenants, hourly statistics from %s to %s" % (
+            sum(1 for row in tenants["tenants"] if not row.get("is_snapshot")), _fmt_time(min(stamps)), _fmt_time(max(stamps)))
+    return "\n".join([
+        "# The VergeOS API simulator serves %s." % served,
+        "# In another shell, export these and run a playbook, for example:",
+        "#   ansible-playbook vergeio.billing.monthly_chargeback -e month=previous -e output_dir=/tmp/reports",
+        "# Ctrl-C stops the simulator.",
+        "export VERGEOS_HOST=%s" % sim.host,
+        "export VERGEOS_API_KEY=%s" % api_key,
+        "export VERGEOS_CA_PATH=%s" % sim.ca_path,
+        "unset VERGEOS_USERNAME VERGEOS_PASSWORD VERGEOS_INSECURE VERGEOS_VERIFY_SSL",
+    ])
+
+
+def _record_time(row, name):
+    """An epoch field of a raw row as an int, None when the simulator's quirks made it unreadable."""
+    try:
+        return int(float(row.get(name)))
+    except (TypeError, ValueError):
+        return None
+
+
 def main(argv=None):
     """Run the simulator until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(description="VergeOS API v4 billing simulator (HTTPS on 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="TCP port, 0 picks a free one (default 0)")
-    parser.add_argument("--records", type=int, default=100, help="number of billing records (default 100)")
+    parser.add_argument("--records", type=int, default=None,
+                        help="number of billing records (default: from a day before the previous calendar month, UTC, "
+                             "up to --end)")
     parser.add_argument("--seed", default="0", help="seed for the records (default 0)")
     parser.add_argument("--interval", type=int, default=3600, help="seconds per billing period (default 3600)")
     parser.add_argument("--end", type=int, default=None, help="epoch of the newest 'to' (default: now floored to interval)")
@@ -1710,7 +1791,11 @@ def main(argv=None):
                         help="seconds the server's clock runs ahead of this machine's (negative: behind; default 0)")
     parser.add_argument("--tenants", type=int, default=None,
                         help="tenants to serve with their statistics history (default 6, made when first asked for)")
-    parser.add_argument("--tenant-days", type=int, default=31, help="days of hourly tenant history (default 31)")
+    parser.add_argument("--tenant-days", type=int, default=None,
+                        help="days of hourly tenant history (default: the same span as the default records)")
+    parser.add_argument("--print-env", action="store_true",
+                        help="print the environment to export for the modules (VERGEOS_HOST, VERGEOS_API_KEY, "
+                             "VERGEOS_CA_PATH) and what is served")
     args = parser.parse_args(argv)
     seed = int(args.seed) if re.match(r"^-?\d+$", args.seed) else args.seed
 
@@ -1718,8 +1803,9 @@ def main(argv=None):
                     username=args.username, password=args.password, generate_delay=args.generate_delay,
                     quirks=not args.no_quirks, default_limit=args.default_limit, port=args.port,
                     cert_dir=args.cert_dir, verbose=args.verbose, clock_offset=args.clock_offset)
-    if args.tenants is not None:
-        sim.set_tenant_data(tenants=args.tenants, seed=seed, end=args.end, days=args.tenant_days)
+    if args.tenants is not None or args.tenant_days is not None:
+        sim.set_tenant_data(tenants=6 if args.tenants is None else args.tenants, seed=seed,
+                            end=default_end(3600, sim.end if args.end is None else args.end), days=args.tenant_days)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -1727,6 +1813,8 @@ def main(argv=None):
     try:
         print("vergeos_sim listening url=%s ca_path=%s records=%d pid=%d"
               % (sim.url, sim.ca_path, len(sim.records), os.getpid()), flush=True)
+        if args.print_env:
+            print(environment_text(sim, args.api_key), flush=True)
         if args.ready_file:
             _write_ready_file(args.ready_file, {"port": sim.port, "ca_path": sim.ca_path, "url": sim.url,
                                                 "pid": os.getpid()})

@@ -1,5 +1,6 @@
 """Tests of the VergeOS API simulator (tests/simulator/vergeos_sim.py)."""
 
+import contextlib
 import errno
 import importlib
 import json
@@ -11,6 +12,8 @@ import ssl
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -24,7 +27,10 @@ from simulator.vergeos_sim import (
     Simulator,
     as_number,
     compile_filter,
+    default_end,
+    default_start,
     make_records,
+    make_tenant_data,
 )
 
 END = 1767225600  # 2026-01-01T00:00:00Z
@@ -632,21 +638,97 @@ def test_certificate_is_for_127_0_0_1_and_localhost(sim):
 
 
 # --------------------------------------------------------------------------------------
+# Defaults: the previous calendar month, complete in UTC and in Europe/Berlin
+# --------------------------------------------------------------------------------------
+
+# 2026-01-01 00:00Z (the month before is in another year), 2026-03-31 01:00Z (Berlin's February; its March has 743
+# hours), 2026-11-01 00:00Z (October, 745 hours in Berlin), 2026-12-04 17:00Z, 2027-03-01 00:00Z (February 2027).
+ENDS = (END, 1774918800, 1793491200, 1796403600, 1803859200)
+ZONES = ("UTC", "Europe/Berlin")
+
+
+def previous_month(end, zone):
+    """[start, stop) epochs of the calendar month before the one ``end`` falls in, on ``zone``'s calendar."""
+    here = datetime.fromtimestamp(end, ZoneInfo(zone))
+    this_month = here.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    before = (this_month - timedelta(days=1)).replace(day=1)
+    return int(before.timestamp()), int(this_month.timestamp())
+
+
+def epoch_of(value):
+    return int(float(value))
+
+
+def covered_hours(records):
+    hours = set()
+    for record in records:
+        hours.update(range(epoch_of(record["from"]), epoch_of(record["to"]), 3600))
+    return hours
+
+
+@pytest.mark.parametrize("end", ENDS)
+@pytest.mark.parametrize("quirks", (True, False))
+def test_default_records_cover_the_previous_month_in_utc_and_berlin(end, quirks):
+    records = make_records(seed=5, end=end, quirks=quirks)
+    hours = covered_hours(records)
+    for zone in ZONES:
+        start, stop = previous_month(end, zone)
+        missing = [hour for hour in range(start, stop, 3600) if hour not in hours]
+        assert not missing, (zone, missing[:3])
+    # and no more than that: one record fewer does not reach back to the lead-in before the month
+    first_month_start = min(previous_month(end, zone)[0] for zone in ZONES)
+    assert epoch_of(records[0]["from"]) <= default_start(end) <= first_month_start - 3600
+    assert epoch_of(make_records(len(records) - 1, seed=5, end=end, quirks=quirks)[0]["from"]) > default_start(end)
+    assert records == make_records(len(records), seed=5, end=end, quirks=quirks)
+
+
+@pytest.mark.parametrize("end", ENDS)
+def test_default_tenant_history_covers_the_previous_month(end):
+    data = make_tenant_data(seed=4, end=end)
+    acme = [key for key, name in ((t["$key"], t["name"]) for t in data["tenants"] if not t["is_snapshot"]) if name == "acme"]
+    stamps = sorted(epoch_of(row["timestamp"]) for row in data["long"] if epoch_of(row["tenant"]) == acme[0])
+    assert stamps == list(range(default_start(end) + 3600, end + 1, 3600))
+    for zone in ZONES:
+        start, stop = previous_month(end, zone)
+        assert set(range(start, stop + 1, 3600)) <= set(stamps)
+
+
+def test_a_default_simulator_serves_the_previous_month_up_to_its_clock():
+    with Simulator(seed=6, clock_offset=-7200) as server:
+        assert server.end == default_end(3600, time.time() - 7200)
+        assert server.records == make_records(seed=6, end=server.end)
+        long = server.tenant_data["long"]
+        assert max(epoch_of(row["timestamp"]) for row in long) == server.end
+        assert min(epoch_of(row["timestamp"]) for row in long) == default_start(server.end) + 3600
+        server.set_records([])
+        assert server.end is None
+
+
+# --------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------
 
 
-def test_cli_ready_file_and_sigterm(tmp_path):
+@contextlib.contextmanager
+def program(tmp_path, *args):
+    """The simulator run as a program with ``args``, a ready file and its CA in tmp_path/certs: (process, ready file)
+    once it listens; killed at the end unless the test stopped it."""
     ready = tmp_path / "ready.json"
-    proc = subprocess.Popen(
-        [sys.executable, SIM_SCRIPT, "--port", "0", "--records", "25", "--seed", "3", "--end", str(END),
-         "--ready-file", str(ready), "--cert-dir", str(tmp_path / "certs"), "--api-key", "k1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = subprocess.Popen([sys.executable, SIM_SCRIPT] + list(args) + ["--ready-file", str(ready), "--cert-dir", str(tmp_path / "certs")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 20
+        deadline = time.time() + 30
         while not ready.exists() and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)
+        yield proc, ready
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_cli_ready_file_and_sigterm(tmp_path):
+    with program(tmp_path, "--port", "0", "--records", "25", "--seed", "3", "--end", str(END), "--api-key", "k1") as (proc, ready):
         info = json.loads(ready.read_text())
         assert info["pid"] == proc.pid and info["url"] == "https://127.0.0.1:%d" % info["port"]
         assert info["ca_path"] == str(tmp_path / "certs" / "ca.pem")
@@ -658,10 +740,28 @@ def test_cli_ready_file_and_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert not ready.exists()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+
+
+def test_cli_prints_the_environment_that_reaches_it(tmp_path):
+    """`make simulator` runs the script with --print-env: the exports it prints are enough to read billing data."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(SIM_SCRIPT)), "..", "Makefile")) as handle:
+        recipe = handle.read().split("\nsimulator:", 1)[1].split("\n\n", 1)[0]
+    assert "tests/simulator/vergeos_sim.py --print-env" in recipe
+    with program(tmp_path, "--print-env", "--seed", "3", "--end", str(END), "--tenants", "3", "--api-key", "k2") as (proc, _ready):
+        lines = [proc.stdout.readline() for _line in range(9)]
+        exports = dict(line[len("export "):].strip().split("=", 1) for line in lines if line.startswith("export "))
+        assert set(exports) == {"VERGEOS_HOST", "VERGEOS_API_KEY", "VERGEOS_CA_PATH"}, lines
+        assert exports["VERGEOS_API_KEY"] == "k2" and exports["VERGEOS_CA_PATH"] == str(tmp_path / "certs" / "ca.pem")
+        assert any(line.startswith("unset VERGEOS_USERNAME VERGEOS_PASSWORD VERGEOS_INSECURE") for line in lines)
+        records = make_records(seed=3, end=END)
+        served = [line for line in lines if line.startswith("# The VergeOS API simulator serves")]
+        assert served and "%d billing records from 2025-11-30T00:00Z to 2026-01-01T00:00Z; 3 tenants" % len(records) in served[0]
+        resp = requests.get("https://%s/api/v4/billing" % exports["VERGEOS_HOST"], params={"fields": "all"},
+                            headers={"Authorization": "Bearer " + exports["VERGEOS_API_KEY"]},
+                            verify=exports["VERGEOS_CA_PATH"], timeout=10)
+        assert resp.json() == records
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
 
 
 # --------------------------------------------------------------------------------------

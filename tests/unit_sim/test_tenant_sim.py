@@ -12,7 +12,7 @@ END = 1767225600  # 2026-01-01T00:00:00Z
 @pytest.fixture(scope="module", name="sim")
 def fixture_sim():
     with Simulator(records=5, seed=2, end=END) as server:
-        server.set_tenant_data(make_tenant_data(6, seed=2, end=END))
+        server.set_tenant_data(make_tenant_data(6, seed=2, end=END, days=31))
         yield server
 
 
@@ -23,7 +23,7 @@ def get(sim, path, **params):
 
 
 def test_data_is_deterministic_and_shaped():
-    first, second = make_tenant_data(4, seed=9, end=END), make_tenant_data(4, seed=9, end=END)
+    first, second = make_tenant_data(4, seed=9, end=END, days=31), make_tenant_data(4, seed=9, end=END, days=31)
     assert first == second
     assert len(first["tenants"]) == 5 and sum(1 for t in first["tenants"] if t["is_snapshot"]) == 1
     keys = [row["$key"] for row in first["long"]]
@@ -45,15 +45,15 @@ def test_data_is_deterministic_and_shaped():
 
 
 def test_quirks():
-    rows = make_tenant_data(6, seed=1, end=END)["long"]
+    rows = make_tenant_data(6, seed=1, end=END, days=31)["long"]
     values = [value for row in rows for value in row.values()]
     assert any(value is None for value in values)
     assert any(isinstance(value, str) and value.endswith(".5") for value in values)
     assert any(isinstance(value, float) for value in values)
     assert any(len(row) < len(TENANT_HISTORY_FIELDS) for row in rows)
-    sdk = make_tenant_data(6, seed=1, end=END, quirks="sdk")["long"]
+    sdk = make_tenant_data(6, seed=1, end=END, days=31, quirks="sdk")["long"]
     assert not any(value is None or (isinstance(value, str) and "." in value) for row in sdk for value in row.values())
-    clean = make_tenant_data(3, seed=1, end=END, quirks=False)["long"]
+    clean = make_tenant_data(3, seed=1, end=END, days=31, quirks=False)["long"]
     assert all(isinstance(value, int) and not isinstance(value, bool) for row in clean for value in row.values())
 
 

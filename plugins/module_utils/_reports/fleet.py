@@ -24,22 +24,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import csv
 import hashlib
 import io
 import json
 import math
 import os
 import re
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from decimal import Decimal
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import DEFAULT_PRECISION, MAX_PRECISION, money
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    EXTENSIONS, FORMATS, _prepare_dest, csv_text, place,
+    EXTENSIONS, FORMATS, CsvStyle, FileOwner, FileSet,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import COST_PARTS, TIER_PARTS
 
@@ -567,26 +564,11 @@ def shown_costs(fleet):
 
 # ---- CSV and JSON --------------------------------------------------------------------------------------------------
 
-def csv_value(value):
-    """A CSV cell: full precision with dot decimals, true/false, empty for null; formula-looking text defused."""
-    if value is None:
-        return ''
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, Decimal):
-        return format(value, 'f')
-    return csv_text(str(value))
-
-
 def _cost_columns():
     return ['cost_%s' % part for part in COST_PARTS] + ['currency']
 
 
-def render_csv(fleet):
+def render_csv(fleet, style=None):
     """One row per system (failed ones too, with their error), then the fleet total row(s).
 
     The total row has ``status`` ``total``, the sums of the figures that add up, and empty cells for peaks and
@@ -597,8 +579,8 @@ def render_csv(fleet):
     """
     with_cost = bool(fleet['totals']['cost_by_currency'])
     columns = list(CSV_COLUMNS) + (_cost_columns() if with_cost else [])
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator='\r\n')
+    out = io.StringIO(newline='')
+    writer = (style or CsvStyle()).writer(out)  # the one CSV writer: dialect, decimal mark, BOM, text cells guarded
     writer.writerow(columns)
     shown_systems, shown_fleet = shown_costs(fleet)
     for system in fleet['systems']:
@@ -607,8 +589,7 @@ def render_csv(fleet):
         period = system['period'] or {}
         fixed = dict(system=system['name'], status='ok' if system['ok'] else 'failed', error=system['error'],
                      period=period.get('label'), period_start=period.get('since'), period_end=period.get('until'))
-        writer.writerow([csv_value(_cell(column, fixed, summary, dict(cost, shown=shown_systems.get(system['name'], {}))))
-                         for column in columns])
+        writer.writerow([_cell(column, fixed, summary, dict(cost, shown=shown_systems.get(system['name'], {}))) for column in columns])
     totals = fleet['totals']
     currencies = sorted(totals['cost_by_currency']) or [None]
     for currency in currencies:
@@ -619,13 +600,13 @@ def render_csv(fleet):
         row = []
         for column in columns:
             if column in fixed:
-                row.append(csv_value(fixed[column]))
+                row.append(fixed[column])
             elif column in SUM_KEYS:
-                row.append(csv_value(totals[column]))
+                row.append(totals[column])
             elif column.startswith('cost_') or column == 'currency':
-                row.append(csv_value(_cell(column, {}, {}, cost)))
+                row.append(_cell(column, {}, {}, cost))
             else:
-                row.append('')
+                row.append(None)
         writer.writerow(row)
     return out.getvalue()
 
@@ -677,35 +658,30 @@ def series_of(fleet, key):
 
 # ---- files ---------------------------------------------------------------------------------------------------------
 
-def write_reports(dest, stem, contents, mode, check_mode):
-    """Write ``contents`` (format -> bytes) as ``dest/stem.EXT`` the way the report module writes its files.
-
-    Each file goes to a temporary file first (in ``dest``, or in check mode in a private directory) and is renamed
-    into place only when its bytes (or mode) differ (``_report.place``). Returns (files, sha256, changed) where
-    ``changed`` maps format -> path of the files that changed (would change, in check mode).
-    """
-    dest = os.path.abspath(os.path.expanduser(str(dest)))
-    work_dir = _prepare_dest(dest, check_mode)
-    files, digests, changed, temps = {}, {}, {}, []
+def write_reports(dest, stem, contents, mode, check_mode, name=None):
+    """Write ``contents`` (format -> bytes) as ``dest/stem.EXT`` through the files library (``FileSet``: temporary
+    files in ``dest``, every name checked and the stem claimed for the fleet ``name`` before the first file is
+    replaced, unchanged files left alone, nothing touched in check mode). Returns (files, sha256, changed, removed):
+    ``changed`` maps format -> path of the files that changed (would change, in check mode), ``removed`` names the
+    temporary files of killed runs that were cleaned up."""
+    target = FileSet(dest, mode, check_mode)
+    owner = FileOwner.fleet(stem if name is None else name)
+    files, digests, changed = {}, {}, {}
     try:
         for fmt in FORMATS:
-            if fmt not in contents:
-                continue
-            files[fmt] = os.path.join(dest, '%s.%s' % (stem, EXTENSIONS[fmt]))
-            digests[fmt] = hashlib.sha256(contents[fmt]).hexdigest()
-            handle, temp = tempfile.mkstemp(prefix='.%s.' % stem, suffix='.tmp', dir=work_dir)
-            temps.append(temp)
-            with os.fdopen(handle, 'wb') as out:
-                out.write(contents[fmt])
-            try:
-                if place(temp, files[fmt], mode, check_mode) != 'unchanged':
-                    changed[fmt] = files[fmt]
-            except OSError as exc:
-                raise FleetError('dest: cannot write %s: %s' % (files[fmt], exc.strerror or exc))
+            if fmt in contents:
+                temp, handle = target.temp(fmt, binary=True)
+                with handle:
+                    handle.write(contents[fmt])
+                target.add(owner, stem, fmt, temp)
+        try:
+            placed = target.place()
+        except ValueError as exc:
+            raise FleetError(str(exc))
+        for member, done, digest in placed:
+            files[member['fmt']], digests[member['fmt']] = member['path'], digest
+            if done != 'unchanged':
+                changed[member['fmt']] = member['path']
     finally:
-        for temp in temps:
-            if os.path.exists(temp):
-                os.unlink(temp)
-        if check_mode and os.path.isdir(work_dir) and work_dir != dest:
-            shutil.rmtree(work_dir, ignore_errors=True)
-    return files, digests, changed
+        target.discard()
+    return files, digests, changed, target.removed

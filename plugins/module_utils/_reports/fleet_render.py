@@ -36,17 +36,12 @@ def amount(value, currency):
     return '%s %s' % (text, currency) if currency else text
 
 
-def md_text(value):
-    """Free text in Markdown (a system name, an error): the ``md`` cell escaping, and no HTML markup."""
-    return str('' if value is None else value).replace('<', '&lt;').replace('>', '&gt;')
-
-
 # One row per system, the fleet total row, failures named, the cost per currency. A line that starts with ``{{- ''``
 # continues the line above (the dash takes the line break away): Markdown table rows must be one line each.
 MARKDOWN = u'''# {{ title | md }}
 
 {% if period.since %}Period {{ period.since | when }} to {{ period.until | when }}
-{{- '' }} (inclusive{% if period.timezone %}, {{ period.timezone }}{% endif %}). {% endif %}
+{{- '' }} (inclusive{% if period.timezone %}, {{ period.timezone | md }}{% endif %}). {% endif %}
 {{ plural(totals.systems, 'system') }}: {{ totals.reported }} reported, {{ totals.failed }} failed.
 {{- '' }} CPU, RAM, storage and GPU figures are time-weighted means; the total row adds them up over the systems that reported.
 {{- '' }} Amounts are rounded half up to the currency's minor unit and every total is the sum of the amounts shown;
@@ -59,32 +54,32 @@ MARKDOWN = u'''# {{ title | md }}
 {% for s in systems %}
 {% if s.ok %}
 {% set m = s.summary %}
-| {{ md_text(s.name) | md }} | ok | {{ m.get('record_count') | num }} | {{ m.get('hours') | num }} | {{ m.get('twa_cpu_cores') | num }}
+| {{ s.name | md }} | ok | {{ m.get('record_count') | num }} | {{ m.get('hours') | num }} | {{ m.get('twa_cpu_cores') | num }}
 {{- '' }} | {{ m.get('twa_ram_gb') | num }} | {{ m.get('twa_storage_used_gb') | num }} | {{ m.get('twa_gpus_used') | num(2) }}
 {{- '' }} | {{ m.get('twa_vgpus_used') | num(2) }} |
-{{- '' }}{% if with_cost %} {{ md_text(cost_text.get(s.name, '\u2013')) | md }} |{% endif %}
+{{- '' }}{% if with_cost %} {{ cost_text.get(s.name, '\u2013') | md }} |{% endif %}
 
 {% else %}
-| {{ md_text(s.name) | md }} | FAILED | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 |{% if with_cost %} \u2013 |{% endif %}
+| {{ s.name | md }} | FAILED | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 | \u2013 |{% if with_cost %} \u2013 |{% endif %}
 
 {% endif %}
 {% endfor %}
 | **Fleet total ({{ plural(totals.reported, 'system') }})** | | **{{ totals.record_count | num }}** | **{{ totals.hours | num }}**
 {{- '' }} | **{{ totals.twa_cpu_cores | num }}** | **{{ totals.twa_ram_gb | num }}** | **{{ totals.twa_storage_used_gb | num }}**
 {{- '' }} | **{{ totals.twa_gpus_used | num(2) }}** | **{{ totals.twa_vgpus_used | num(2) }}** |
-{{- '' }}{% if with_cost %} **{{ md_text(cost_total) | md }}** |{% endif %}
+{{- '' }}{% if with_cost %} **{{ cost_total | md }}** |{% endif %}
 
 {% if failed %}
 
 ## Failed systems
 
 {% for s in failed %}
-- **{{ md_text(s.name) | md }}**: {{ md_text(s.error) | md }}
+- **{{ s.name | md }}**: {{ s.error | md }}
 {% endfor %}
 {% endif %}
 {% for currency, cost in costs %}
 
-## Cost{% if currency %} ({{ md_text(currency) | md }}){% endif %}, {{ plural(cost.systems, 'system') }}
+## Cost{% if currency %} ({{ currency | md }}){% endif %}, {{ plural(cost.systems, 'system') }}
 
 | Item | Cost |
 | --- | ---: |
@@ -190,7 +185,7 @@ def _context(fleet):
     return dict(generator=fleet['generator'], title='VergeOS fleet billing report: %s%s' % (fleet['name'], ', %s' % label if label else ''),
                 period=fleet['period'], systems=fleet['systems'], failed=[s for s in fleet['systems'] if not s['ok']], totals=totals,
                 costs=costs, with_cost=bool(costs), cost_total=cost_total, cost_text=cost_text, shown=shown, amount=amount, plural=plural,
-                cost_rows=cost_rows, md_text=md_text)
+                cost_rows=cost_rows)
 
 
 def fleet_charts(fleet):

@@ -27,7 +27,8 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 
 from ansible_collections.vergeio.billing.plugins.module_utils._budget import parse_budgets
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import DEFAULT_FORMATS, FORMATS, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import DEFAULT_FORMATS, FORMATS, CsvStyle, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.statement import statement_terms
 from ansible_collections.vergeio.billing.plugins.module_utils._time import (
     GROUPS, UTC, get_zone, iso_in, month_range, parse_time, zone_name,
 )
@@ -105,8 +106,9 @@ class ReportRequest:
     """What a report is asked for, checked once (see the module docstring). Attributes:
 
     now (epoch of the request), zone, asked (``resolve_period``), period() (``describe_period`` of the asked period; ``until`` None when open), rates (a RateCard or None),
-    formats (in FORMATS order), name, stem (the file stem of name), mode (int or None), dest (absolute path), group_by,
-    tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only,
+    formats (in FORMATS order), csv_style (files.CsvStyle), name, stem (the file stem of name), mode (int or None), dest (absolute path), group_by,
+    tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only, statements (None, or
+    the checked statement options: ``_reports.statement.StatementTerms``),
     budgets (``_budget.Budgets`` or None; only with rates and a month).
     """
 
@@ -130,6 +132,7 @@ class ReportRequest:
         group_by = options.get('group_by')
         if group_by is not None and group_by not in GROUPS:
             raise ValueError('group_by must be one of %s, got %r' % (', '.join(GROUPS), group_by))
+        csv_style = CsvStyle.from_options(options)
         tenants = tenant_selectors(options.get('tenants'))
         basis = options.get('tenant_basis') or 'allocated'
         if basis not in BASES:
@@ -145,9 +148,10 @@ class ReportRequest:
         if budgets is not None and budgets.tenants and tenants is None:
             raise ValueError('budgets.tenants needs tenants (true, or a list of tenant names or $key numbers): the tenant budgets '
                              'are compared with the tenant reports')
+        statements = statement_terms(options, tenants, rates)  # None without statements: true
         return cls(now=int(time.time()) if now is None else int(now), zone=zone, asked=asked, rates=rates, formats=[fmt for fmt in FORMATS if fmt in wanted], name=name, stem=stem,
-                   mode=mode, dest=os.path.abspath(os.path.expanduser(str(options['dest']))), group_by=group_by, tenants=tenants,
-                   tenant_basis=basis, tenants_only=tenants_only, budgets=budgets)
+                   mode=mode, dest=os.path.abspath(os.path.expanduser(str(options['dest']))), group_by=group_by, csv_style=csv_style, tenants=tenants,
+                   tenant_basis=basis, tenants_only=tenants_only, statements=statements, budgets=budgets)
 
     def period(self, until=None):
         """The period of the files (``describe_period``): the asked one, an open end closed at ``until``."""

@@ -36,7 +36,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import csv
 import json
 import os
 import shutil
@@ -46,7 +45,7 @@ import time
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT, Billing
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    EXTENSIONS, _prepare_dest, csv_text, place, safe_name, sha256_of,
+    EXTENSIONS, CsvStyle, FileOwner, FileSet, new_temp, safe_name,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
@@ -74,10 +73,14 @@ RATE_LABELS = [('core_hour', 'CPU core-hour'), ('ram_gb_hour', 'RAM GB-hour')] +
 USAGE_HEADER = ('Metric', 'Unit', 'Mean per record', 'Time-weighted mean', '95th percentile', 'Peak', 'Capacity')
 
 
+def file_stem(name, label):
+    """The file name of the report without its extension: ``<safe name>-<label>``."""
+    return '%s-%s' % (safe_name(name), label)
+
+
 def file_names(dest, name, label, formats):
     """format -> path of each file of the report."""
-    stem = '%s-%s' % (safe_name(name), label)
-    return dict((fmt, os.path.join(dest, '%s.%s' % (stem, EXTENSIONS[fmt]))) for fmt in formats)
+    return dict((fmt, os.path.join(dest, '%s.%s' % (file_stem(name, label), EXTENSIONS[fmt]))) for fmt in formats)
 
 
 # ---- the report -----------------------------------------------------------------------------------------------------
@@ -136,7 +139,7 @@ def _plain(value):
 class ReportBuilder:
     """Streams pages of raw records (oldest first) into the summary, the CSV file, the JSON record spool and the charts."""
 
-    def __init__(self, formats, rates, group_by, zone, work_dir):
+    def __init__(self, formats, rates, group_by, zone, work_dir, csv_style=None):
         self.formats = formats
         self.rates = rates
         self.zone = zone
@@ -154,15 +157,13 @@ class ReportBuilder:
         self.spool = None
         self.work_dir = work_dir
         if 'csv' in formats:
-            handle = self._temp('csv', newline='')
-            self.csv_writer = csv.writer(handle, lineterminator='\r\n')
+            self.csv_writer = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
             self.csv_writer.writerow(self.csv_columns)
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.report-records.')
 
     def _temp(self, fmt, newline=None):
-        descriptor, path = tempfile.mkstemp(dir=self.work_dir, prefix='.report-%s.' % fmt, suffix='.tmp')
-        handle = os.fdopen(descriptor, 'w', encoding='utf-8', newline=newline)
+        path, handle = new_temp(self.work_dir, fmt, newline=newline)
         self.temps[fmt] = (path, handle)
         return handle
 
@@ -186,10 +187,9 @@ class ReportBuilder:
         if self.spool is not None:
             rows_text = ',\n'.join(map(_JSON.encode, zip(*([columns[name] for name in JSON_RECORD_FIELDS] + cost))))
             self.spool.write((',\n' if self.count else '\n') + rows_text)
-        if self.csv_writer is not None:
-            columns['description'] = [csv_text(text) for text in columns['description']]
-            extra = cost + [[csv_text(self.rates['currency'])] * count] if self.rates else []
-            self.csv_writer.writerows(zip(*([columns[name] for name in self.record_columns] + extra)))
+        if self.csv_writer is not None:  # text cells (the description, the currency) are guarded by the writer
+            extra = cost + [[self.rates['currency']] * count] if self.rates else []
+            self.csv_writer.write_columns([columns[name] for name in self.record_columns] + extra)
         self.count += count
 
     def finish(self, name, period):
@@ -294,10 +294,10 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
     ``request``: a ``request.ReportRequest`` (the options, validated once)."""
     zone, asked, rates, formats, name, mode, dest = (request.zone, request.asked, request.rates, request.formats, request.name,
                                                      request.mode, request.dest)
-    work_dir = _prepare_dest(dest, check_mode)
+    files = FileSet(dest, mode, check_mode)
     builder = None
     try:
-        builder = ReportBuilder(formats, rates, request.group_by, zone, work_dir)
+        builder = ReportBuilder(formats, rates, request.group_by, zone, files.work_dir, request.csv_style)
         billing = Billing(client, page_size=page_size)
         since = asked['since_epoch']
         until, newest = billing.pin_until(since, asked['until_epoch'], None)
@@ -323,14 +323,14 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
         problems = billing.problems + builder.problems
         if problems:
             warnings.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(problems[:50]))
-        paths = file_names(dest, name, period['label'], formats)
-        outcome, digests = {}, {}
+        owner, stem = FileOwner.system(name), file_stem(name, period['label'])
         for fmt in formats:
-            digests[fmt] = sha256_of(temps[fmt])
-            try:
-                outcome[fmt] = place(temps[fmt], paths[fmt], mode, check_mode)
-            except OSError as exc:
-                raise ValueError('dest: cannot write %s: %s' % (paths[fmt], exc.strerror or exc))
+            files.add(owner, stem, fmt, temps[fmt])
+        paths, outcome, digests = {}, {}, {}
+        for member, done, digest in files.place():
+            paths[member['fmt']], outcome[member['fmt']], digests[member['fmt']] = member['path'], done, digest
+        if files.removed:
+            warnings.append(files.removed_warning())
         changed = dict((fmt, paths[fmt]) for fmt in formats if outcome[fmt] != 'unchanged')
         result = dict(changed=bool(changed), files=paths, sha256=digests, period=period, summary=summary, record_count=builder.count,
                       changed_files=changed, warnings=warnings)
@@ -341,5 +341,4 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
     finally:
         if builder is not None:
             builder.discard()
-        if check_mode and work_dir and os.path.isdir(work_dir):
-            shutil.rmtree(work_dir, ignore_errors=True)
+        files.discard()

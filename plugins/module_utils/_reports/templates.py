@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
+import re
 import traceback
 from datetime import datetime
 
@@ -286,9 +287,27 @@ def plural(count, noun):
     return '%s %s%s' % (num(count), noun, '' if count == 1 else 's')
 
 
+# Markdown inert text (the ``md`` filter): characters that start markup get a backslash, the HTML ones become entities.
+_MD_PUNCTUATION = re.compile(r'([\\`*_\[\]|~$^@])')
+_MD_CONTROL = re.compile(r'[\x00-\x1f\x7f]+')
+_MD_BLOCK_START = re.compile(r'^(\s*)(?:(#{1,6}|=+|-+|\+)|([0-9]{1,9})([.)]))(?=\s|$)')
+
+
 def md(value):
-    """Text safe in a Markdown table cell."""
-    return str(value).replace('\\', '\\\\').replace('|', '\\|').replace('\n', ' ').replace('\r', ' ')
+    """Any text (a system or tenant name, a currency, an error message) as inert Markdown, the one filter of every
+    Markdown the collection writes: rendered by a CommonMark or GitHub renderer it shows the text as it is, in a table
+    cell or in a paragraph. No raw HTML (``<`` ``>`` ``&`` become entities), no link, image or autolink
+    (``[`` ``]`` ``@`` escaped, ``://`` and ``www.`` broken by a backslash), no emphasis, code, strikethrough or
+    math, no table cell break (``|``); line breaks become spaces, and a leading ``#``, ``+``, ``-``, ``=`` or
+    ``1.`` cannot start a heading or a list. None is empty."""
+    if value is None:
+        return ''
+    text = _MD_CONTROL.sub(' ', str(value))
+    text = text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+    text = _MD_PUNCTUATION.sub(r'\\\1', text)
+    text = text.replace('://', '\\://')
+    text = re.sub(r'(?i)(www)\.', r'\1\\.', text)
+    return _MD_BLOCK_START.sub(lambda m: m.group(1) + ('\\' + m.group(2) if m.group(2) else m.group(3) + '\\' + m.group(4)), text, count=1)
 
 
 class MissingJinja2(ImportError):

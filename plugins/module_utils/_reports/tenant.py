@@ -28,7 +28,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import csv
 import json
 import math
 import os
@@ -39,7 +38,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts im
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    EXTENSIONS, _prepare_dest, csv_text, place, safe_name, sha256_of,
+    CsvStyle, FileOwner, FileSet, tenant_stems,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import LAYOUT, ReportBuilder
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
@@ -65,7 +64,7 @@ INDEX = dict((name, index) for index, name in enumerate(COLUMNS))
 class _TenantFiles:
     """The files of one tenant while the history is read: CSV rows and JSON record arrays as they arrive."""
 
-    def __init__(self, key, name, formats, zone, work_dir):
+    def __init__(self, key, name, formats, zone, work_dir, csv_style=None):
         self.key, self.name, self.zone = key, name, zone
         self.samples = []
         self.temps = {}
@@ -73,7 +72,7 @@ class _TenantFiles:
         self.csv = self.spool = None
         self.work_dir = work_dir
         if 'csv' in formats:
-            self.csv = csv.writer(self._temp('csv', newline=''), lineterminator='\r\n')
+            self.csv = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
             self.csv.writerow(output_names())
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.tenant-records.')
@@ -239,22 +238,19 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
     ``tenant_sample_count``, ``changed``, ``warnings`` (and ``diff`` lines)."""
     selectors, zone, rates, basis, formats = request.tenants, request.zone, request.rates, request.tenant_basis, request.formats
     name, stem, mode, dest, group_by = request.name, request.stem, request.mode, request.dest, request.group_by
+    csv_style = request.csv_style
     usage = TenantUsage(client, page_size=page_size, now=now)
     tenants = usage.tenants(selectors or None)
-    stems = {}
-    for key, tenant_name in tenants:
-        tenant_stem = safe_name('%s-%s' % (stem, safe_name(tenant_name) if _has_word(tenant_name) else 'tenant%d' % key))
-        if tenant_stem in stems.values() or tenant_stem == '%s-%s' % (stem, OVERVIEW_STEM):
-            raise ValueError('tenants: the file names of tenant %r ($key %d) would be those of %s; rename a tenant or report them '
-                             'one at a time' % (tenant_name, key, 'the tenants overview' if tenant_stem.endswith('-' + OVERVIEW_STEM)
-                                                else 'another tenant'))
-        stems[key] = tenant_stem
-    work_dir = _prepare_dest(dest, check_mode)
+    # Every tenant gets a stem (never an error): transliterated, tenant-<$key>, or with -<$key> on a clash.
+    tenant_parts, stem_notes = tenant_stems(tenants, reserved=(OVERVIEW_STEM,))
+    stems = dict((key, '%s-%s' % (stem, part)) for key, part in tenant_parts.items())
+    target = FileSet(dest, mode, check_mode)
+    work_dir = target.work_dir
     files = {}
     overview = None
     try:
         for key, tenant_name in tenants:
-            files[key] = _TenantFiles(key, tenant_name, formats, zone, work_dir)
+            files[key] = _TenantFiles(key, tenant_name, formats, zone, work_dir, csv_style)
         overview = _TenantFiles(None, OVERVIEW_STEM, [], zone, work_dir)
 
         def add(tenant, raw):
@@ -293,10 +289,10 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
         columns = list(OVERVIEW_COLUMNS) + (['cost_' + part for part in COST_PARTS] + ['currency'] if rates else [])
         if 'csv' in formats:
             handle = overview._temp('csv', newline='')  # pylint: disable=protected-access
-            writer = csv.writer(handle, lineterminator='\r\n')
+            writer = csv_style.writer(handle)
             writer.writerow(columns)
             for row in rows + [totals]:
-                writer.writerow([csv_text(row[c]) if isinstance(row.get(c), str) else row.get(c, currency) for c in columns])
+                writer.writerow([row.get(column, currency) for column in columns])  # the writer guards every text cell
             handle.close()
         if 'json' in formats:
             overview.write('json', json.dumps(dict(
@@ -309,40 +305,36 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
             overview.write('markdown', _render(OVERVIEW_MARKDOWN, context, False))
         if 'html' in formats:
             overview.write('html', _render(OVERVIEW_HTML, context, True))
-        result = _place_all(tenants, stems, files, overview, formats, dest, stem, period, mode, check_mode, diff, usage)
+        result = _place_all(tenants, stems, files, overview, formats, target, (name, stem), period, diff, usage)
+        result['warnings'][:0] = stem_notes + ([target.removed_warning()] if target.removed else [])
         result['period'] = period
         return result
     finally:
         for item in list(files.values()) + ([overview] if overview is not None else []):
             item.discard()
-        if check_mode and work_dir and os.path.isdir(work_dir):
-            shutil.rmtree(work_dir, ignore_errors=True)
+        target.discard()
 
 
-def _has_word(text):
-    return any(char.isalnum() for char in text)
-
-
-def _place_all(tenants, stems, files, overview, formats, dest, stem, period, mode, check_mode, diff, usage):
+def _place_all(tenants, stems, files, overview, formats, target, system, period, diff, usage):
+    """Every tenant's files and the overview's as one FileSet: all names are checked before the first is replaced."""
     label = period['label']
+    name, stem = system
     result = dict(tenant_files={}, tenant_sha256={}, tenant_changed_files={}, tenants_overview={}, warnings=[])
-    outcome = []
-
-    def put(item, file_stem, fmt):
-        final = os.path.join(dest, '%s-%s.%s' % (file_stem, label, EXTENSIONS[fmt]))
-        temp = item.temps[fmt][0]
-        digest = sha256_of(temp)
-        try:
-            done = place(temp, final, mode, check_mode)
-        except OSError as exc:
-            raise ValueError('dest: cannot write %s: %s' % (final, exc.strerror or exc))
-        outcome.append((final, done))
-        return final, digest, done
-
-    for key, tenant_name in sorted(tenants, key=lambda tenant: (tenant[1], tenant[0])):
+    ordered = sorted(tenants, key=lambda tenant: (tenant[1], tenant[0]))
+    for key, tenant_name in ordered:
+        owner = FileOwner.tenant(name, key, tenant_name)
+        for fmt in formats:
+            target.add(owner, '%s-%s' % (stems[key], label), fmt, files[key].temps[fmt][0])
+    for fmt in formats:
+        target.add(FileOwner.overview(name), '%s-%s-%s' % (stem, OVERVIEW_STEM, label), fmt, overview.temps[fmt][0])
+    placed = target.place()
+    outcome = [(member['path'], done) for member, done, _digest in placed]
+    by_file = iter(placed)
+    for key, tenant_name in ordered:
         paths, digests = {}, {}
         for fmt in formats:
-            paths[fmt], digests[fmt], done = put(files[key], stems[key], fmt)
+            member, done, digests[fmt] = next(by_file)
+            paths[fmt] = member['path']
             if done != 'unchanged':
                 result['tenant_changed_files'].setdefault(tenant_name, {})[fmt] = paths[fmt]
         result['tenant_files'][tenant_name] = paths
@@ -351,18 +343,17 @@ def _place_all(tenants, stems, files, overview, formats, dest, stem, period, mod
             result['warnings'].append('Tenant %s ($key %d) has no statistics sample in %s .. %s: its report bills nothing.'
                                       % (tenant_name, key, period['since'], period['until']))
     for fmt in formats:
-        result['tenants_overview'][fmt], _digest, done = put(overview, '%s-%s' % (stem, OVERVIEW_STEM), fmt)
+        member, done, _digest = next(by_file)
+        result['tenants_overview'][fmt] = member['path']
         if done != 'unchanged':
-            result['tenant_changed_files'].setdefault('', {})[fmt] = result['tenants_overview'][fmt]
-    if '' in result['tenant_changed_files']:
-        result['tenant_changed_files']['(overview)'] = result['tenant_changed_files'].pop('')
+            result['tenant_changed_files'].setdefault('(overview)', {})[fmt] = member['path']
     result['tenant_count'] = len(tenants)
     result['tenant_sample_count'] = sum(item.count for item in files.values())
     result['changed'] = any(done != 'unchanged' for _final, done in outcome)
     if usage.problems:
         result['warnings'].append('Some tenant statistics from the API were not numbers and were counted as 0: %s' % ', '.join(usage.problems))
     if diff:
-        result['diff_lines'] = ['%s %s (%s)' % ('would write' if check_mode else 'wrote', final, done) for final, done in outcome if done != 'unchanged']
+        result['diff_lines'] = ['%s %s (%s)' % ('would write' if target.check_mode else 'wrote', final, done) for final, done in outcome if done != 'unchanged']
     return result
 
 

@@ -129,6 +129,21 @@ def test_a_read_is_retried_on_its_statuses_and_traced(monkeypatch, status):
     assert client.retry_warnings() == ['GET /api/v4/billing was tried 3 times (HTTP %d, HTTP %d, then HTTP 200)' % (status, status)]
 
 
+@pytest.mark.parametrize('params, sent, lock', [
+    (dict(), 'the API key from the api_key option: the key may be wrong, expired or revoked', False),
+    (dict(api_key=None), 'the user name and password (HTTP Basic) from the username option and the password option', True),
+])
+def test_a_401_speaks_of_locking_only_for_a_password(monkeypatch, params, sent, lock):
+    """A failed password can lock a user account, an API key cannot: only the former's message says so."""
+    client, _fake = faked(monkeypatch, [401], params=params)
+    with pytest.raises(VergeError) as excinfo:
+        client.request('GET', 'billing', expect=list)
+    message = str(excinfo.value)
+    assert 'Authentication failed with %s' % sent in message
+    assert ('lock' in message) is lock, message
+    assert API_KEY not in message and PASSWORD not in message
+
+
 @pytest.mark.parametrize('status', [400, 401, 403, 404, 409, 422, 500])
 def test_other_statuses_are_never_retried(monkeypatch, status):
     client, fake = faked(monkeypatch, [status, 200])

@@ -6,7 +6,8 @@
 
 Names and units come from pyvergeos ``resources/billing.py`` (the seed file): MB / 1024 and bytes / 1024**3 for
 ``*_gb``, ISO 8601 UTC strings for the four times (None when 0 or absent), ``*_epoch`` integers. Where the
-reference crashes or returns junk (``int(None)``, ``"36.0"``, ``str(None)``) we expect the documented fix.
+reference crashes or returns junk (``int(None)``, ``"36.0"``, ``str(None)``) we expect the documented fix; and
+``sent_epoch`` is None whenever ``sent`` is (the reference has 0 beside a None ``sent``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from pyvergeos.resources.billing import BillingRecord as ReferenceRecord  # the reference SDK (tests/requirements*.txt)
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    ConversionProblems, convert_record, output_names,
+    ConversionProblems, convert_columns, convert_record, output_names,
 )
 from ansible_collections.vergeio.billing.plugins.modules.verge_billing_info import RETURN
 
@@ -30,6 +31,7 @@ GIB = 1024 ** 3
 EPOCH0 = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_ISO_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 MIN_ISO_EPOCH = -62135596800  # 0001-01-01T00:00:00Z
+MISSING = object()
 
 # Written out by hand from the seed file: ResourceObject.key plus every @property of BillingRecord.
 REFERENCE_PROPERTIES = [
@@ -90,7 +92,7 @@ SAMPLE_EXPECTED = {
     'created': '2025-01-03T01:00:14+00:00', 'created_epoch': 1735866014,
     'from_time': '2025-01-03T00:00:00+00:00', 'from_epoch': 1735862400,
     'to_time': '2025-01-03T01:00:00+00:00', 'to_epoch': 1735866000,
-    'sent': None, 'sent_epoch': 0,
+    'sent': None, 'sent_epoch': None,
     'description': 'hourly',
     'used_cores': 12, 'total_cores': 48, 'online_cores': 40, 'phys_total_cpu': 23,
     'total_nodes': 3, 'online_nodes': 2, 'running_machines': 17,
@@ -112,7 +114,7 @@ SAMPLE_EXPECTED = {
 
 EMPTY_EXPECTED = dict(
     (name, 0.0 if name.endswith('_gb') or name.endswith('_pct') else 0) for name in REFERENCE_PROPERTIES)
-EMPTY_EXPECTED.update(created=None, from_time=None, to_time=None, sent=None, description='')
+EMPTY_EXPECTED.update(created=None, from_time=None, to_time=None, sent=None, sent_epoch=None, description='')
 
 
 def iso(epoch):
@@ -123,6 +125,8 @@ def iso(epoch):
 def expected_type(name):
     if name in ('created', 'from_time', 'to_time', 'sent'):
         return (str, type(None))
+    if name == 'sent_epoch':
+        return (int, type(None))
     if name == 'description':
         return (str,)
     if name.endswith('_gb') or name.endswith('_pct'):
@@ -157,7 +161,8 @@ def test_documented_record_fields_and_types():
     assert sorted(documented) == sorted(REFERENCE_PROPERTIES)
     doc_types = {'int': (int,), 'float': (float,), 'str': (str, type(None))}
     for name, doc in documented.items():
-        assert set(doc_types[doc['type']]) == set(expected_type(name)) or (name == 'description' and doc['type'] == 'str'), name
+        assert set(doc_types[doc['type']]) == set(expected_type(name)) or (name == 'description' and doc['type'] == 'str') or (
+            name == 'sent_epoch' and doc['type'] == 'int' and 'null' in doc['description']), name
 
 
 def test_every_field_of_a_full_record():
@@ -260,7 +265,7 @@ def test_epoch_fields(field, iso_name, epoch_name):
     record = convert_record({field: 1735866014})
     assert record[iso_name] == '2025-01-03T01:00:14+00:00' and record[epoch_name] == 1735866014
     record = convert_record({field: '0'})
-    assert record[iso_name] is None and record[epoch_name] == 0
+    assert record[iso_name] is None and record[epoch_name] == (None if field == 'sent' else 0)
     record = convert_record({field: 1})
     assert record[iso_name] == '1970-01-01T00:00:01+00:00'
     record = convert_record({field: MAX_ISO_EPOCH})
@@ -270,6 +275,22 @@ def test_epoch_fields(field, iso_name, epoch_name):
     record = convert_record({field: 10 ** 15}, problems)
     assert record[iso_name] is None
     assert noted_fields(problems) == [field]
+
+
+@pytest.mark.parametrize('value', [0, '0', '0.0', ' ', '', None, MISSING, 'n/a', 10 ** 15, -(10 ** 15), [3]])
+@pytest.mark.parametrize('zone', [None, timezone(timedelta(hours=1))])
+def test_sent_and_sent_epoch_agree_when_unset(value, zone):
+    """Not sent (0, null, absent) or no time at all: both null, in a record and in the columns of many records."""
+    raw = {'$key': 7, 'created': 1735866014} if value is MISSING else {'$key': 7, 'created': 1735866014, 'sent': value}
+    record = convert_record(raw)
+    assert record['sent'] is None and record['sent_epoch'] is None
+    sent = dict(raw, sent=1735866100, **{'$key': 8})
+    for rows in ([raw], [raw, sent], [raw, dict(sent, used_cores='5')]):  # the fast column path and the slow one
+        columns = convert_columns(rows, ConversionProblems(), zone)
+        assert columns['sent'][0] is None and columns['sent_epoch'][0] is None
+        if len(rows) > 1:
+            assert columns['sent_epoch'][1] == 1735866100 and columns['sent'][1].startswith('2025-01-03T')
+        assert columns['created_epoch'] == [1735866014] * len(rows)  # the record's own period times stay integers
 
 
 def test_utilization_is_zero_when_the_total_is_zero():
@@ -307,9 +328,6 @@ def _value_and_truth():
         st.lists(st.integers(), max_size=2).map(lambda v: (v, 0, True)),
         st.dictionaries(st.text(max_size=3), st.integers(), max_size=2).map(lambda v: (v, 0, True)),
     )
-
-
-MISSING = object()
 
 
 @st.composite
@@ -350,11 +368,12 @@ def test_convert_record_matches_field_by_field(case):
         assert record[name] == truth[field] and record[name + '_gb'] == truth[field] / GIB, field
     for field, (iso_name, epoch_name) in EPOCH_FIELDS.items():
         epoch = truth[field]
-        assert record[epoch_name] == epoch, field
         if epoch and MIN_ISO_EPOCH < epoch <= MAX_ISO_EPOCH:
             assert record[iso_name] == iso(epoch), field
+            assert record[epoch_name] == epoch, field
         else:
             assert record[iso_name] is None, field
+            assert record[epoch_name] == (None if field == 'sent' else epoch), field  # sent and sent_epoch agree
             if epoch:
                 expected_bad.add(field)
     description = raw.get('description')
@@ -414,5 +433,7 @@ def test_matches_the_reference_sdk(raw):
         want = getattr(theirs, name)
         if isinstance(want, datetime):
             want = want.isoformat()
+        if name == 'sent_epoch' and theirs.sent is None:
+            want = None  # the one difference: not sent is null in both sent and sent_epoch (the reference has 0 here)
         assert ours[name] == want, name
         assert type(ours[name]) is type(want), name

@@ -251,12 +251,13 @@ def test_outcome_without_periods_takes_the_summary_of_its_json_report(tmp_path):
 def test_write_reports_is_idempotent_and_check_mode_writes_nothing(tmp_path):
     dest = tmp_path / 'out'
     contents = dict(csv=b'a,b\r\n', json=b'{}\n')
-    files, digests, changed = write_reports(str(dest), 'fleet-2026-10', contents, 0o640, check_mode=True)
+    files, digests, changed, _removed = write_reports(str(dest), 'fleet-2026-10', contents, 0o640, check_mode=True)
     assert sorted(changed) == ['csv', 'json'] and not dest.exists()
-    files, digests, changed = write_reports(str(dest), 'fleet-2026-10', contents, 0o640, check_mode=False)
+    files, digests, changed, _removed = write_reports(str(dest), 'fleet-2026-10', contents, 0o640, check_mode=False)
     assert sorted(changed) == ['csv', 'json'] and (dest / 'fleet-2026-10.csv').read_bytes() == b'a,b\r\n'
     assert oct(os.stat(files['json']).st_mode & 0o777) == oct(0o640)
-    assert sorted(os.listdir(str(dest))) == ['fleet-2026-10.csv', 'fleet-2026-10.json']  # no temporary file left
+    assert sorted(os.listdir(str(dest))) == ['.vergeio-billing', 'fleet-2026-10.csv', 'fleet-2026-10.json']  # no temporary file left
+    assert os.listdir(str(dest / '.vergeio-billing')) == ['fleet-2026-10.owner']  # the claim of the stem
     assert write_reports(str(dest), 'fleet-2026-10', contents, 0o640, check_mode=False)[2] == {}
     assert write_reports(str(dest), 'fleet-2026-10', dict(contents, csv=b'c\r\n'), 0o640, check_mode=True)[2] == dict(csv=files['csv'])
     assert digests == dict((fmt, hashlib.sha256(data).hexdigest()) for fmt, data in contents.items())
