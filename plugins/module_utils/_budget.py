@@ -175,17 +175,19 @@ def status(month_to_date, exact, measured_seconds, month, zone, now, precision, 
     ])
 
 
-def budget_figures(budgets, month, zone, now, card, system=None, tenants=()):
+def budget_figures(budgets, month, zone, now, card, system=None, tenants=None):
     """The ``budgets`` block of a result, a JSON report and the templates, for the calendar month ``month``.
 
-    ``system``: ``(bill, measured_seconds)`` of the system, or None (no system figures, e.g. ``tenants_only``);
-    ``tenants``: ``[(bill, measured_seconds)]``, one per tenant (``bill.owner`` names it). Returns ``(figures,
+    ``system``: ``(bill, measured_seconds)`` of the system (its figures get its ``name``), or None (no system figures, e.g. ``tenants_only``);
+    ``tenants``: ``[(bill, measured_seconds)]``, one per tenant (``bill.owner`` names it), or None when the report has
+    no tenants (then ``budgets.tenants`` is not matched). Returns ``(figures,
     warnings)``: ``figures`` has ``month``, ``currency``, ``system`` (a ``status`` or None), ``tenants`` (a list of
     ``status`` with the tenant's ``key`` and ``name``, every tenant, with or without a budget), ``flagged`` (the names
     of the owners over their budget or forecast to be, system first), ``over_budget`` and ``forecast_over_budget``
     (any owner); ``warnings`` names the budget entries that match no tenant."""
     budgets = budgets or Budgets(None, OrderedDict())
-    by_key, unmatched = tenant_budgets(budgets, [(bill.owner.key, bill.owner.name) for bill, _seconds in tenants])
+    tenants = None if tenants is None else list(tenants)
+    by_key, unmatched = tenant_budgets(budgets, [(bill.owner.key, bill.owner.name) for bill, _seconds in tenants or ()]) if tenants is not None else ({}, [])
     warnings = []
     if unmatched:
         warnings.append('budgets.tenants: %s match%s no tenant of this report (a tenant name or $key); %s not watched'
@@ -196,14 +198,31 @@ def budget_figures(budgets, month, zone, now, card, system=None, tenants=()):
         return status(bill.total, bill.exact, seconds, month, zone, now, card.precision, budget, card.currency)
 
     figures = OrderedDict([('month', month), ('currency', card.currency)])
-    figures['system'] = one(system[0], system[1], budgets.system) if system is not None else None
+    figures['system'] = None
+    if system is not None:
+        figures['system'] = OrderedDict([('name', system[0].owner.name)])
+        figures['system'].update(one(system[0], system[1], budgets.system))
     figures['tenants'] = []
-    for bill, seconds in tenants:
+    for bill, seconds in tenants or ():
         item = OrderedDict([('key', bill.owner.key), ('name', bill.owner.name)])
         item.update(one(bill, seconds, by_key.get(bill.owner.key)))
         figures['tenants'].append(item)
-    owners = ([(system[0].owner.name, figures['system'])] if system is not None else []) + [(item['name'], item) for item in figures['tenants']]
-    figures['flagged'] = [name for name, item in owners if item['over_budget'] or item['forecast_over_budget']]
-    figures['over_budget'] = any(item['over_budget'] for _name, item in owners)
-    figures['forecast_over_budget'] = any(item['forecast_over_budget'] for _name, item in owners)
-    return figures, warnings
+    return flag(figures), warnings
+
+
+def flag(figures):
+    """Set ``flagged``, ``over_budget`` and ``forecast_over_budget`` of a budgets block from its owners."""
+    owners = ([figures['system']] if figures['system'] is not None else []) + figures['tenants']
+    figures['flagged'] = [item['name'] for item in owners if item['over_budget'] or item['forecast_over_budget']]
+    figures['over_budget'] = any(item['over_budget'] for item in owners)
+    figures['forecast_over_budget'] = any(item['forecast_over_budget'] for item in owners)
+    return figures
+
+
+def merge_figures(system, tenants):
+    """One budgets block from the system report's (``system``) and the tenant reports' (``tenants``); either may be None."""
+    if system is None or tenants is None:
+        return system if tenants is None else tenants
+    merged = OrderedDict(system)
+    merged['tenants'] = tenants['tenants']
+    return flag(merged)

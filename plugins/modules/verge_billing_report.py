@@ -432,9 +432,9 @@ budgets:
           system's bill); C(forecast) month_to_date / hours_measured x hours_in_month (exact, then rounded; null when
           nothing was measured yet; the cost itself when the month is over); C(budget) (null when none was given);
           C(over_budget) and C(forecast_over_budget); C(hours_measured) and C(hours_in_month) (hours); C(complete)
-          (the month is over).
+          (the month is over); C(name) (O(name)).
       type: dict
-      sample: {month: "2026-10", currency: EUR, complete: false, hours_in_month: 745.0, hours_measured: 320.0,
+      sample: {name: verge-east, month: "2026-10", currency: EUR, complete: false, hours_in_month: 745.0, hours_measured: 320.0,
                month_to_date: "1520.44", forecast: "3539.77", budget: "3000", over_budget: false, forecast_over_budget: true}
     tenants:
       description: The same figures for each tenant of the report, with its C(key) (C($key)) and C(name).

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vergeio.billing.plugins.module_utils._budget import (
-    Budgets, budget_figures, forecast, parse_budgets, round_half_up, status, tenant_budgets,
+    Budgets, budget_figures, forecast, merge_figures, parse_budgets, round_half_up, status, tenant_budgets,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import Bill, Meter, edges, price, rate_card, system_owner, tenant_owner
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, month_range
@@ -204,5 +204,14 @@ def test_budget_figures_flag_every_owner_over_or_forecast_over_and_warn_about_un
     assert figures['flagged'] == ['acme', 'beta', 'tenant 9 (deleted)']
     assert figures['forecast_over_budget'] and not figures['over_budget']
     assert warnings == ["budgets.tenants: 'ghost' matches no tenant of this report (a tenant name or $key); that budget is not watched"]
-    alone, none = budget_figures(None, '2026-10', BERLIN, now, card, system=(bills[east], meter.hours(east) * 3600))
-    assert alone['system']['budget'] is None and alone['flagged'] == [] and alone['tenants'] == [] and none == []
+    assert figures['system']['name'] == 'east'
+    # the system report alone (budgets.tenants not matched: no warning) and the tenant reports alone, merged
+    alone, none = budget_figures(budgets, '2026-10', BERLIN, now, card, system=(bills[east], meter.hours(east) * 3600))
+    assert alone['system']['budget'] == '4000' and alone['flagged'] == [] and alone['tenants'] == [] and none == []
+    tenants, _warned = budget_figures(budgets, '2026-10', BERLIN, now, card, tenants=[(bills[acme], meter.hours(acme) * 3600)])
+    assert tenants['system'] is None and tenants['flagged'] == ['acme']
+    merged = merge_figures(alone, tenants)
+    assert merged['system'] == alone['system'] and merged['tenants'] == tenants['tenants'] and merged['flagged'] == ['acme']
+    assert merged['forecast_over_budget'] and merge_figures(None, tenants) is tenants and merge_figures(alone, None) is alone
+    unwatched, _warned = budget_figures(None, '2026-10', BERLIN, now, card, system=(bills[east], meter.hours(east) * 3600))
+    assert unwatched['system']['budget'] is None and not unwatched['forecast_over_budget']
