@@ -15,7 +15,8 @@ For a calendar month (on the report's time zone):
   times the hours of the month (743, 744 or 745 for a 31-day month around a DST change in a zone that has one; 744 in
   UTC), rounded half up to the card's precision. The arithmetic is exact (fractions of the cost's shortest decimal
   form and of seconds), so the forecast is the same whatever order the figures came in. A month that is over is
-  not extrapolated: its forecast is its cost. With nothing measured yet there is no forecast (null);
+  not extrapolated: its forecast is its cost as shown (the month-to-date figure). With nothing measured yet there is
+  no forecast (null);
 - **over_budget**: the month-to-date cost is above the budget (equal is not over);
 - **forecast_over_budget**: the forecast is above the budget.
 
@@ -135,13 +136,10 @@ def exact_fraction(amount):
         raise ValueError('an amount must be a finite number, got %r' % (amount,))
 
 
-def forecast(exact, measured_seconds, month_seconds, precision, complete=False):
+def forecast(exact, measured_seconds, month_seconds, precision):
     """The month-end forecast: ``exact`` (the unrounded month-to-date cost) / hours measured x hours of the month,
-    rounded half up to ``precision`` decimals (a Decimal). ``complete`` (the month is over): the cost itself. None when
-    nothing was measured yet."""
+    rounded half up to ``precision`` decimals (a Decimal). None when nothing was measured yet."""
     cost = exact_fraction(exact)
-    if complete:
-        return round_half_up(cost, precision)
     if not measured_seconds or measured_seconds <= 0:
         return None
     return round_half_up(cost * exact_fraction(month_seconds) / exact_fraction(measured_seconds), precision)
@@ -159,9 +157,10 @@ def status(month_to_date, exact, measured_seconds, month, zone, now, precision, 
     complete = now >= end
     month_seconds = end - start
     measured = int(round(measured_seconds or 0))  # whole seconds by construction (epoch differences)
-    shown = forecast(exact, measured, month_seconds, precision, complete)
     quantum = Decimal(1).scaleb(-precision)
     month_to_date = Decimal(month_to_date).quantize(quantum)
+    # A month that is over is not extrapolated: its forecast is the cost shown (the bill's total, the sum of its lines).
+    shown = month_to_date if complete else forecast(exact, measured, month_seconds, precision)
     limit = None if budget is None else Decimal(budget)
     return OrderedDict([
         ('month', month), ('currency', currency), ('complete', complete),

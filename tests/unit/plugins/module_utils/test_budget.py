@@ -108,7 +108,6 @@ def test_forecast_is_the_exact_extrapolation_rounded_half_up(exact, measured, pr
     month = 745 * 3600
     expected = reference_round(Fraction(Decimal(repr(exact))) * month / measured, precision)
     assert forecast(exact, measured, month, precision) == expected
-    assert forecast(exact, measured, month, precision, complete=True) == reference_round(Fraction(Decimal(repr(exact))), precision)
     assert forecast(exact, 0, month, precision) is None
 
 
@@ -161,7 +160,8 @@ def test_the_forecast_of_metered_samples_equals_a_brute_force_in_fractions(sampl
 
 def test_a_month_that_is_over_is_not_extrapolated_and_a_future_one_has_no_forecast():
     _label, start, last = month_range('2026-10', BERLIN)
-    over = status(Decimal('99.99'), 99.994, 700 * 3600, '2026-10', BERLIN, now=last + 1, precision=2, budget=Decimal('99.99'))
+    # the shown month-to-date is the sum of the rounded lines (99.99 here), which may differ from the exact 99.996 rounded
+    over = status(Decimal('99.99'), 99.996, 700 * 3600, '2026-10', BERLIN, now=last + 1, precision=2, budget=Decimal('99.99'))
     assert over['complete'] and over['forecast'] == '99.99' and not over['over_budget'] and not over['forecast_over_budget']
     running = status(Decimal('99.99'), 99.994, 700 * 3600, '2026-10', BERLIN, now=last, precision=2, budget=Decimal('100'))
     assert running['forecast'] == str(reference_round(Fraction(Decimal('99.994')) * 745 / 700, 2)) == '106.42'
