@@ -44,35 +44,20 @@ from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import csv_text
 
-XLSXWRITER_IMPORT_ERROR = None
 MAX_ROWS = 1048576  # Excel's rows per sheet, the header included
 MAX_TEXT = 32767  # Excel's characters per cell
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
 
-class MissingXlsxWriter(ImportError):
-    pass
-
-
-def load_xlsxwriter():
-    """Import XlsxWriter; MissingXlsxWriter when that fails (the traceback kept for the module's failure)."""
-    global XLSXWRITER_IMPORT_ERROR  # pylint: disable=global-statement
-    try:
-        import xlsxwriter  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        XLSXWRITER_IMPORT_ERROR = traceback.format_exc()
-        raise MissingXlsxWriter('XlsxWriter')
-    return xlsxwriter
-
-
 def require_xlsxwriter(module, formats):
-    """Fail ``module`` the standard way (missing_required_lib) when ``formats`` has ``xlsx`` and XlsxWriter is absent."""
-    if 'xlsx' in formats:
-        try:
-            load_xlsxwriter()
-        except MissingXlsxWriter:
-            module.fail_json(msg=missing_required_lib('XlsxWriter (pip install XlsxWriter), for the xlsx format'),
-                             exception=XLSXWRITER_IMPORT_ERROR)
+    """Fail ``module`` the standard way (missing_required_lib, with the import's traceback) when ``formats`` has ``xlsx``
+    and XlsxWriter cannot be imported; nothing is imported otherwise."""
+    if 'xlsx' not in formats:
+        return
+    try:
+        import xlsxwriter  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        module.fail_json(msg=missing_required_lib('XlsxWriter (pip install XlsxWriter), for the xlsx format'), exception=traceback.format_exc())
 
 
 # ---- kinds of columns -----------------------------------------------------------------------------------------------
@@ -250,7 +235,7 @@ class Workbook:
     that the same data gives the same bytes); ``title``: the document's title."""
 
     def __init__(self, path, currency='', precision=2, created=0, title=''):
-        xlsxwriter = load_xlsxwriter()
+        import xlsxwriter  # pylint: disable=import-outside-toplevel  # optional: the module checked it (require_xlsxwriter)
         self.path = path
         self.currency = to_text(currency or '')
         self.precision = int(precision)
