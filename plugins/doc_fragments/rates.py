@@ -9,7 +9,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The ONE rate card of the collection (every module that prices usage). It must agree with
-    # plugins/module_utils/_rating.py: RATES_SPEC, METRICS and rate_card().
+    # plugins/module_utils/_specs.py: RATES_SPEC; plugins/module_utils/_rating.py: METRICS and rate_card().
     DOCUMENTATION = r'''
 options:
   rates:

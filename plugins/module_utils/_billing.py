@@ -21,9 +21,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._client import Out
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     RAW_FIELDS, ConversionProblems, convert_record, to_int,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import Meter, edges, price, rate_card, system_owner
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_cost, record_costs, record_figures,
+    SUMMARY_RAW_FIELDS, SUMMARY_ROW_FIELDS, TOTAL_FIELDS, Summary, record_costs,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_in, zone_name
 
@@ -108,7 +108,7 @@ class Billing:
     def _convert(self, raw, rates=None):
         record = convert_record(raw, self.problems)
         if rates is not None:
-            record['cost'] = record_cost(record_figures(raw), rates)
+            record['cost'] = record_costs([raw], rates)[0]
         return record
 
     def get(self, key, rates=None):
@@ -175,6 +175,34 @@ class Billing:
         on_page = _not_after(newest, summary.add_rows) if pinned_by_server else summary.add_rows
         self.client.get_all(ENDPOINT, params, self.page_size, on_page=on_page)
         return summary.result(), until
+
+    def usage_summary(self, since, until, user_filter=None, group_by=None, rates=None, zone=None):
+        """The summary of the billing period [since, until + 1 s) by usage (``period_by: usage``): every record whose
+        ``from``..``to`` overlaps it, each prorated to the seconds inside (``Summary(period=...)``), its costs from
+        the rating engine's usage lines (``_usage.Usage.system`` into a ``_rating.Meter`` at the ``group_by``
+        charge periods, priced by ``_rating.price``).
+
+        The read is pinned to the newest record the server holds when it starts (its ``created``): a record
+        created while the pages are read is left out; an open ``until`` ends there (or, with no record since
+        ``since``, at the controller's clock). Returns (summary, until, the filter sent, warnings of the engine:
+        negative or null counters counted as 0).
+        """
+        # Imported here: _usage imports this module (its endpoint name).
+        from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage  # pylint: disable=import-outside-toplevel
+        card = rate_card(rates)
+        newest = self.latest_raw(None, None, user_filter)
+        pin = None if newest is None else to_int(newest.get('created'), 'created', self.problems)
+        if until is None:
+            until = pin if pin is not None and pin >= since else self.now()
+        start, end = since, until + 1
+        summary = Summary(group_by=group_by, rates=card, problems=self.problems, zone=zone, period=(start, end))
+        meter = Meter(edges(start, end, group_by, zone))
+        usage = Usage(self.client, page_size=self.page_size)
+        fields = tuple(SUMMARY_RAW_FIELDS) + tuple(field for field in filter_fields(user_filter) if field not in SUMMARY_RAW_FIELDS)
+        usage.system(meter, system_owner('system'), fields=fields, on_page=summary.add_rows, sort='-created', created_until=pin,
+                     user_filter=user_filter)
+        priced = price(meter.lines(), card) if card is not None else None
+        return summary.result(priced), until, usage.sent_filter, usage.anomalies.messages()
 
     def generate(self, check_mode=False, wait=False, wait_timeout=300, min_interval=None, poll_interval=2.0):
         """Ask VergeOS for a new billing record: one POST, never resent. Returns a Generated.

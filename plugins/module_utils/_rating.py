@@ -34,7 +34,7 @@ __metaclass__ = type
 
 import math
 from collections import OrderedDict, namedtuple
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ansible_collections.vergeio.billing.plugins.module_utils._time import calendar_bucket
 
@@ -83,10 +83,6 @@ class RateCard(dict):
     def price_of(self, metric):
         return self[METRIC[metric].rate_key]
 
-
-# The argument spec of a rate card (module options): values are taken raw and checked by rate_card, whose message
-# names the key and the value (Ansible's float type would refuse a text rate naming neither).
-RATES_SPEC = dict(((key, dict(type='raw')) for key in RATE_KEYS), currency=dict(type='str'), precision=dict(type='raw', default=DEFAULT_PRECISION))
 
 
 def rate_number(name, value):
@@ -148,6 +144,30 @@ def money(amount, precision=DEFAULT_PRECISION):
         return Decimal(repr(float(amount))).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError, OverflowError):
         raise ValueError('an amount must be a finite number, got %r' % (amount,))
+
+
+def apportion(exacts, total, precision=DEFAULT_PRECISION):
+    """Split the rounded ``total`` (a Decimal) over parts whose exact amounts are ``exacts``: a list of Decimals, one
+    a part, each its exact amount rounded down or up to the minor unit, that add up to ``total`` exactly.
+
+    The largest-remainder method: every part gets its exact amount rounded toward minus infinity, then the minor units
+    still missing go one each to the parts with the largest remainders (ties: the earlier part), or, when the parts
+    already hold more than the total, are taken back from the smallest. A column of per-day amounts then adds up to the
+    bill's total (the sum of its rounded metric lines), which rounding each day on its own would miss by a few cents.
+    """
+    unit = Decimal(1).scaleb(-precision)
+    exact = [Decimal(repr(float(value))) for value in exacts]
+    floors = [value.quantize(unit, rounding=ROUND_FLOOR) for value in exact]
+    if not floors:
+        return []
+    missing = int(((Decimal(total) - sum(floors, Decimal(0))) / unit).to_integral_value(rounding=ROUND_HALF_UP))
+    order = sorted(range(len(floors)), key=lambda index: (-(exact[index] - floors[index]), index))
+    if missing < 0:
+        order = order[::-1]
+    step = unit if missing > 0 else -unit
+    for turn in range(abs(missing)):
+        floors[order[turn % len(order)]] += step
+    return floors
 
 
 # ---- owners and lines ---------------------------------------------------------------------------------------------

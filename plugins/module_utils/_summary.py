@@ -8,16 +8,19 @@ The first 11 keys are the reference SDK's ``get_summary()`` with its semantics
 (each record counts once; the totals come from the newest record). The rest
 are ours, for chargeback:
 
-- ``hours``: sum over records of ``max(to - from, 0)`` / 3600. A record with no
-  ``from`` or ``to`` (0/absent) covers no known time: its weight is 0.
-- ``twa_*``: time-weighted means, each record weighted by ``max(to - from, 0)``;
-  equal to the plain mean when the total weight is 0.
-- ``p95_*``: nearest-rank 95th percentile: values sorted ascending, the value at
-  1-based rank ``ceil(0.95 * n)``, computed in integers as ``(95 * n + 99) // 100``
-  (floating point gives ``ceil(0.95 * 100) == 95`` only by luck).
-- ``cost``: each record costs usage x rate x its hours; sums over records.
+- the **weight** of a record: ``max(to - from, 0)`` seconds (0 without ``from`` or ``to``); for a summary of a
+  billing period by usage (``Summary(period=(start, end))``), only the seconds of that interval inside the period
+  (and, for each ``group_by`` period, inside that period): a record that straddles two days or two months is
+  prorated between them.
+- ``hours``: the sum of the weights / 3600.
+- ``twa_*``: time-weighted means, each record weighted by its weight; the plain mean when the weights sum to 0.
+- ``avg_*``, ``peak_*``, ``p95_*``: over the records, each counted once (``_stats``: mean, peak, nearest-rank p95).
+- ``cost``: the rating engine's (``_rating.price``, the one cost formula): per metric, the usage line of
+  level x weight / 3600 unit-hours (a negative level counts as 0), times its unit price; ``storage`` is the sum of
+  the tiers, ``total`` the sum of every metric. A report passes the engine's priced lines (``Summary.result``)
+  so its summary and its bill are the same figures.
 - sums use ``math.fsum`` (correctly rounded, independent of record order).
-Nothing is rounded here: rounding belongs to presentation.
+Nothing is rounded here: rounding belongs to presentation (``_rating.Bill``).
 
 Speed and memory: each page of raw records is converted column by column (one list comprehension a field,
 plain integers taken as they are), its figures appended to one ``array('d')`` per figure (8 bytes a record; the
@@ -32,11 +35,14 @@ __metaclass__ = type
 import math
 import operator
 from array import array
+from bisect import bisect_right
+from collections import OrderedDict
 
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import HOUR, UsageLine, edges, price, rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, to_int,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._stats import mean, p95, peak, twa
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in
 
 
@@ -55,20 +61,15 @@ SUMMARY_RAW_FIELDS = SUMMARY_ROW_FIELDS + TOTAL_FIELDS
 COLUMNS = ('weight', 'cpu_pct', 'cores', 'ram_pct', 'ram_gb', 'storage_gb', 'gpus', 'vgpus') + tuple(
     'tier%d_gb' % tier for tier in TIERS)
 
-# The cost formula, one row a part: (part, figure, rate). A record's part costs figure x rate x hours of its period.
-COST_TERMS = (('cpu', 'cores', 'core_hour'), ('ram', 'ram_gb', 'ram_gb_hour')) + tuple(
-    ('tier%d' % tier, 'tier%d_gb' % tier, 'tier%d_gb_hour' % tier) for tier in TIERS) + (
-    ('gpu', 'gpus', 'gpu_hour'), ('vgpu', 'vgpus', 'vgpu_hour'))
+# Each metric of the rating engine a record measures: (the figure column that holds its level, the part of ``cost``
+# that shows its amount).
+METRIC_FIGURES = OrderedDict([('cores', ('cores', 'cpu')), ('ram', ('ram_gb', 'ram'))] + [
+    ('tier%d' % tier, ('tier%d_gb' % tier, 'tier%d' % tier)) for tier in TIERS] + [('gpus', ('gpus', 'gpu')), ('vgpus', ('vgpus', 'vgpu'))])
 TIER_PARTS = tuple('tier%d' % tier for tier in TIERS)
 # The parts of a cost in the order reports show them (storage is the sum of the tiers, total the sum of the rest).
 COST_PARTS = ('cpu', 'ram') + TIER_PARTS + ('storage', 'gpu', 'vgpu', 'total')
 # The period of records whose 'created' is not a time a calendar can hold; listed last, start and end null.
 UNKNOWN_PERIOD = 'unknown'
-
-REFERENCE_KEYS = ('record_count', 'avg_cpu_utilization', 'peak_cpu_cores', 'avg_ram_utilization', 'peak_ram_gb',
-                  'avg_storage_used_gb', 'peak_storage_used_gb', 'total_gpus', 'avg_gpus_used', 'total_vgpus',
-                  'avg_vgpus_used')
-
 
 def record_figures(raw, problems=None):
     """The figures of one raw record by name: every COLUMNS entry plus created, key, from, to and its totals.
@@ -84,23 +85,6 @@ def bucket_of(epoch, group_by, zone=None):
     return calendar_bucket(epoch, group_by, zone)
 
 
-def cost_columns(figures, rates):
-    """THE cost formula, over columns of figures (name -> sequence, one value a record): part -> per-record costs.
-
-    Each COST_TERMS part is figure x rate x hours, hours = weight / 3600; ``storage`` is the fsum of the tier parts of
-    the record and ``total`` the fsum of cpu, ram, storage, gpu and vgpu. Used for one record (columns of one value),
-    for the rows of a report and, summed, for a summary.
-    """
-    hours = [weight / 3600 for weight in figures['weight']]
-    out = {}
-    for part, figure, rate in COST_TERMS:
-        price = rates[rate]
-        out[part] = [value * price * hour for value, hour in zip(figures[figure], hours)]
-    out['storage'] = list(map(math.fsum, zip(*[out[part] for part in TIER_PARTS])))
-    out['total'] = list(map(math.fsum, zip(out['cpu'], out['ram'], out['storage'], out['gpu'], out['vgpu'])))
-    return out
-
-
 def shape_cost(parts, currency):
     """The ``cost`` dict users see from one figure a part: cpu, ram, storage, gpu, vgpu, total, tiers, currency."""
     cost = dict((part, parts[part]) for part in COST_PARTS if part not in TIER_PARTS)
@@ -109,18 +93,47 @@ def shape_cost(parts, currency):
     return cost
 
 
+def cost_of(priced, currency):
+    """The ``cost`` dict of priced usage lines (``_rating.price``): each part the fsum of the amounts of its metric's
+    lines, ``storage`` the fsum of the tiers, ``total`` the fsum of every metric (as ``_rating.Bill.exact``). Exact."""
+    amounts = dict((part, []) for _column, part in METRIC_FIGURES.values())
+    for line in priced:
+        if line.metric in METRIC_FIGURES:
+            amounts[METRIC_FIGURES[line.metric][1]].append(line.amount)
+    parts = dict((part, math.fsum(values)) for part, values in amounts.items())
+    parts['storage'] = math.fsum(parts[part] for part in TIER_PARTS)
+    parts['total'] = math.fsum(parts[part] for _column, part in METRIC_FIGURES.values())
+    return shape_cost(parts, currency)
+
+
+def _held(values):
+    """Levels as the engine bills them: a negative level counts as 0 (``_rating.level``)."""
+    return [value if value > 0 else 0 for value in values]
+
+
+def record_cost_columns(page, card, weights=None):
+    """The cost of each record of a page (a _Page), part -> one value a record: each record's usage lines (its level
+    of each metric x its weight / 3600, or x ``weights``: the seconds of each record to bill) priced by the engine."""
+    weights = page.floats['weight'] if weights is None else weights
+    lines = []
+    for metric, (column, _part) in METRIC_FIGURES.items():
+        lines.extend(UsageLine(row, metric, None, None, value * weight / HOUR)
+                     for row, (value, weight) in enumerate(zip(_held(page.column(column)), weights)))
+    out = dict((part, [0.0] * page.size) for _column, part in METRIC_FIGURES.values())
+    for line in price(lines, card):
+        out[METRIC_FIGURES[line.metric][1]][line.owner] = line.amount
+    out['storage'] = list(map(math.fsum, zip(*[out[part] for part in TIER_PARTS])))
+    out['total'] = list(map(math.fsum, zip(*[out[part] for _column, part in METRIC_FIGURES.values()])))
+    return out
+
+
 def record_costs(raws, rates):
-    """The cost of each raw record of a list (record_cost of each), computed a column at a time."""
+    """The ``cost`` dict of each raw record of a list (its whole ``from``..``to``), computed a page at a time."""
     if not raws:
         return []
-    parts = cost_columns(_Page(raws).figures(), rates)
-    return [shape_cost(dict(zip(parts, values)), rates['currency']) for values in zip(*parts.values())]
-
-
-def record_cost(figures, rates):
-    """The cost of one record from its named figures (record_figures): cost_columns over columns of one value."""
-    columns = cost_columns(dict((name, (figures[name],)) for name in COLUMNS), rates)
-    return shape_cost(dict((part, values[0]) for part, values in columns.items()), rates['currency'])
+    card = rate_card(rates)
+    parts = record_cost_columns(_Page(raws), card)
+    return [shape_cost(dict(zip(parts, values)), card['currency']) for values in zip(*parts.values())]
 
 
 # The raw fields in the order a record is converted (and its junk values noted): usage first, then the totals.
@@ -197,7 +210,7 @@ class _Page:
         return self.ints[name] if name in self.ints else self.floats[name]
 
     def figures(self):
-        """Every figure column by name (for cost_columns)."""
+        """Every figure column by name."""
         return dict((name, self.column(name)) for name in COLUMNS)
 
     def totals_of(self, row):
@@ -250,10 +263,14 @@ class _Group:
         self.last_to = None
         self.newest = None  # ((created, key), totals)
 
-    def add(self, page, rows=None):
-        """Add the records of ``page`` (or those at the indexes ``rows``, ascending)."""
+    def add(self, page, rows=None, weights=None):
+        """Add the records of ``page`` (or those at the indexes ``rows``, ascending); ``weights``: the seconds each of
+        them counts for in this group (default: the page's ``weight`` column)."""
         for name, column in self.columns.items():
-            column.extend(_pick(page.floats[name], rows))
+            if name == 'weight' and weights is not None:
+                column.extend(weights)
+            else:
+                column.extend(_pick(page.floats[name], rows))
         for name, column in self.ints.items():
             column.extend(_pick(page.ints[name], rows))
         count = page.size if rows is None else len(rows)
@@ -282,83 +299,72 @@ class _Group:
     def _floats(self, name):
         return self.columns[name] if name in self.columns else array('d', self.ints[name])
 
-    def result(self, rates, totals=None):
+    def usage_lines(self):
+        """The group's usage lines, one per metric: fsum(level x weight) / 3600 unit-hours (a negative level is 0)."""
+        weights = self.columns['weight']
+        return [UsageLine(None, metric, None, None, math.fsum(map(operator.mul, _held(self._floats(column)), weights)) / HOUR)
+                for metric, (column, _part) in METRIC_FIGURES.items()]
+
+    def result(self, rates, totals=None, priced=None):
         """The summary of the group; ``totals`` (capacities of the newest record, read on their own) overrides the
-        totals of the newest row (rows read without TOTAL_FIELDS carry none)."""
+        totals of the newest row (rows read without TOTAL_FIELDS carry none); ``priced``: the engine's priced lines of
+        the group (a report's meter), else the group's own usage lines are priced."""
         count = self.count
         weights = self.columns['weight']
-        total_weight = math.fsum(weights)
         if totals is None:
             totals = self.newest[1] if self.newest and self.newest[1] is not None else _NO_TOTALS
-        rank = (95 * count + 99) // 100 - 1  # 0-based nearest rank of the 95th percentile
 
         def avg(name):
-            return math.fsum(self._floats(name)) / count if count else 0.0
+            return mean(self._floats(name))
 
-        def twa(name):
-            if not count:
-                return 0.0
-            if total_weight <= 0:
-                return avg(name)
-            return math.fsum(map(operator.mul, self._floats(name), weights)) / total_weight
+        def weighted(name):
+            return twa(self._floats(name), weights)
 
-        def peak(name):
-            return max(self.columns[name]) if count else 0.0
+        def top(name):  # 0.0 (a float) for no record: these figures are floats
+            return peak(self.columns[name]) if count else 0.0
 
-        def p95(name):
-            return sorted(self.columns[name])[rank] if count else 0.0
-
-        def peak_int(name):
-            return max(self.ints[name]) if count else 0
-
-        def p95_int(name):
-            return sorted(self.ints[name])[rank] if count else 0
+        def rank95(name):
+            return p95(self.columns[name]) if count else 0.0
 
         out = dict(
             record_count=count,
             avg_cpu_utilization=avg('cpu_pct'),
-            peak_cpu_cores=peak_int('cores'),
+            peak_cpu_cores=peak(self.ints['cores']),
             avg_ram_utilization=avg('ram_pct'),
-            peak_ram_gb=peak('ram_gb'),
+            peak_ram_gb=top('ram_gb'),
             avg_storage_used_gb=avg('storage_gb'),
-            peak_storage_used_gb=peak('storage_gb'),
+            peak_storage_used_gb=top('storage_gb'),
             total_gpus=totals['gpus_total'],
             avg_gpus_used=avg('gpus'),
             total_vgpus=totals['vgpus_total'],
             avg_vgpus_used=avg('vgpus'),
             period_start=_iso(self.first_from, self.zone),
             period_end=_iso(self.last_to, self.zone),
-            hours=total_weight / 3600,
-            twa_cpu_cores=twa('cores'),
-            twa_ram_gb=twa('ram_gb'),
-            twa_storage_used_gb=twa('storage_gb'),
-            twa_gpus_used=twa('gpus'),
-            twa_vgpus_used=twa('vgpus'),
-            p95_cpu_cores=p95_int('cores'),
-            p95_ram_gb=p95('ram_gb'),
-            p95_storage_used_gb=p95('storage_gb'),
-            p95_gpus_used=p95_int('gpus'),
-            p95_vgpus_used=p95_int('vgpus'),
-            peak_gpus_used=peak_int('gpus'),
-            peak_vgpus_used=peak_int('vgpus'),
+            hours=math.fsum(weights) / HOUR,
+            twa_cpu_cores=weighted('cores'),
+            twa_ram_gb=weighted('ram_gb'),
+            twa_storage_used_gb=weighted('storage_gb'),
+            twa_gpus_used=weighted('gpus'),
+            twa_vgpus_used=weighted('vgpus'),
+            p95_cpu_cores=p95(self.ints['cores']),
+            p95_ram_gb=rank95('ram_gb'),
+            p95_storage_used_gb=rank95('storage_gb'),
+            p95_gpus_used=p95(self.ints['gpus']),
+            p95_vgpus_used=p95(self.ints['vgpus']),
+            peak_gpus_used=peak(self.ints['gpus']),
+            peak_vgpus_used=peak(self.ints['vgpus']),
             tiers=[dict(
                 tier=tier,
                 avg_used_gb=avg('tier%d_gb' % tier),
-                twa_used_gb=twa('tier%d_gb' % tier),
-                peak_used_gb=peak('tier%d_gb' % tier),
-                p95_used_gb=p95('tier%d_gb' % tier),
+                twa_used_gb=weighted('tier%d_gb' % tier),
+                peak_used_gb=top('tier%d_gb' % tier),
+                p95_used_gb=rank95('tier%d_gb' % tier),
                 total_gb=totals['tiers_total_gb'][tier],
             ) for tier in TIERS],
         )
         if rates is not None:
-            out['cost'] = self._cost(rates)
+            out['cost'] = cost_of(price(self.usage_lines(), rates) if priced is None else priced, rates['currency'])
         return out
-
-    def _cost(self, rates):
-        """cost_columns() of every record (the one cost formula), each part summed over the records with fsum."""
-        figures = dict((name, self._floats(name)) for name in COLUMNS)
-        parts = cost_columns(figures, rates)
-        return shape_cost(dict((part, math.fsum(values)) for part, values in parts.items()), rates['currency'])
 
 
 class Summary:
@@ -366,9 +372,15 @@ class Summary:
 
     Each page is converted column by column (``_Page``); its figures are appended to arrays, and the page itself
     is not kept.
+
+    ``period``: None for a summary of the records as they are (``verge_billing_info``'s default, ``period_by:
+    created``: each record's whole weight, ``group_by`` periods by ``created``), or ``(start, end)`` (end
+    exclusive) for a billing period by usage: each record weighs the seconds of its ``from``..``to`` inside the
+    period, and the ``group_by`` periods are the charge periods of ``_rating.edges``, each record counted in every
+    one its interval overlaps, with the seconds inside it.
     """
 
-    def __init__(self, group_by=None, rates=None, problems=None, zone=None, totals=True):
+    def __init__(self, group_by=None, rates=None, problems=None, zone=None, totals=True, period=None):
         """``totals``: the rows carry TOTAL_FIELDS; False when they were not asked for, and the capacities of the range
         come from ``newest(raw)`` instead (the newest record, read on its own)."""
         if group_by is not None and group_by not in GROUPS:
@@ -381,6 +393,10 @@ class Summary:
         self.newest_totals = None
         self.all = _Group(zone)
         self.buckets = {}
+        self.period = period
+        self.bounds = None
+        if period is not None:
+            self.bounds = edges(period[0], period[1], group_by, zone)
 
     def newest(self, raw):
         """Take the capacities (GPU, vGPU and tier totals) of the whole range from ``raw``, its newest record."""
@@ -392,47 +408,78 @@ class Summary:
         if not rows:
             return None
         page = _Page(rows, self.problems, self.row_totals)
+        if self.period is not None:
+            start, end = self.period
+            page.floats['weight'] = [float(max(min(finish, end) - max(begin, start), 0)) if begin and finish and finish > begin else 0.0
+                                     for begin, finish in zip(page.starts, page.ends)]
         self.all.add(page)
-        if self.group_by:
-            members = {}
-            indexes = None
-            start = end = 0  # the bucket [start, end) of the previous record: consecutive records mostly share one
-            for row, created in enumerate(page.created):
-                if not start <= created < end:
-                    try:
-                        label, start, end = bucket_of(created, self.group_by, self.zone)
-                        bounds = (start, end)
-                    except (ValueError, OverflowError, OSError):
-                        # a 'created' no calendar can hold (year > 9999 or < 1): counted, noted, in its own period
-                        if self.problems is not None:
-                            self.problems.note('created', created)
-                        label, start, end, bounds = UNKNOWN_PERIOD, created, created, (None, None)
-                    if label not in self.buckets:
-                        self.buckets[label] = bounds + (_Group(self.zone),)
-                    indexes = members.setdefault(label, [])
-                indexes.append(row)
-            for label, indexes in members.items():
-                self.buckets[label][2].add(page, indexes)
+        if self.group_by and self.period is not None:
+            self._add_by_usage(page)
+        elif self.group_by:
+            self._add_by_created(page)
         return page
 
-    def result(self):
-        out = self.all.result(self.rates, self.newest_totals)
+    def _add_by_usage(self, page):
+        """Each record into every charge period its interval overlaps, with the seconds inside it (a record without
+        an interval inside the period: into the charge period of its ``from``, or ``to``, with no weight)."""
+        bounds = self.bounds
+        start, end = bounds[0], bounds[-1]
+        members = {}
+        for row, (begin, finish) in enumerate(zip(page.starts, page.ends)):
+            low, high = max(begin, start), min(finish, end)
+            index = min(max(bisect_right(bounds, low) - 1, 0), len(bounds) - 2)
+            if not (begin and finish) or high <= low:
+                members.setdefault(index, ([], []))[0].append(row)
+                members[index][1].append(0.0)
+                continue
+            while low < high:
+                stop = min(high, bounds[index + 1])
+                found = members.setdefault(index, ([], []))
+                found[0].append(row)
+                found[1].append(float(stop - low))
+                low = stop
+                index += 1
+        for index, (rows, weights) in members.items():
+            if index not in self.buckets:
+                label = calendar_bucket(bounds[index], self.group_by, self.zone)[0]
+                self.buckets[index] = (bounds[index], bounds[index + 1], _Group(self.zone), label)
+            self.buckets[index][2].add(page, rows, weights)
+
+    def _add_by_created(self, page):
+        members = {}
+        indexes = None
+        start = end = 0  # the bucket [start, end) of the previous record: consecutive records mostly share one
+        for row, created in enumerate(page.created):
+            if not start <= created < end:
+                try:
+                    label, start, end = bucket_of(created, self.group_by, self.zone)
+                    bounds = (start, end)
+                except (ValueError, OverflowError, OSError):
+                    # a 'created' no calendar can hold (year > 9999 or < 1): counted, noted, in its own period
+                    if self.problems is not None:
+                        self.problems.note('created', created)
+                    label, start, end, bounds = UNKNOWN_PERIOD, created, created, (None, None)
+                if label not in self.buckets:
+                    self.buckets[label] = bounds + (_Group(self.zone), label)
+                indexes = members.setdefault(label, [])
+            indexes.append(row)
+        for label, indexes in members.items():
+            self.buckets[label][2].add(page, indexes)
+
+    def result(self, priced=None):
+        """The summary; ``priced``: the engine's priced lines of the period (``_rating.price`` of a Meter's lines at
+        the charge periods of ``group_by``), whose amounts become the costs of the whole and of each period."""
+        out = self.all.result(self.rates, self.newest_totals, priced)
         if self.group_by:
             periods = []
-            ordered = sorted(self.buckets.items(), key=lambda item: (item[1][0] is None, item[1][0] or 0))
-            for label, (b_start, b_end, group) in ordered:
+            ordered = sorted(self.buckets.values(), key=lambda item: (item[0] is None, item[0] or 0))
+            for b_start, b_end, group, label in ordered:
                 if b_start is None:
                     period = dict(period=label, start=None, end=None)
                 else:
                     period = dict(period=label, start=iso_in(b_start, self.zone), end=iso_in(b_end, self.zone))
-                period.update(group.result(self.rates))
+                mine = None if priced is None else [line for line in priced if line.start == b_start]
+                period.update(group.result(self.rates, priced=mine))
                 periods.append(period)
             out['periods'] = periods
         return out
-
-
-def summarize(rows, group_by=None, rates=None, problems=None, zone=None):
-    """The summary of an iterable of raw records (each with every SUMMARY_RAW_FIELDS field it has)."""
-    summary = Summary(group_by=group_by, rates=rates, problems=problems, zone=zone)
-    summary.add_rows(rows)
-    return summary.result()

@@ -83,25 +83,30 @@ class Usage:
         self.problems = ConversionProblems()
         self.anomalies = Anomalies()
         self.warnings = []
+        self.sent_filter = None  # the filter of the last system() read
 
     def number(self, value, field):
         return to_int(value, field, self.problems)
 
     # ---- the system ----------------------------------------------------------------------------------------------
 
-    def system(self, meter, owner, fields=RECORD_FIELDS, on_page=None, sort='created', created_until=None):
+    def system(self, meter, owner, fields=RECORD_FIELDS, on_page=None, sort='created', created_until=None, user_filter=None):
         """Meter every billing record whose usage overlaps the meter's period; ``on_page(rows)`` sees each page too
         (a report streams its rows). ``created_until``: leave out records created after it (a pinned read).
+        ``user_filter``: a checked filter of the user's, wrapped in parentheses and ANDed (its fields in ``fields``).
         Returns the number of records read."""
         fields = list(fields)
         for field in RECORD_FIELDS:
             if field not in fields:
                 fields.append(field)
         text = usage_filter(meter.start, meter.end)
+        if user_filter:
+            text = '(%s) and %s' % (user_filter.strip(), text)
         if created_until is not None:
             if 'created' not in fields:
                 fields.append('created')
             text += ' and created le %d' % created_until
+        self.sent_filter = text
         count = [0]
 
         def page(rows):

@@ -195,9 +195,10 @@ from ansible_collections.vergeio.billing.plugins.module_utils._reports.fleet imp
     FleetError, artifact_warnings, consolidate, load_reports, outcomes_from, plural, render_csv, render_json, with_periods, write_reports,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    FORMATS, REPORT_FILES_SPEC, CsvStyle, parse_mode, removed_warning, safe_name,
+    FORMATS, CsvStyle, parse_mode, removed_warning, safe_name,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import REPORT_FILES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.workbook import require_xlsxwriter
 
 

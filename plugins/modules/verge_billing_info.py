@@ -65,6 +65,32 @@ options:
         the system holds whatever the controller's clock says, and records created while the module pages are not
         counted (RV(range.until_epoch) says where it ended).
     type: raw
+  month:
+    description:
+      - The range as a calendar month of O(timezone), V(YYYY-MM); V(previous) or V(current) is the month before, or the
+        month of, the day the task runs on O(timezone)'s calendar. V(2026-10) in V(Europe/Berlin) is
+        2026-09-30T22:00:00Z to 2026-10-31T22:59:59Z, both inclusive (745 hours).
+      - Cannot be combined with O(since) or O(until), nor with O(key).
+    type: str
+    version_added: 0.2.0
+  period_by:
+    description:
+      - How O(view=summary) chooses and weighs the records of the range.
+      - V(created) (the default) takes the records created in the range, each counted whole (its C(from) to C(to)),
+        and groups O(group_by) periods by C(created), the meaning of the VergeOS API and of the Python SDK, whose
+        C(get_summary()) the first eleven keys of RV(summary) match.
+      - V(usage) takes the records whose usage interval (C(from) to C(to)) overlaps the range (the range's end is
+        O(until) plus one second), each prorated to the seconds inside it, as M(vergeio.billing.verge_billing_report)
+        bills. RV(summary.hours) are the hours of the range the records cover (745 for October 2026 in
+        V(Europe/Berlin)), time-weighted means and C(cost) count only the part inside, and O(group_by) periods are the
+        local days, weeks or months of the range, a record counted in each one it overlaps with the part inside. The
+        record of 2026-10-31 23:00-24:00 (created just after midnight) belongs to October, and a monthly record
+        created on the 1st belongs to the month it measured. Needs O(since) or O(month).
+      - Only for O(view=summary).
+    type: str
+    choices: [created, usage]
+    default: created
+    version_added: 0.2.0
   filter:
     description:
       - A raw VergeOS API filter, for example V(description ct 'monthly') or V(used_cores gt 40). It is wrapped in
@@ -142,6 +168,14 @@ EXAMPLES = r'''
     since: "2026-10-01"
     until: "2026-10-31"
     group_by: day
+
+- name: October 2026 in Berlin as the report bills it (usage prorated to the month's 745 hours), with costs
+  vergeio.billing.verge_billing_info:
+    view: summary
+    month: "2026-10"
+    timezone: Europe/Berlin
+    period_by: usage
+    rates: {core_hour: 0.02, ram_gb_hour: 0.01, currency: EUR}
 
 - name: The latest record
   vergeio.billing.verge_billing_info:
@@ -252,17 +286,26 @@ range:
       description: The calendar of O(since), O(until) and O(group_by), and of the ISO times here (O(timezone)).
       type: str
       sample: UTC
+    month:
+      description: O(month), or null when the range came from O(since)/O(until).
+      type: str
+      sample: "2026-10"
+    period_by:
+      description: O(period_by) for O(view=summary); V(created) otherwise.
+      type: str
+      sample: usage
     filter:
       description: The VergeOS filter sent; null when none.
       type: str
       sample: (used_cores gt 40) and created ge 1790812800 and created le 1793491199
+      # with period_by=usage: "to gt SINCE and from lt UNTIL+1 and created le NEWEST"
 summary:
   description:
     - With O(view=summary), figures over every record in the range.
     - The first eleven keys are those of the VergeOS Python SDK C(get_summary()), with its semantics (each record
       counts once).
     - The weight of a record is its period, max(C(to) - C(from), 0) seconds; a record without C(from) or C(to) has
-      weight 0. Time-weighted means (C(twa_*)) are sum(value x weight) / sum(weight), or the plain mean when all
+      weight 0. With O(period_by=usage), only the seconds of that period inside the range. Time-weighted means (C(twa_*)) are sum(value x weight) / sum(weight), or the plain mean when all
       weights are 0.
     - 95th percentiles (C(p95_*)) are nearest-rank over records, the value at rank ceil(0.95 x n) of the values
       sorted ascending.
@@ -323,7 +366,8 @@ summary:
       type: str
       sample: "2026-11-01T00:00:00+00:00"
     hours:
-      description: Sum over records of max(C(to) - C(from), 0) / 3600, hours.
+      description: Sum over records of their weights / 3600, hours (max(C(to) - C(from), 0), or with
+        O(period_by=usage) the part inside the range).
       type: float
       sample: 744.0
     twa_cpu_cores:
@@ -405,9 +449,11 @@ summary:
           sample: 8192.0
     cost:
       description:
-        - With O(rates), the cost of the records; each part is the sum over records of usage x rate x hours of the
-          record's period. C(storage) is the sum of C(tiers); C(total) the sum of C(cpu), C(ram), C(storage), C(gpu)
-          and C(vgpu).
+        - With O(rates), the cost of the records from the collection's rating engine, the one cost formula of every
+          module and report, in the currency of O(rates.currency), not rounded. Per metric, the usage in unit-hours
+          (core-hours, GB-hours, GPU-hours, vGPU-hours; the level of each record times the hours of its period, or
+          with O(period_by=usage) the hours of its period inside the range; a negative level counts as 0) times the
+          rate of that unit. C(storage) is the sum of C(tiers); C(total) the sum of every metric.
       type: dict
       returned: when O(rates) is given
       sample:
@@ -421,7 +467,8 @@ summary:
         total: 2222.6
     periods:
       description:
-        - With O(group_by), one entry per day, ISO week or month of O(timezone) that holds records, oldest first.
+        - With O(group_by), one entry per day, ISO week or month of O(timezone) that holds records, oldest first
+          (with O(period_by=usage), the part of each inside the range, a record in every one it overlaps).
         - Each entry has C(period) (V(2026-10-01), V(2026-W40) or V(2026-10)), C(start) and C(end) (ISO 8601 with the offset of
           O(timezone); C(end) is the start of the next period, exclusive), and every key of RV(summary) above, computed over that
           period's records (C(cost) when O(rates) is given).
@@ -778,9 +825,8 @@ record:
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import DEFAULT_PAGE_SIZE, Billing, build_filter, describe_range
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import GROUPS
-from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, parse_time
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, get_zone, month_range, parse_time
 
 
 def main():
@@ -797,15 +843,22 @@ def main():
             rates=dict(type='dict', options=RATES_SPEC),
             group_by=dict(type='str', choices=list(GROUPS)),
             timezone=dict(type='str', default='UTC'),
+            month=dict(type='str'),
+            period_by=dict(type='str', choices=['created', 'usage'], default='created'),
         ),
-        mutually_exclusive=[('key', other) for other in ('since', 'until', 'filter', 'limit', 'group_by')],
+        mutually_exclusive=[('key', other) for other in ('since', 'until', 'filter', 'limit', 'group_by', 'month')] + [
+            ('month', 'since'), ('month', 'until')],
         supports_check_mode=True,
     )
     params = module.params
     try:
         zone = get_zone(params['timezone'], 'timezone')
-        since = parse_time(params['since'], 'since', zone=zone)
-        until = parse_time(params['until'], 'until', end_of_day=True, zone=zone)
+        month = None
+        if params['month']:
+            month, since, until = month_range(params['month'], zone, 'month')
+        else:
+            since = parse_time(params['since'], 'since', zone=zone)
+            until = parse_time(params['until'], 'until', end_of_day=True, zone=zone)
         check_options(params, since, until)
         query = build_filter(since, until, params['filter'])
     except ValueError as exc:
@@ -816,10 +869,15 @@ def main():
         result = dict(changed=False)
         view, rates = params['view'], params['rates']
         count = None  # records found, for the empty-range warning of view=records and view=summary
+        notes = []  # the rating engine's warnings (period_by=usage): negative or null counters counted as 0
         if params['key'] is not None:
             result['record'] = billing.get(params['key'], rates=rates)
         elif view == 'latest':
             result['record'] = billing.latest(since, until, params['filter'], rates=rates)
+        elif view == 'summary' and params['period_by'] == 'usage':
+            result['summary'], pinned, sent, notes = billing.usage_summary(since, until, params['filter'], params['group_by'], rates, zone=zone)
+            result['range'] = describe_range(since, pinned, sent, zone)
+            count = result['summary']['record_count']
         elif view == 'summary':
             result['summary'], pinned = billing.summary(since, until, params['filter'], params['group_by'], rates, zone=zone)
             result['range'] = describe_range(since, pinned, build_filter(since, pinned, params['filter']), zone)
@@ -828,7 +886,9 @@ def main():
             records = billing.records(since, until, params['filter'], params['limit'], params['offset'], rates)
             result.update(records=records, count=len(records), range=describe_range(since, until, query, zone))
             count = len(records)
-        warnings = []
+        warnings = list(notes)
+        if 'range' in result:
+            result['range'].update(month=month, period_by=params['period_by'] if view == 'summary' else 'created')
         if 'range' in result and not count:
             warnings.append(empty_range_warning(view, params, result['range']))
         if billing.problems:
@@ -863,6 +923,11 @@ def check_options(params, since, until):
             raise ValueError('key cannot be combined with view=summary; use since/until/filter to choose the records of a summary')
         if params['offset']:
             raise ValueError('key cannot be combined with offset')
+    if params['period_by'] == 'usage':
+        if params['view'] != 'summary':
+            raise ValueError('period_by=usage needs view=summary (got view=%s); records and latest are chosen by created' % params['view'])
+        if since is None:
+            raise ValueError('period_by=usage needs the start of the range: give month (like 2026-10) or since')
     if params['group_by'] and params['view'] != 'summary':
         raise ValueError('group_by needs view=summary (got view=%s)' % params['view'])
     if params['limit'] is not None and params['limit'] < 1:

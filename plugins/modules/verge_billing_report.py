@@ -12,17 +12,27 @@ module: verge_billing_report
 short_description: Write a VergeOS billing report (CSV, JSON, Markdown, HTML) for one period
 version_added: 0.1.0
 description:
-  - Reads every billing record of one period from a VergeOS system through its REST API v4 (C(/api/v4/billing)),
-    once, page by page, and writes the report files itself, where the module runs (the controller, with
-    C(delegate_to=localhost)).
+  - Reads every billing record whose usage overlaps one period from a VergeOS system through its REST API v4
+    (C(/api/v4/billing)), once, page by page, and writes the report files itself, where the module runs (the
+    controller, with C(delegate_to=localhost)).
+  - The report bills by usage, not by C(created). Each record measured the interval C(from) to C(to); the part of
+    it inside the period (and inside each O(group_by) period) is billed, prorated by the second. October 2026 in
+    V(Europe/Berlin) covers exactly 745 hours; the record of 2026-10-31 23:00-24:00 local (created just after
+    midnight) belongs to October, and a monthly bill created on 1 November that measured October belongs to October
+    (prorated when it straddles two months).
+  - Money comes from the collection's rating engine. With O(rates), every cost line shows the metric, its quantity
+    in unit-hours (core-hours, GB-hours, GPU-hours, vGPU-hours), the unit price and the amount, rounded half up to
+    O(rates.precision) decimals; a total is the sum of the rounded lines it shows. Exact amounts stay in the JSON
+    (C(bill) and C(summary.cost)).
   - The records never pass through Ansible variables. The result holds the paths (RV(files)), their SHA-256
     (RV(sha256)), the period (RV(period)), the summary (RV(summary), the keys of M(vergeio.billing.verge_billing_info)
     O(vergeio.billing.verge_billing_info#module:view=summary)) and the number of records (RV(record_count)).
   - Files are named C(<dest>/<name>-<label>.<ext>) (C(csv), C(json), C(md), C(html)), written to a temporary file in
     O(dest) and renamed into place. A file whose content would not change is left alone and is no change, so a
     rerun over the same records reports C(changed=false).
-  - An open range (no O(until)) ends at the newest record's C(created) as the server holds it, read when the task
-    starts (not the controller's clock), so the report covers every record the server held then.
+  - The read stops at the newest record the server holds when the task starts (its C(created)), so a record created
+    while the pages are read cannot slip into some files. An open range (no O(until)) ends at that record's
+    C(created) as the server holds it (not the controller's clock).
 author:
   - vergeio.billing contributors (@vergeio)
 extends_documentation_fragment:
@@ -30,6 +40,7 @@ extends_documentation_fragment:
   - vergeio.billing.connection.ATTRIBUTES
   - vergeio.billing.rates
   - vergeio.billing.report_files
+  - vergeio.billing.budgets
 requirements:
   - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
 attributes:
@@ -38,7 +49,8 @@ attributes:
       O(dest) (not even the directory) and says in RV(changed_files) which files would change.
     support: full
   diff_mode:
-    description: Lists the files that change (or would change), with what happens to each.
+    description: Lists the files that change (or would change), with what happens to each, and the old total (read
+      from the JSON report already in O(dest)) and the new one.
     support: full
 options:
   month:
@@ -90,14 +102,19 @@ options:
     default: vergeos
   formats:
     description:
-      - The files to write. V(csv) has one row per record, oldest first, with every record field (times in
-        O(timezone)) and, with O(rates), its cost. V(json) has the period, rate card, summary and records (see
-        RV(files)). V(markdown) and V(html) show the summary, the costs, the O(group_by) periods and (HTML) charts.
+      - The files to write. V(csv) has one row per record whose usage overlaps the period, oldest first, with every
+        record field (times in O(timezone)) and, with O(rates), the cost of its usage inside the period (exact).
+        V(json) has the period, rate card, summary, bill and records (see the notes). V(markdown) and V(html) show the
+        usage, the cost table (metric, quantity, unit, unit price, amount, total), the O(group_by) periods with their
+        amounts and a total row, and (HTML) charts.
     # type, elements, choices and default: from the doc fragment vergeio.billing.report_files
   group_by:
     description:
-      - The periods of the summary (C(summary.periods)) and of the "By day/week/month" table; local days, ISO weeks
-        (from Monday) or months in O(timezone).
+      - The periods of the summary (C(summary.periods)), of the bill (C(bill.periods)) and of the "By day/week/month"
+        table; local days, ISO weeks (from Monday) or months in O(timezone), cut at the period's bounds. A record counts
+        in every one its interval overlaps, with the part inside it. The table's amounts are the bill's total
+        apportioned by largest remainder (each its exact amount rounded down, the minor units still missing to the
+        largest remainders), so the column adds up to the total.
     type: str
     choices: [day, week, month]
     default: day
@@ -133,30 +150,6 @@ options:
     type: str
     choices: [allocated, used, provisioned]
     default: allocated
-  budgets:
-    description:
-      - Budgets per calendar month, in the currency of O(rates); needs O(month) and O(rates).
-      - For the month of the report the result (RV(budgets)), the JSON, Markdown, HTML and xlsx files show, for the
-        system and for each tenant, the month-to-date cost, the forecast for the whole month, the budget and two
-        flags, C(over_budget) (the month-to-date cost is above the budget) and C(forecast_over_budget) (the forecast
-        is). Owners without a budget get the figures and no flag.
-      - "The forecast is the month-to-date cost divided by the hours measured so far, times the hours of the month (its
-        real hours on the calendar of O(timezone): 745 for October 2026 in V(Europe/Berlin), 744 in V(UTC)), rounded half
-        up to O(rates.precision) decimals. It assumes that the rest of the month looks like the part measured. A month
-        that is over is not extrapolated: its forecast is its cost."
-    type: dict
-    version_added: 0.2.0
-    suboptions:
-      system:
-        description: The system's budget per month (a number of 0 or more).
-        type: raw
-      tenants:
-        description:
-          - A tenant's name or C($key) -> its budget per month (needs O(tenants)). A name is matched first, then a
-            C($key) (digits that are no tenant's name), as for O(tenants); a deleted tenant is matched by its C($key).
-          - An entry that matches no tenant of the report is warned about; a name that two tenants share, or a tenant
-            given twice, fails the task.
-        type: dict
   tenants_only:
     description:
       - Write only the tenant reports and the overview (O(tenants) must say which), not the system's billing report;
@@ -264,17 +257,21 @@ options:
     type: bool
     default: false
 notes:
-  - Records are read oldest first in pages of 5,000 (C(sort=created)), with only the upper bound pinned; a record
-    seen twice while paging is counted once (by C($key)).
+  - Records are read oldest first in pages of 5,000 (C(sort=created)) with the filter C(to gt START and from lt END and
+    created le PIN) (START and END the period, END exclusive, PIN the newest record's C(created)); a record seen twice
+    while paging is counted once (by C($key)).
+  - A negative counter counts as 0, and a null or missing one as 0; the task warns how many records, which fields and
+    the first few keys.
   - The totals of the summary (C(total_gpus), C(total_vgpus), C(tiers[].total_gb)) come from the newest record of the
     period, as in the VergeOS Python SDK. Billing figures are not rounded in the JSON and CSV files; Markdown and HTML
     round them for display.
   - 'JSON layout (stable, C(layout: 1)): C(generator), C(layout), C(name), C(period) (as RV(period)), C(rates) (the
-    rate card with every key but O(rates.ip_hour), or null), C(summary) (as RV(summary)), C(record_count), C(record_fields) (the names of
-    the columns of each record) and C(records): one array per record, oldest first, in C(record_fields) order: C(key),
-    C(created_epoch), C(from_epoch), C(to_epoch), C(sent_epoch), C(description), then every counter in the API''s
-    unit (cores and counts; C(*_ram) in MB; C(phys_*) and C(tierN_*) in bytes), then with O(rates) the C(cost_*) parts.'
-  - An empty period writes files that say "no records" and adds a warning naming the period.
+    whole rate card, or null), C(summary) (as RV(summary)), C(bill) (as RV(bill), or null without O(rates)),
+    C(record_count), C(record_fields) (the names of the columns of each record) and C(records): one array per record,
+    oldest first, in C(record_fields) order: C(key), C(created_epoch), C(from_epoch), C(to_epoch), C(sent_epoch),
+    C(description), then every counter in the API''s unit (cores and counts; C(*_ram) in MB; C(phys_*) and C(tierN_*)
+    in bytes), then with O(rates) the C(cost_*) parts of the record''s usage inside the period (exact).'
+  - An empty period (no record measured usage in it) writes files that say "no records" and adds a warning naming the period.
   - A read that fails says how many pages and records it had read; no file is written then.
 seealso:
   - module: vergeio.billing.verge_billing_info
@@ -297,9 +294,9 @@ EXAMPLES = r'''
   delegate_to: localhost
   register: report
 
-- name: Show the total and where the files are
+- name: Show the total (the sum of the rounded lines, as the files show it) and where the files are
   ansible.builtin.debug:
-    msg: "{{ report.summary.cost.total | round(2) }} EUR in {{ report.files.html }}"
+    msg: "{{ report.bill.total }} {{ report.bill.currency }} in {{ report.files.html }}"
 
 - name: The last 30 days as CSV and JSON only, by week (connection from the VERGEOS_* environment variables)
   vergeio.billing.verge_billing_report:
@@ -370,14 +367,83 @@ period:
       sample: Europe/Berlin
 summary:
   description:
-    - Figures over every record of the period, with the keys, units and formulas of
-      M(vergeio.billing.verge_billing_info) RV(vergeio.billing.verge_billing_info#module:summary) (C(record_count),
-      averages, peaks, time-weighted means, 95th percentiles, C(tiers), C(hours)), C(cost) with O(rates), and
-      C(periods), one per O(group_by) period (C(start)/C(end) with the offset of O(timezone)).
+    - Figures over every record whose usage overlaps the period, with the keys, units and formulas of
+      M(vergeio.billing.verge_billing_info) RV(vergeio.billing.verge_billing_info#module:summary) with
+      O(vergeio.billing.verge_billing_info#module:period_by=usage) (C(record_count), averages, peaks, time-weighted
+      means, 95th percentiles, C(tiers), C(hours), the hours of the period the records cover, 745 for October 2026 in
+      V(Europe/Berlin)), C(cost) with O(rates) (exact, equal to the bill's lines before rounding), and C(periods), one
+      per O(group_by) period (C(start)/C(end) with the offset of O(timezone)).
   type: dict
   returned: unless O(tenants_only)
+bill:
+  description:
+    - With O(rates), what the system is billed for the period, from the rating engine.
+  type: dict
+  returned: when O(rates) is given and not O(tenants_only)
+  contains:
+    owner:
+      description: Who is billed; C(kind) V(system), C(key) null, C(name) O(name), C(state) V(active).
+      type: dict
+    currency:
+      description: O(rates.currency).
+      type: str
+      sample: EUR
+    precision:
+      description: O(rates.precision), the decimals of the amounts.
+      type: int
+      sample: 2
+    lines:
+      description: One line per metric of the system (cores, RAM, storage tiers 0 to 5, GPUs, vGPUs).
+      type: list
+      elements: dict
+      contains:
+        metric:
+          description: The metric, V(cores), V(ram), V(tier0) .. V(tier5), V(gpus) or V(vgpus).
+          type: str
+          sample: cores
+        label:
+          description: The metric as the tables name it.
+          type: str
+          sample: CPU cores
+        quantity:
+          description: The usage in the period, in C(quantity_unit) (the level times the hours it held, prorated).
+          type: float
+          sample: 181307.0
+        quantity_unit:
+          description: The unit of C(quantity), V(core-hours), V(GB-hours) (GB = 1024**3 bytes, or MB / 1024 for RAM),
+            V(GPU-hours) or V(vGPU-hours).
+          type: str
+          sample: core-hours
+        unit_price:
+          description: The price of one C(quantity_unit), in C(currency) (the rate of O(rates)).
+          type: float
+          sample: 0.02
+        amount:
+          description: C(quantity) x C(unit_price) rounded half up to C(precision) decimals, in C(currency); a decimal
+            string (a JSON number would be a binary float, and 0.1 + 0.2 is not 0.3 in one).
+          type: str
+          sample: "3626.14"
+        exact:
+          description: C(quantity) x C(unit_price), not rounded, in C(currency).
+          type: float
+          sample: 3626.14
+    total:
+      description: The sum of the lines' C(amount), a decimal string in C(currency); what the tables show as Total.
+      type: str
+      sample: "17490.13"
+    exact:
+      description: The sum of the lines' C(exact) (equal to RV(summary.cost.total)); it may differ from C(total) by the
+        rounding of each line.
+      type: float
+      sample: 17490.12579
+    periods:
+      description: The O(group_by) periods with usage, C(period) (label), C(start), C(end) (ISO 8601 with the offset of
+        O(timezone), C(end) exclusive), C(amount) (C(total) apportioned by largest remainder, a decimal string; the
+        amounts add up to C(total)) and C(exact) (the period's own exact amount).
+      type: list
+      elements: dict
 record_count:
-  description: Number of records in the period (rows of the CSV, records of the JSON).
+  description: Number of records whose usage overlaps the period (rows of the CSV, records of the JSON).
   type: int
   returned: unless O(tenants_only)
   sample: 744
@@ -518,14 +584,13 @@ statements_reissued:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import REPORT_FILES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import BASES, ReportRequest
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.statement import run_statements
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import run_report
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.workbook import require_xlsxwriter
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import merge_tenant_result, run_tenant_reports
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import BUDGETS_SPEC, RATES_SPEC, REPORT_FILES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
 
@@ -554,7 +619,7 @@ def main():
             minimum_charge=dict(type='raw'),
             tax=dict(type='dict', options=dict(name=dict(type='str'), rate=dict(type='raw'))),
             reissue=dict(type='bool', default=False),
-            budgets=dict(type='dict', options=dict(system=dict(type='raw'), tenants=dict(type='dict'))),
+            budgets=BUDGETS_SPEC,
             **REPORT_FILES_SPEC
         ),
         mutually_exclusive=[('month', 'since'), ('month', 'until')],
@@ -571,11 +636,14 @@ def main():
         module.exit_json(changed=False, period=request.period(request.now - 1))
 
     def work(client):
-        result = {} if request.tenants_only else run_report(client, request, check_mode=module.check_mode, diff=module._diff)
+        result, system_lines = {}, None
+        if not request.tenants_only:
+            result, system_lines = run_report(client, request, check_mode=module.check_mode, diff=module._diff)
         if request.tenants is not None:
-            # the period of the system report (its open end pinned to the newest record), or the asked one
+            # the period of the system report (its open end pinned to the newest record), or the asked one; the
+            # system's usage lines (None with tenants_only: the tenant reports read them themselves)
             period = result.get('period') or request.period(request.now - 1)
-            extra = run_tenant_reports(client, request, period, check_mode=module.check_mode, diff=module._diff)
+            extra = run_tenant_reports(client, request, period, system_lines=system_lines, check_mode=module.check_mode, diff=module._diff)
             merge_tenant_result(result, extra)
             if request.statements is not None:
                 statements = run_statements(client, request, period, check_mode=module.check_mode, diff=module._diff)

@@ -847,7 +847,7 @@ history:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     BASES, DEFAULT_PAGE_SIZE, HISTORY, VIEWS, TenantUsage, shape,
 )

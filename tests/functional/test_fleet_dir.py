@@ -30,7 +30,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import BIN, COLLECTIONS, AnsibleRun, run_module, run_playbook, sim_env  # pylint: disable=import-error
+from conftest import BIN, COLLECTIONS, AnsibleRun, listing, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator, make_tenant_data  # pylint: disable=import-error
 
 END = 1793491200  # 2026-11-01T00:00:00Z
@@ -203,7 +203,7 @@ def test_a_fleet_of_failures_writes_no_files(tmp_path):
     assert 'no system reported (2 failed: verge-east, verge-west), so no fleet report was written' in ' '.join(run.output.split())
     assert not dest.exists()
     run = fleet(dict(systems=systems, dest=str(dest), allow_empty=True))  # asked for: a report that names the failures
-    assert run.rc == 0 and sorted(os.listdir(str(dest))) == ['fleet-mixed.%s' % ext for ext in ('csv', 'html', 'json', 'md')]
+    assert run.rc == 0 and listing(dest) == ['fleet-mixed.%s' % ext for ext in ('csv', 'html', 'json', 'md')]
 
 
 # ---- the role's artifact key, rendered by real Ansible ----------------------------------------------------------------

@@ -22,6 +22,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from decimal import Decimal
 
 import pytest
 
@@ -43,13 +44,14 @@ def num(value):
     return int(float(value)) if isinstance(value, str) else int(value)
 
 
-def hours_of(raw):
+def hours_of(raw, first=OCT_FIRST, last=OCT_LAST):
+    """The hours of the record's from..to inside [first, last] (October in UTC): what the report bills of it."""
     start, end = num(raw.get('from')), num(raw.get('to'))
-    return max(end - start, 0) / 3600 if start and end else 0.0
+    return max(min(end, last + 1) - max(start, first), 0) / 3600 if start and end else 0.0
 
 
-def expected_cost(raw):
-    hours = hours_of(raw)
+def expected_cost(raw, first=OCT_FIRST, last=OCT_LAST):
+    hours = hours_of(raw, first, last)
     parts = dict(cpu=num(raw.get('used_cores')) * RATES['core_hour'] * hours,
                  ram=num(raw.get('used_ram')) / 1024 * RATES['ram_gb_hour'] * hours,
                  tier1=num(raw.get('tier_1_used')) / GIB * RATES['tier1_gb_hour'] * hours,
@@ -61,7 +63,8 @@ def expected_cost(raw):
 
 
 def in_october(sim):
-    return [raw for raw in sim.records if OCT_FIRST <= num(raw.get('created')) <= OCT_LAST]
+    """The records whose usage overlaps October (UTC): to > its first second and from < the first of November."""
+    return [raw for raw in sim.records if num(raw.get('to')) > OCT_FIRST and num(raw.get('from')) < OCT_LAST + 1]
 
 
 def read(path):
@@ -127,7 +130,7 @@ def test_monthly_chargeback_writes_four_files(month_sim, month_dir):  # pylint: 
     report = json.loads(read(paths['json']))
     assert report['period'] == dict(label='2026-10', month='2026-10', since='2026-10-01T00:00:00+00:00', until='2026-10-31T23:59:59+00:00',
                                     since_epoch=OCT_FIRST, until_epoch=OCT_LAST, timezone='UTC')
-    module = run_module('verge_billing_info', dict(view='summary', since=OCT_FIRST, until=OCT_LAST, group_by='day', rates=RATES),
+    module = run_module('verge_billing_info', dict(view='summary', month='2026-10', period_by='usage', group_by='day', rates=RATES),
                         sim_env(month_sim))
     assert module.rc == 0, module.output
     assert report['summary'] == module.result['summary']
@@ -148,7 +151,10 @@ def test_monthly_chargeback_writes_four_files(month_sim, month_dir):  # pylint: 
     # Markdown: the summary table with the module's figures, rounded for people.
     markdown = read(paths['md'])
     assert markdown.startswith('# VergeOS billing report: vergeos, 2026-10\n')
-    assert '| **Total** | {:,.2f} |'.format(summary['cost']['total']) in markdown
+    total = report['bill']['total']
+    assert total == str(sum((Decimal(line['amount']) for line in report['bill']['lines']), Decimal(0)))
+    assert abs(Decimal(total) - Decimal(repr(summary['cost']['total']))) < Decimal('0.05')  # a rounding per line
+    assert '| **Total** | | | | {:,.2f} |'.format(Decimal(total)) in markdown
     assert '| CPU cores used | cores | \u2013 | {:,.1f} | {:,} | {:,} | '.format(
         summary['twa_cpu_cores'], summary['p95_cpu_cores'], summary['peak_cpu_cores']) in markdown
 
@@ -157,7 +163,7 @@ def test_monthly_chargeback_writes_four_files(month_sim, month_dir):  # pylint: 
     assert summary['peak_vgpus_used'] == 0 and 'vGPUs: chart left out' in html
     assert html.count('<svg ') == 5 and '<script' not in html.lower()
     assert set(re.findall(r'https?://[^"\s<]+', html)) == set(['http://www.w3.org/2000/svg'])
-    assert '{:,.2f} EUR'.format(summary['cost']['total']) in html
+    assert '{:,.2f} EUR'.format(Decimal(total)) in html
 
 
 def test_second_run_changes_nothing(month_sim, month_dir):  # pylint: disable=redefined-outer-name
@@ -370,7 +376,7 @@ def test_fleet_of_one_system_says_one_system(tmp_path):
         assert 'Fleet total (1 system)' in html and '1 system reported of 1 system' in html and '1 systems' not in html
         rows = list(csv.DictReader(io.StringIO(read(str(tmp_path / 'out' / 'one-2026-10.csv')), newline='')))
         assert [row['system'] for row in rows] == ['solo', 'fleet total (1 system)']
-        assert rows[0]['record_count'] == rows[1]['record_count'] == str(len([raw for raw in only.records if OCT_FIRST <= num(raw['created']) <= OCT_LAST]))
+        assert rows[0]['record_count'] == rows[1]['record_count'] == str(len(in_october(only)))
 
 
 def test_output_dir_defaults_to_reports_under_the_working_directory(month_sim, tmp_path):  # pylint: disable=redefined-outer-name
@@ -387,7 +393,7 @@ def test_output_dir_defaults_to_reports_under_the_working_directory(month_sim, t
 def test_empty_range_is_reported_with_a_warning(month_sim, tmp_path):  # pylint: disable=redefined-outer-name
     run = monthly(month_sim, tmp_path, extra=dict(month='2025-01'))
     assert run.rc == 0, run.output
-    assert '[WARNING]: No billing records were created in 2025-01-01T00:00:00+00:00' in run.output
+    assert '[WARNING]: No billing record measured usage in 2025-01-01T00:00:00+00:00' in run.output
     assert '0 records of 2025-01' in run.output
     report = json.loads(read(str(tmp_path / 'vergeos-2025-01.json')))
     assert report['record_count'] == 0 and report['records'] == []
@@ -396,15 +402,17 @@ def test_empty_range_is_reported_with_a_warning(month_sim, tmp_path):  # pylint:
 def test_monthly_chargeback_on_the_berlin_calendar(month_sim, tmp_path):  # pylint: disable=redefined-outer-name
     # October 2026 in Europe/Berlin: 2026-10-01T00:00+02:00 to 2026-10-31T23:59:59+01:00 (DST ends on 2026-10-25).
     first, last = 1790805600, 1793487599
-    raws = [raw for raw in month_sim.records if first <= num(raw.get('created')) <= last]
+    raws = [raw for raw in month_sim.records if num(raw.get('to')) > first and num(raw.get('from')) < last + 1]
     run = monthly(month_sim, tmp_path, extra=dict(timezone='Europe/Berlin'))
     assert run.rc == 0, run.output
     assert listing(tmp_path) == sorted('vergeos-2026-10.%s' % ext for ext in FORMATS)
     report = json.loads(read(str(tmp_path / 'vergeos-2026-10.json')))
     assert report['period']['since'] == '2026-10-01T00:00:00+02:00' and report['period']['until'] == '2026-10-31T23:59:59+01:00'
     assert (report['period']['since_epoch'], report['period']['until_epoch']) == (first, last)
-    assert report['record_count'] == len(raws) != len(in_october(month_sim))
-    assert report['summary']['cost']['total'] == pytest.approx(math.fsum(expected_cost(raw)['total'] for raw in raws), rel=1e-9)
+    assert report['record_count'] == len(raws)
+    assert set(num(raw['$key']) for raw in raws) != set(num(raw['$key']) for raw in in_october(month_sim))  # not the UTC month
+    assert report['summary']['hours'] == 745.0
+    assert report['summary']['cost']['total'] == pytest.approx(math.fsum(expected_cost(raw, first, last)['total'] for raw in raws), rel=1e-9)
     rows = list(csv.DictReader(io.StringIO(read(str(tmp_path / 'vergeos-2026-10.csv')), newline='')))
     assert sorted(int(row['key']) for row in rows) == sorted(num(raw['$key']) for raw in raws)
     days = [p['period'] for p in report['summary']['periods']]

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import API_KEY, run_module, run_playbook, sim_env  # pylint: disable=import-error
+from conftest import API_KEY, listing, run_module, run_playbook, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
 
 END = 1793491200  # 2026-11-01T00:00:00Z
@@ -73,7 +73,7 @@ def test_good_options_pass_the_check_and_every_system_reports(sims, tmp_path):  
     run = fleet_run(sims, tmp_path, dict())
     assert run.rc == 0, run.output[-3000:]
     assert 'fatal:' not in run.stdout
-    written = sorted(os.listdir(str(tmp_path / 'reports')))
+    written = listing(tmp_path / 'reports')
     assert written == sorted('%s-2026-10.%s' % (name, ext) for name in SITES + ('fleet',) for ext in ('csv', 'json', 'md', 'html'))
     assert all(sim.count('GET', '/api/v4/billing') >= 1 for sim in sims.values())
 

@@ -41,15 +41,6 @@ DEFAULT_FORMATS = ('csv', 'json', 'markdown', 'html')
 EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html', xlsx='xlsx')
 CSV_DELIMITERS = (',', ';')
 CSV_DECIMALS = ('.', ',')
-# The argument spec of the file options of the modules that write reports (documented by the doc fragment
-# vergeio.billing.report_files): which files, their permissions, and the CSV dialect.
-REPORT_FILES_SPEC = dict(
-    formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(DEFAULT_FORMATS)),
-    mode=dict(type='raw'),
-    csv_delimiter=dict(type='str', choices=list(CSV_DELIMITERS), default=','),
-    csv_decimal=dict(type='str', choices=list(CSV_DECIMALS), default='.'),
-    csv_bom=dict(type='bool', default=False),
-)
 
 _OCTAL = re.compile(r'^0?[oO]?([0-7]{1,4})$')
 _UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+')

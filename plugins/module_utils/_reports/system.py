@@ -2,19 +2,29 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The billing report of one system for one period: one paged read, four files, written atomically.
+"""The billing report of one system for one period: one paged read, metered by the rating engine, four files
+written atomically.
 
 ``run_report()`` is what ``verge_billing_report`` does:
 
-1. The period: a calendar ``month`` or ``since``/``until`` in the forms of ``verge_billing_info``, on the calendar
-   of ``timezone`` (``_time``). An open ``until`` is pinned to the newest record's ``created`` as the server holds it
-   (``Billing.pin_until``), so the files cover every record the server held when the task started.
-2. ONE read of the period, page by page (5,000 records a page), oldest first (``sort=created``), every field. Each page is fed to the
-   summary (``_summary.Summary``, column by column), its costs computed with the one cost formula
-   (``_summary.cost_columns``), and its records converted (``_records.convert_record``) and streamed to the CSV file
-   and the JSON record spool, and to the chart series (``_charts``, kept to 1,500 points a series). The page is then
-   dropped: records never pass through Ansible variables, and memory grows with the figures only.
-3. The files ``<dest>/<name>-<label>.<ext>`` are written as temporary files in ``dest`` and compared with what is
+1. The period (``request.ReportRequest``, validated once): a calendar ``month`` or ``since``/``until`` on the calendar
+   of ``timezone``; the billing period is [since, until + 1 s). The read is pinned to the newest record the server
+   held when the task started (its ``created``, one ``sort=-created limit=1`` request): a record created while the
+   pages are read cannot slip into some files. An open ``until`` ends at that record's ``created``.
+2. ONE read of the records whose **usage** overlaps the period (``_usage.Usage.system``: ``to gt START and from lt
+   END``, not ``created``: the record of 23:00-24:00 on the last day is created after midnight, and a monthly bill
+   created on the 1st measured the month before), page by page (5,000 records a page), oldest first
+   (``sort=created``), every field. Each record is metered into a ``_rating.Meter`` whose charge periods are the
+   ``group_by`` periods (``_rating.edges``): its usage prorated to the seconds of its ``from``..``to`` inside the
+   period and inside each charge period. Each page is also fed to the summary (``_summary.Summary`` with the same
+   prorating, for the statistics), converted (``_records.convert_columns``) and streamed to the CSV file and the
+   JSON record spool, each record with its cost (the engine's price of its prorated usage), and to the chart
+   series. The page is then dropped: memory grows with the figures only.
+3. Money comes from the engine: the meter's usage lines priced (``_rating.price``), one ``_rating.Bill`` (a line per
+   metric: quantity, unit, unit price, amount rounded to the card's ``precision``, the total the sum of the rounded
+   lines) for the cost table, and the charge periods' lines for the "By day/week/month" table, whose amounts are the
+   bill's total apportioned (``_rating.apportion``) so that the column adds up to the total it shows.
+4. The files ``<dest>/<name>-<label>.<ext>`` are written as temporary files in ``dest`` and compared with what is
    there: an identical file is left alone (and is no change); a different one replaces it by ``os.replace`` (atomic
    on one file system). In check mode the temporary files go to a private temporary directory and nothing in
    ``dest`` is touched. The bytes depend on the data only (no run time in them), so a rerun changes nothing.
@@ -23,13 +33,19 @@ The JSON layout (``layout`` 1) is stable; the fleet consolidation reads ``name``
 ``summary`` and ``record_count`` from it::
 
     {"generator": "vergeio.billing.verge_billing_report", "layout": 1, "name": ..., "period": {...},
-     "rates": {...} | null, "summary": {...}, "record_count": N,
+     "rates": {...} | null, "summary": {...}, "bill": {...} | null, "record_count": N,
      "record_fields": ["key", "created_epoch", ...], "records": [[...], ...]}
+
+``bill`` (with a rate card): ``currency``, ``precision``, ``lines`` (``metric``, ``label``, ``quantity``,
+``quantity_unit``, ``unit_price``, ``amount``: the rounded amount as a decimal string, ``exact``: the unrounded
+amount), ``total`` (the sum of the rounded amounts, a decimal string), ``exact`` (the unrounded total) and
+``periods`` (the charge periods: ``period``, ``start``, ``end``, ``amount``, ``exact``).
 
 ``records`` are arrays in ``record_fields`` order, oldest first: the record's own fields in the API's units
 (integers: MB for RAM, bytes for physical RAM and storage, epoch seconds for times), then ``cost_*`` parts when a
-rate card was given. Arrays, not objects, because the names would otherwise repeat 8,760 times in a year and
-triple the file (the CSV, with every derived ``*_gb`` and ISO field, is the spreadsheet form).
+rate card was given (the record's usage inside the period, priced). Arrays, not objects, because the names would
+otherwise repeat 8,760 times in a year and triple the file (the CSV, with every derived ``*_gb`` and ISO field, is
+the spreadsheet form).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,19 +57,22 @@ import os
 import shutil
 import tempfile
 import time
+from decimal import Decimal
 
-from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT, Billing
+from ansible_collections.vergeio.billing.plugins.module_utils._billing import Billing
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
     EXTENSIONS, CsvStyle, FileOwner, FileSet, new_temp, safe_name,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
+    SYSTEM_METRICS, Bill, Meter, apportion, money, price, system_owner,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     EPOCH_NAMES, FIELDS, RAW_FIELDS, TIERS, ConversionProblems, convert_columns, output_names, to_int,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    COST_PARTS, TIER_PARTS, Summary, cost_columns,
-)
+from ansible_collections.vergeio.billing.plugins.module_utils._summary import COST_PARTS, Summary, record_cost_columns
+from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
 LAYOUT = 1
@@ -66,10 +85,6 @@ JSON_RECORD_FIELDS = ('key',) + tuple(EPOCH_NAMES[name] for name, _raw, kind in 
     name for name, _raw, kind in FIELDS if kind in ('int', 'mb', 'bytes') and name != 'key')
 COST_COLUMNS = tuple('cost_%s' % part for part in COST_PARTS)
 _JSON = json.JSONEncoder(separators=(',', ':'), ensure_ascii=False)
-COST_LABELS = dict([('cpu', 'CPU cores'), ('ram', 'RAM'), ('storage', 'Storage (all tiers)'), ('gpu', 'GPUs'), ('vgpu', 'vGPUs'),
-                    ('total', 'Total')] + [('tier%d' % tier, 'Storage tier %d' % tier) for tier in TIERS])
-RATE_LABELS = [('core_hour', 'CPU core-hour'), ('ram_gb_hour', 'RAM GB-hour')] + [
-    ('tier%d_gb_hour' % tier, 'Storage tier %d GB-hour' % tier) for tier in TIERS] + [('gpu_hour', 'GPU-hour'), ('vgpu_hour', 'vGPU-hour')]
 USAGE_HEADER = ('Metric', 'Unit', 'Mean per record', 'Time-weighted mean', '95th percentile', 'Peak', 'Capacity')
 
 
@@ -137,14 +152,21 @@ def _plain(value):
 
 
 class ReportBuilder:
-    """Streams pages of raw records (oldest first) into the summary, the CSV file, the JSON record spool and the charts."""
+    """Streams pages of raw records (oldest first) into the summary, the CSV file, the JSON record spool and the
+    charts; ``meter`` (a ``_rating.Meter`` at the ``group_by`` charge periods of ``period``) is what the records are
+    metered into (by ``_usage.Usage.system``), ``owner`` the system's ``_rating.Owner``.
 
-    def __init__(self, formats, rates, group_by, zone, work_dir, csv_style=None):
+    ``period``: the billing period (start, end), epoch seconds, end exclusive; ``csv_style``: the CSV dialect
+    (``files.CsvStyle``, default comma and dot)."""
+
+    def __init__(self, formats, rates, group_by, zone, work_dir, period, name='vergeos', csv_style=None):
         self.formats = formats
         self.rates = rates
         self.zone = zone
         self.problems = ConversionProblems()
-        self.summary = Summary(group_by=group_by, rates=rates, zone=zone)
+        self.summary = Summary(group_by=group_by, rates=rates, zone=zone, period=period)
+        self.meter = Meter(self.summary.bounds)
+        self.owner = system_owner(name)
         self.charts = _Charts() if 'html' in formats else None
         self.count = 0
         self.pages = 0
@@ -177,7 +199,7 @@ class ReportBuilder:
         columns = convert_columns(rows, self.problems, self.zone)  # the CSV shows times in the zone; *_epoch stay UTC
         cost = []
         if self.rates:
-            parts = cost_columns(page.figures(), self.rates)
+            parts = record_cost_columns(page, self.rates)  # the page's weights: each record's seconds inside the period
             cost = [parts[part] for part in COST_PARTS]
         newest = max(zip(columns['created_epoch'], columns['key'], range(count)))
         if self.newest is None or newest[:2] > self.newest[0]:
@@ -192,14 +214,36 @@ class ReportBuilder:
             self.csv_writer.write_columns([columns[name] for name in self.record_columns] + extra)
         self.count += count
 
+    def lines(self):
+        """The system's usage lines of the period, at the charge periods (``_rating.UsageLine``)."""
+        return self.meter.lines()
+
+    def bill(self, summary):
+        """(Bill, bill as plain data with its charge periods) from the meter's priced lines; (None, None) without rates.
+
+        The charge periods' amounts are the bill's total apportioned over their exact amounts (``apportion``), so the
+        "By day" column adds up to the total the cost table shows."""
+        if not self.rates:
+            return None, None
+        priced = price(self.lines(), self.rates)
+        bill = Bill(self.owner, priced, self.rates, metrics=SYSTEM_METRICS)
+        periods = summary.get('periods') or []
+        amounts = apportion([period['cost']['total'] for period in periods], bill.total, bill.precision)
+        data = bill.as_dict()
+        data['periods'] = [dict(period=period['period'], start=period['start'], end=period['end'], amount=str(amount),
+                                exact=period['cost']['total']) for period, amount in zip(periods, amounts)]
+        return bill, data
+
     def finish(self, name, period):
-        """Write the JSON, Markdown and HTML temporary files; returns (summary, format -> temporary path)."""
-        summary = self.summary.result()
+        """Write the JSON, Markdown and HTML temporary files; returns (summary, bill data or None, format -> temporary path)."""
+        priced = price(self.lines(), self.rates) if self.rates else None
+        summary = self.summary.result(priced)
+        bill, bill_data = self.bill(summary)
         if 'csv' in self.temps:
             self.temps['csv'][1].close()
         if self.spool is not None:
             head = (('generator', GENERATOR), ('layout', LAYOUT), ('name', name), ('period', period),
-                    ('rates', self.rates and dict(self.rates)), ('summary', summary), ('record_count', self.count),
+                    ('rates', self.rates and dict(self.rates)), ('summary', summary), ('bill', bill_data), ('record_count', self.count),
                     ('record_fields', self.json_fields))
             handle = self._temp('json')
             # One top-level key a line, each value compact (the C encoder; an indented summary of 365 periods is slow).
@@ -215,7 +259,7 @@ class ReportBuilder:
             from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import (  # pylint: disable=import-outside-toplevel
                 render_html, render_markdown,
             )
-            context = self.context(name, period, summary)
+            context = self.context(name, period, summary, bill, bill_data)
             for fmt, render in (('markdown', render_markdown), ('html', render_html)):
                 if fmt in self.formats:
                     if fmt == 'html':
@@ -223,18 +267,23 @@ class ReportBuilder:
                     handle = self._temp(fmt)
                     handle.write(render(context))
                     handle.close()
-        return summary, dict((fmt, path) for fmt, (path, _handle) in self.temps.items())
+        return summary, bill_data, dict((fmt, path) for fmt, (path, _handle) in self.temps.items())
 
-    def context(self, name, period, summary):
-        """What the templates show (figures are rounded there, not here)."""
-        cost = summary.get('cost')
+    def context(self, name, period, summary, bill=None, bill_data=None):
+        """What the templates show. Money is shown as the bill has it (rounded amounts, totals that are the sums of
+        the amounts shown); other figures are rounded by the templates."""
         newest = self.newest[1] if self.newest else None
-        header = ['Period', 'Records', 'Hours', 'CPU cores', 'RAM GB', 'Storage GB', 'GPUs', 'vGPUs'] + (['Cost'] if cost else [])
-        rates = [(label, self.rates[key]) for key, label in RATE_LABELS if self.rates and self.rates[key]]
+        periods = summary.get('periods') or []
+        header = ['Period', 'Records', 'Hours', 'CPU cores', 'RAM GB', 'Storage GB', 'GPUs', 'vGPUs'] + (['Cost'] if bill else [])
+        hours_total = money(summary['hours'], 1)
+        hours = apportion([period['hours'] for period in periods], hours_total, 1)
+        amounts = [Decimal(item['amount']) for item in bill_data['periods']] if bill else [None] * len(periods)
+        rows = [dict(period, shown_hours=shown, amount=amount) for period, shown, amount in zip(periods, hours, amounts)]
         return dict(
             generator=GENERATOR, title='VergeOS billing report: %s, %s' % (name, period['label']), name=name, period=period,
-            summary=summary, cost=cost, currency=(cost or {}).get('currency') or '', cost_rows=cost_rows(cost) if cost else [], rate_rows=rates,
-            usage_header=USAGE_HEADER, usage_rows=usage_rows(summary, newest), periods=summary.get('periods') or [],
+            summary=summary, bill=bill, bill_lines=shown_lines(bill) if bill else [], currency=bill.currency if bill else '',
+            precision=bill.precision if bill else 2, hours_total=hours_total,
+            usage_header=USAGE_HEADER, usage_rows=usage_rows(summary, newest), periods=rows,
             period_header=header, group_by=self.summary.group_by or 'period', charts=[], chart_notes=[],
             show_gpus=bool(summary['total_gpus'] or summary['total_vgpus'] or summary['peak_gpus_used'] or summary['peak_vgpus_used']),
         )
@@ -250,16 +299,10 @@ class ReportBuilder:
             self.spool.close()
 
 
-def cost_rows(cost):
-    """(label, amount) rows of a cost: CPU, RAM, the tiers that cost anything, storage, GPUs, vGPUs, total."""
-    rows = []
-    for part in COST_PARTS:
-        if part in TIER_PARTS:
-            if cost['tiers'][part]:
-                rows.append((COST_LABELS[part], cost['tiers'][part]))
-        else:
-            rows.append((COST_LABELS[part], cost[part]))
-    return rows
+def shown_lines(bill):
+    """The bill's lines a cost table shows: every metric with a price or an amount. A line left out has the amount
+    0 exactly (no price, or nothing used), so the total (the sum of every line) is the sum of the lines shown."""
+    return [line for line in bill.lines if line.unit_price or line.exact]
 
 
 def usage_rows(summary, newest):
@@ -288,8 +331,46 @@ def usage_rows(summary, newest):
     return rows
 
 
+def old_total(path):
+    """``(total, currency)`` of an earlier JSON report at ``path`` (its bill's total, or its summary's cost rounded as
+    its rate card says), or None when there is none or it cannot be read: for ``--diff``."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            document = json.load(handle)
+        bill = document.get('bill')
+        if isinstance(bill, dict) and bill.get('total') is not None:
+            return str(bill['total']), str(bill.get('currency') or '')
+        rates = document.get('rates') or {}
+        cost = (document.get('summary') or {}).get('cost')
+        if isinstance(cost, dict):
+            return str(money(cost['total'], int(rates.get('precision', 2)))), str(cost.get('currency') or '')
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return None
+
+
+def _total_text(total):
+    return 'total: %s %s\n' % total if total else 'total: (none)\n'
+
+
+def report_diff(paths, formats, changed, outcome, check_mode, bill, old):
+    """The ``diff`` of a report: the files that change, and the old and the new total (when either is known)."""
+    lines = ['%s %s (%s)' % ('would write' if check_mode else 'wrote', paths[fmt], outcome[fmt]) for fmt in formats if fmt in changed]
+    new = (str(bill['total']), bill['currency']) if bill else None
+    out = {}
+    if new or old:
+        before, after = _total_text(old), _total_text(new)
+        if before != after:
+            lines.append('%s -> %s' % (before.strip(), after.strip()))
+        out.update(before=before, after=after, before_header=paths['total'], after_header=paths['total'])
+    out['prepared'] = '\n'.join(lines) + '\n' if lines else ''
+    return out
+
+
 def run_report(client, request, check_mode=False, diff=False, now=None, page_size=PAGE_SIZE):
-    """Read the period once and write the report files; returns the module result (without ``warnings`` shaping).
+    """Read the period once and write the report files; returns ``(result, lines)``: the module result (without
+    ``warnings`` shaping) and the system's usage lines of the period at the ``group_by`` charge periods
+    (``_rating.UsageLine``, for the tenant reports' Unallocated; never in the Ansible result).
 
     ``request``: a ``request.ReportRequest`` (the options, validated once)."""
     zone, asked, rates, formats, name, mode, dest = (request.zone, request.asked, request.rates, request.formats, request.name,
@@ -297,32 +378,34 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
     files = FileSet(dest, mode, check_mode)
     builder = None
     try:
-        builder = ReportBuilder(formats, rates, request.group_by, zone, files.work_dir, request.csv_style)
         billing = Billing(client, page_size=page_size)
-        since = asked['since_epoch']
-        until, newest = billing.pin_until(since, asked['until_epoch'], None)
-        warnings = []
-        if until is None:  # an open range without a record: nothing to pin to; the period ends now
-            until = int(time.time()) if now is None else int(now)
+        newest = billing.latest_raw()  # the newest record the server holds now: the pin of the read
+        pin = None if newest is None else to_int(newest.get('created'), 'created', billing.problems)
+        since, until = asked['since_epoch'], asked['until_epoch']
+        if until is None:  # an open range ends at the newest record (or, with none since `since`, now)
+            until = pin if pin is not None and pin >= since else (int(time.time()) if now is None else int(now))
         period = request.period(until)
+        start, end = period['since_epoch'], period['until_epoch'] + 1
+        builder = ReportBuilder(formats, rates, request.group_by, zone, files.work_dir, (start, end), name, request.csv_style)
+        usage = Usage(client, page_size=page_size)
+        warnings = []
         if newest is not None:
-            # The read stops at the newest record the server held when the task started, also inside a period that
-            # is not over yet (this month): a record created while the pages are read cannot slip into some files.
-            bound = min(until, to_int(newest.get('created')) or until)
-            params = dict(fields=','.join(RAW_FIELDS), sort='created', filter='created ge %d and created le %d' % (since, bound))
             try:
-                client.get_all(ENDPOINT, params, page_size, on_page=builder.add_page)
+                usage.system(builder.meter, builder.owner, fields=RAW_FIELDS, on_page=builder.add_page, sort='created', created_until=pin)
             except VergeError as exc:
                 exc.msg = '%s. The report had read %d page(s) and %d record(s) of %s .. %s when this happened; no file was written.' % (
                     exc.msg.rstrip('.'), builder.pages, builder.count, period['since'], period['until'])
                 raise
         if not builder.count:
-            warnings.append('No billing records were created in %s .. %s (%s): the report says "no records" and bills nothing.'
+            warnings.append('No billing record measured usage in %s .. %s (%s): the report says "no records" and bills nothing.'
                             % (period['since'], period['until'], period['timezone']))
-        summary, temps = builder.finish(name, period)
+        summary, bill, temps = builder.finish(name, period)
+        warnings.extend(usage.anomalies.messages())
         problems = billing.problems + builder.problems
         if problems:
             warnings.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(problems[:50]))
+        json_path = file_names(dest, name, period['label'], ['json'])['json']
+        old = old_total(json_path) if diff else None
         owner, stem = FileOwner.system(name), file_stem(name, period['label'])
         for fmt in formats:
             files.add(owner, stem, fmt, temps[fmt])
@@ -334,10 +417,11 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
         changed = dict((fmt, paths[fmt]) for fmt in formats if outcome[fmt] != 'unchanged')
         result = dict(changed=bool(changed), files=paths, sha256=digests, period=period, summary=summary, record_count=builder.count,
                       changed_files=changed, warnings=warnings)
+        if bill:
+            result['bill'] = bill
         if diff:
-            lines = ['%s %s (%s)' % ('would write' if check_mode else 'wrote', paths[fmt], outcome[fmt]) for fmt in formats if fmt in changed]
-            result['diff'] = dict(prepared='\n'.join(lines) + '\n' if lines else '')
-        return result
+            result['diff'] = report_diff(dict(paths, total=json_path), formats, changed, outcome, check_mode, bill, old)
+        return result, builder.lines()
     finally:
         if builder is not None:
             builder.discard()

@@ -13,7 +13,9 @@ them: ``load_jinja()`` imports them only when a Markdown or HTML report is asked
 ``missing_required_lib('Jinja2')`` when that import fails.
 
 Presentation rounds (``num``: thousands separators and a fixed number of decimals; ``money``: 2 decimals); the
-figures themselves are never rounded (the CSV and JSON reports hold them exactly).
+figures themselves are never rounded (the CSV and JSON reports hold them exactly). Amounts of a bill are shown with
+``amount``: the bill's own rounded Decimal, with the currency's decimals, so a shown total is the sum of the shown
+lines (``_rating.Bill``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +26,7 @@ import math
 import re
 import traceback
 from datetime import datetime
+from decimal import Decimal
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -116,10 +119,10 @@ HTML = SVG_MACRO + '''
 <header>
 <h1>{{ title }}</h1>
 <p class="sub">Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ period.timezone }}).
-{{ summary.record_count | plural('record') }}, {{ summary.hours | num }} hours.</p>
+{{ summary.record_count | plural('record') }}, {{ hours_total | num }} hours.</p>
 </header>
 {% if not summary.record_count %}
-<p class="alert">No billing records were created in this period: nothing to bill and nothing to chart.</p>
+<p class="alert">No billing record measured usage in this period: nothing to bill and nothing to chart.</p>
 {% endif %}
 <section class="cards">
 {{ card('CPU cores', summary.twa_cpu_cores | num, 'time-weighted; peak ' ~ summary.peak_cpu_cores | num) }}
@@ -129,8 +132,8 @@ HTML = SVG_MACRO + '''
 {{ card('GPUs / vGPUs', (summary.twa_gpus_used | num(2)) ~ ' / ' ~ summary.twa_vgpus_used | num(2),
         'time-weighted; of ' ~ summary.total_gpus | num ~ ' / ' ~ summary.total_vgpus | num) }}
 {% endif %}
-{% if cost %}
-{{ card('Total cost', cost.total | money(currency), 'for ' ~ summary.hours | num ~ ' hours', ' total') }}
+{% if bill %}
+{{ card('Total cost', bill.total | amount(precision, currency), 'for ' ~ hours_total | num ~ ' hours', ' total') }}
 {% endif %}
 </section>
 {% if charts or chart_notes %}
@@ -143,19 +146,20 @@ HTML = SVG_MACRO + '''
 {% endfor %}
 </section>
 {% endif %}
-{% if cost %}
+{% if bill %}
 <section><h2>Cost</h2>
 <table>
-<thead><tr><th scope="col">Item</th><th scope="col">Cost</th></tr></thead>
+<thead><tr><th scope="col">Metric</th><th scope="col">Quantity</th><th scope="col">Unit</th><th scope="col">Unit price</th>{#
+#}<th scope="col">Amount{{ (' (' ~ currency ~ ')') if currency else '' }}</th></tr></thead>
 <tbody>
-{% for label, amount in cost_rows %}
-<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ label }}</th><td>{{ amount | money(currency) }}</td></tr>
+{% for line in bill_lines %}
+<tr><th scope="row">{{ line.label }}</th><td>{{ line.quantity | num(3) }}</td><td class="text">{{ line.quantity_unit }}</td>{#
+#}<td>{{ line.unit_price | rate }}</td><td>{{ line.amount | amount(precision) }}</td></tr>
 {% endfor %}
+<tr class="total"><th scope="row">Total</th><td></td><td></td><td></td><td>{{ bill.total | amount(precision, currency) }}</td></tr>
 </tbody></table>
-{% if rate_rows %}
-<p class="muted">Rate card, price per unit-hour: {% for label, value in rate_rows %}{{ label }} {{ value | rate }} {{ currency }}{#
-#}{{ '; ' if not loop.last else '' }}{% endfor %}. Each record costs usage &times; rate &times; the hours of its period.</p>
-{% endif %}
+<p class="muted">Amount = quantity &times; unit price (per unit-hour), rounded half up to {{ precision | plural('decimal') }}; the total is
+the sum of the amounts shown. Each record's usage is prorated to the part of its interval inside the period.</p>
 </section>
 {% endif %}
 <section><h2>Usage summary</h2>
@@ -167,8 +171,8 @@ HTML = SVG_MACRO + '''
 #}<td>{{ peak | num }}</td><td>{{ cap | num }}</td></tr>
 {% endfor %}
 </tbody></table>
-<p class="muted">Time-weighted means weigh each record by the length of its period; the 95th percentile is nearest-rank
-over records; capacity is that of the newest record.</p>
+<p class="muted">Time-weighted means weigh each record by the part of its interval inside the period; the 95th percentile is
+nearest-rank over records; capacity is that of the newest record.</p>
 </section>
 {% if periods %}
 <section><h2>By {{ group_by }}</h2><details><summary>{{ periods | length | plural(group_by) }} (time-weighted means)</summary>
@@ -176,14 +180,19 @@ over records; capacity is that of the newest record.</p>
 <thead><tr>{% for h in period_header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for p in periods %}
-<tr><th scope="row">{{ p.period }}</th><td>{{ p.record_count | num }}</td><td>{{ p.hours | num }}</td><td>{{ p.twa_cpu_cores | num }}</td>{#
+<tr><th scope="row">{{ p.period }}</th><td>{{ p.record_count | num }}</td><td>{{ p.shown_hours | num }}</td><td>{{ p.twa_cpu_cores | num }}</td>{#
 #}<td>{{ p.twa_ram_gb | num }}</td><td>{{ p.twa_storage_used_gb | num }}</td><td>{{ p.twa_gpus_used | num(2) }}</td>{#
-#}<td>{{ p.twa_vgpus_used | num(2) }}</td>{% if cost %}<td>{{ p.cost.total | money(currency) }}</td>{% endif %}</tr>
+#}<td>{{ p.twa_vgpus_used | num(2) }}</td>{% if bill %}<td>{{ p.amount | amount(precision) }}</td>{% endif %}</tr>
 {% endfor %}
+<tr class="total"><th scope="row">Total</th><td></td><td>{{ hours_total | num }}</td><td></td><td></td><td></td><td></td><td></td>{#
+#}{% if bill %}<td>{{ bill.total | amount(precision, currency) }}</td>{% endif %}</tr>
 </tbody></table>
+<p class="muted">A record counts in every {{ group_by }} its interval overlaps, with the part inside it. The amounts are the
+total apportioned over the {{ group_by }}s by largest remainder (each gets its exact amount rounded down, the cents still
+missing go to the largest remainders), so they add up to the total.</p>
 </details></section>
 {% endif %}
-<footer>Made by {{ generator }} from {{ summary.record_count | plural('VergeOS billing record') }}. Times in {{ period.timezone }}.
+<footer>Made by {{ generator }} from {{ summary.record_count | plural('VergeOS billing record') }} whose usage overlaps the period. Times in {{ period.timezone }}.
 Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
 </main>
 </body>
@@ -193,11 +202,11 @@ Figures are rounded for display; the JSON and CSV reports hold the exact values.
 MARKDOWN = '''# {{ title | md }}
 
 Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ period.timezone | md }}): {#
-#}{{ summary.record_count | plural('record') }} covering {{ summary.hours | num }} hours. {#
+#}{{ summary.record_count | plural('record') }} covering {{ hours_total | num }} hours. {#
 #}Figures rounded for display (exact values in the JSON and CSV reports).
 {% if not summary.record_count %}
 
-**No billing records were created in this period: nothing to bill.**
+**No billing record measured usage in this period: nothing to bill.**
 {% endif %}
 
 ## Usage
@@ -213,19 +222,19 @@ Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ per
 {% endif %}
 - {{ note | md }}
 {% endfor %}
-{% if cost %}
+{% if bill %}
 
 ## Cost
 
-| Item | Cost{{ (' (' ~ currency ~ ')') | md if currency else '' }} |
-| --- | ---: |
-{% for label, amount in cost_rows %}
-| {{ ('**' ~ label ~ '**') if loop.last else label }} | {{ amount | num(2) }} |
+| Metric | Quantity | Unit | Unit price | Amount{{ (' (' ~ currency ~ ')') | md if currency else '' }} |
+| --- | ---: | --- | ---: | ---: |
+{% for line in bill_lines %}
+| {{ line.label | md }} | {{ line.quantity | num(3) }} | {{ line.quantity_unit | md }} | {{ line.unit_price | rate }} | {{ line.amount | amount(precision) }} |
 {% endfor %}
-{% if rate_rows %}
+| **Total** | | | | {{ bill.total | amount(precision) }} |
 
-Rate card (price per unit-hour): {% for label, value in rate_rows %}{{ label }} {{ value | rate }}{{ '; ' if not loop.last else '' }}{% endfor %}.
-{% endif %}
+Amount = quantity x unit price (per unit-hour), rounded half up to {{ precision | plural('decimal') }}; the total is the sum of the amounts shown. {#
+#}Each record's usage is prorated to the part of its interval inside the period.
 {% endif %}
 {% if periods %}
 
@@ -235,13 +244,16 @@ Rate card (price per unit-hour): {% for label, value in rate_rows %}{{ label }} 
 | --- |{% for h in period_header[1:] %} ---: |{% endfor %}
 
 {% for p in periods %}
-| {{ p.period }} | {{ p.record_count | num }} | {{ p.hours | num }} | {{ p.twa_cpu_cores | num }} | {{ p.twa_ram_gb | num }} | {#
+| {{ p.period }} | {{ p.record_count | num }} | {{ p.shown_hours | num }} | {{ p.twa_cpu_cores | num }} | {{ p.twa_ram_gb | num }} | {#
 #}{{ p.twa_storage_used_gb | num }} | {{ p.twa_gpus_used | num(2) }} | {{ p.twa_vgpus_used | num(2) }} |{#
-#}{% if cost %} {{ p.cost.total | num(2) }} |{% endif %}
+#}{% if bill %} {{ p.amount | amount(precision) }} |{% endif %}
 
 {% endfor %}
+| **Total** | | {{ hours_total | num }} | | | | | |{% if bill %} {{ bill.total | amount(precision) }} |{% endif %}
 
-Time-weighted means over each {{ group_by }}.
+
+Time-weighted means over each {{ group_by }}; a record counts in every {{ group_by }} its interval overlaps, with the part {#
+#}inside it. The amounts are the total apportioned over the {{ group_by }}s, so they add up to the total.
 {% endif %}
 '''
 
@@ -262,6 +274,15 @@ def num(value, digits=1):
 
 def money(value, currency=''):
     text = num(value, 2)
+    return '%s %s' % (text, currency) if currency else text
+
+
+def amount(value, precision=2, currency=''):
+    """A rounded amount (a Decimal of the bill) with thousands separators and exactly ``precision`` decimals, as it
+    is: no float on the way, so what is shown is what was added up."""
+    if value is None:
+        return '\u2013'
+    text = '{:,.{digits}f}'.format(Decimal(value), digits=precision)
     return '%s %s' % (text, currency) if currency else text
 
 
@@ -344,7 +365,7 @@ def _environment(html):
         jinja2 = load_jinja()
         environment = jinja2.Environment(autoescape=html, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                          keep_trailing_newline=True)
-        environment.filters.update(num=num, money=money, rate=rate, when=when, md=md, plural=plural)
+        environment.filters.update(num=num, money=money, amount=amount, rate=rate, when=when, md=md, plural=plural)
         _ENVIRONMENTS[html] = environment
     return _ENVIRONMENTS[html]
 

@@ -232,10 +232,13 @@ def _render(template, context, html):
     return environment.from_string(template).render(context)
 
 
-def run_tenant_reports(client, request, period, check_mode=False, diff=False, now=None, page_size=10000):
+def run_tenant_reports(client, request, period, check_mode=False, diff=False, now=None, page_size=10000, system_lines=None):
     """Read the tenants' history over the period once and write their reports and the overview; returns the result
     keys: ``tenant_files``, ``tenants_overview``, ``tenant_sha256``, ``tenant_changed_files``, ``tenant_count``,
-    ``tenant_sample_count``, ``changed``, ``warnings`` (and ``diff`` lines)."""
+    ``tenant_sample_count``, ``changed``, ``warnings`` (and ``diff`` lines).
+
+    ``system_lines``: the system report's usage lines of the period (``_rating.UsageLine``), or None (``tenants_only``).
+    Accepted here so the module can hand them over; the tenant side's Unallocated is to use them (not yet)."""
     selectors, zone, rates, basis, formats = request.tenants, request.zone, request.rates, request.tenant_basis, request.formats
     name, stem, mode, dest, group_by = request.name, request.stem, request.mode, request.dest, request.group_by
     csv_style = request.csv_style

@@ -218,7 +218,7 @@ def test_environment_values_are_taken_or_refused_naming_the_variable(pairs):
 # verge_billing_info's combinations, and rate cards
 
 
-INFO_OPTIONS = ('since', 'until', 'key', 'view', 'offset', 'limit', 'page_size', 'group_by')
+INFO_OPTIONS = ('since', 'until', 'key', 'view', 'offset', 'limit', 'page_size', 'group_by', 'period_by', 'month')
 
 
 @st.composite
@@ -236,6 +236,7 @@ def info_params(draw):
         page_size=draw(st.integers(min_value=-10, max_value=10 ** 7)),
         rates=None,
         group_by=draw(st.sampled_from([None, 'day', 'week', 'month'])),
+        period_by=draw(st.sampled_from(['created', 'usage'])),
     )
 
 
@@ -255,6 +256,7 @@ def test_info_options_are_checked_with_their_names(params):
     assert params['offset'] >= 0 and 1 <= params['page_size'] <= 100000
     assert params['key'] is None or (params['key'] >= 1 and params['view'] != 'summary')
     assert params['group_by'] is None or params['view'] == 'summary'
+    assert params['period_by'] == 'created' or (params['view'] == 'summary' and since is not None)
 
 
 @FUZZ

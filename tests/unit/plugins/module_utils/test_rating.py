@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
-    RECORD_FIELDS, Anomalies, Bill, Meter, edges, meter_record, money, price, rate_card, system_owner, tenant_owner, unallocated,
+    RECORD_FIELDS, Anomalies, Bill, Meter, apportion, edges, meter_record, money, price, rate_card, system_owner, tenant_owner, unallocated,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._records import to_int
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, month_range
@@ -146,3 +146,38 @@ def test_prorated_quantities_equal_a_brute_force_over_hours(start, length, recor
     assert set(k for k, v in expected.items()) <= set(got)
     for key, value in got.items():
         assert abs(Fraction(value) - expected.get(key, 0)) < Fraction(1, 10 ** 9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e7, allow_nan=False), max_size=40), st.sampled_from([0, 2, 3]),
+       st.integers(min_value=-8, max_value=8))
+def test_apportion_adds_up_to_the_total_and_moves_each_part_by_less_than_a_unit(exacts, precision, shift):
+    """The By-day column: the parts add up to the total (the bill's, which per-line rounding can move a few minor units
+    from the rounded exact sum: ``shift``); each part is its exact amount rounded down, plus or minus whole units
+    handed out by largest remainder, so with a total at most one unit per part away, each moves by less than two."""
+    unit = Decimal(1).scaleb(-precision)
+    exact = [Fraction(Decimal(repr(value))) for value in exacts]
+    total = Decimal(sum(exact, Fraction(0)).numerator) / Decimal(sum(exact, Fraction(0)).denominator)
+    total = total.quantize(unit, rounding='ROUND_HALF_UP') + shift * unit
+    if exacts and total < 0:
+        total = Decimal(0).quantize(unit)
+    parts = apportion(exacts, total, precision)
+    assert len(parts) == len(exacts)
+    if not exacts:
+        return
+    assert sum(parts, Decimal(0)) == total
+    rounds = (abs(shift) + len(exacts)) // len(exacts) + 1
+    for part, value in zip(parts, exact):
+        assert abs(Fraction(part) - value) < rounds * Fraction(unit)
+        assert part == part.quantize(unit)
+    # without a shift, the parts are the exact amounts each rounded down or up
+    if shift == 0:
+        for part, value in zip(parts, exact):
+            assert abs(Fraction(part) - value) < Fraction(unit)
+
+
+def test_apportion_gives_the_cents_to_the_largest_remainders():
+    assert apportion([0.333, 0.333, 0.334], Decimal('1.00')) == [Decimal('0.33'), Decimal('0.33'), Decimal('0.34')]
+    assert apportion([1.005, 2.005], Decimal('3.01')) == [Decimal('1.01'), Decimal('2.00')]  # a tie: the earlier part
+    assert apportion([5.0, 5.0], Decimal('9.99')) == [Decimal('5.00'), Decimal('4.99')]  # below the parts: taken back from the last
+    assert apportion([], Decimal('0.00')) == []

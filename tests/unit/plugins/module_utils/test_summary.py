@@ -2,9 +2,9 @@
 # Copyright: (c) 2026, vergeio.billing contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The money tests: summarize() against an independent brute-force reference written here.
+"""The money tests: Summary against an independent brute-force reference written here.
 
-The reference below follows the documented semantics (summarize's docstring and RETURN ``summary`` of
+The reference below follows the documented semantics (the module docstring of _summary and RETURN ``summary`` of
 verge_billing_info) in exact rational arithmetic (fractions.Fraction) over the integers each raw value stands
 for. The generator knows those integers itself (it builds "36", "36.0", 36.25, null, missing, junk from them),
 so nothing here reuses the collection's conversion code.
@@ -28,7 +28,7 @@ from pyvergeos.resources.billing import BillingRecord as ReferenceRecord  # the 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import ConversionProblems
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card as validate_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    SUMMARY_RAW_FIELDS, Summary, bucket_of, summarize,
+    SUMMARY_RAW_FIELDS, Summary, bucket_of,
 )
 from ansible_collections.vergeio.billing.plugins.modules.verge_billing_info import RETURN
 
@@ -45,6 +45,13 @@ COUNTERS = ['used_cores', 'total_cores', 'used_ram', 'total_ram', 'gpus', 'gpus_
     'tier_%d_%s' % (tier, kind) for tier in TIERS for kind in ('used', 'total')]
 EXAMPLES = settings(max_examples=200, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def summary_of(rows, group_by=None, rates=None, problems=None, zone=None):
+    """The summary of a list of raw records, fed as one page (as Billing.summary feeds each page)."""
+    summary = Summary(group_by=group_by, rates=rates, problems=problems, zone=zone)
+    summary.add_rows(rows)
+    return summary.result()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -316,7 +323,7 @@ def rate_cards(draw):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The property: summarize == reference
+# The property: Summary == reference
 
 
 @EXAMPLES
@@ -324,7 +331,7 @@ def rate_cards(draw):
 def test_summarize_matches_the_reference(case, group_by, rates):
     raws, truths, junk = case
     problems = ConversionProblems()
-    actual = summarize(raws, group_by=group_by, rates=rates, problems=problems)
+    actual = summary_of(raws, group_by=group_by, rates=rates, problems=problems)
     assert_matches(actual, ref_full(truths, group_by, rates))
     assert len(problems) == min(junk, 50)
 
@@ -335,7 +342,7 @@ def test_summarize_matches_the_reference(case, group_by, rates):
 def test_order_and_paging_do_not_matter(case, group_by, rates, rnd, page_sizes):
     """The module feeds Summary.add_rows one API page at a time, newest first: any split and order gives one result."""
     raws, truths = case[0], case[1]
-    expected = summarize(raws, group_by=group_by, rates=rates)
+    expected = summary_of(raws, group_by=group_by, rates=rates)
     order = list(range(len(raws)))
     rnd.shuffle(order)
     shuffled = [raws[index] for index in order]
@@ -353,7 +360,7 @@ def test_order_and_paging_do_not_matter(case, group_by, rates, rnd, page_sizes):
 def test_summary_needs_only_its_raw_fields(case, group_by, rates):
     raws = case[0]
     trimmed = [dict((field, raw[field]) for field in SUMMARY_RAW_FIELDS if field in raw) for raw in raws]
-    assert summarize(trimmed, group_by=group_by, rates=rates) == summarize(raws, group_by=group_by, rates=rates)
+    assert summary_of(trimmed, group_by=group_by, rates=rates) == summary_of(raws, group_by=group_by, rates=rates)
 
 
 def test_summary_raw_fields_are_what_the_reference_reads():
@@ -420,7 +427,7 @@ def sdk_get_summary(raws):
 @EXAMPLES
 @given(sdk_records())
 def test_first_eleven_keys_are_the_sdk_get_summary(raws):
-    ours = summarize(raws)
+    ours = summary_of(raws)
     theirs = sdk_get_summary(raws)
     assert list(ours)[:11] == REFERENCE_KEYS == list(theirs)
     for name in REFERENCE_KEYS:
@@ -451,7 +458,7 @@ def close(value, expected):
 
 
 def test_worked_example():
-    s = summarize([C, A, B], rates=RATES)
+    s = summary_of([C, A, B], rates=RATES)
     assert s['record_count'] == 3
     assert close(s['avg_cpu_utilization'], 125 / 3)  # 25 %, 50 %, 50 %
     assert s['peak_cpu_cores'] == 30
@@ -483,7 +490,7 @@ def test_worked_example():
 
 
 def test_worked_example_by_day_week_month():
-    days = summarize([B, C, A], group_by='day', rates=RATES)['periods']
+    days = summary_of([B, C, A], group_by='day', rates=RATES)['periods']
     assert [(p['period'], p['start'], p['end'], p['record_count']) for p in days] == [
         ('2025-01-01', '2025-01-01T00:00:00+00:00', '2025-01-02T00:00:00+00:00', 2),
         ('2025-01-02', '2025-01-02T00:00:00+00:00', '2025-01-03T00:00:00+00:00', 1)]
@@ -492,17 +499,17 @@ def test_worked_example_by_day_week_month():
     assert second['period_start'] is None and second['period_end'] is None
     assert second['hours'] == 0.0 and second['twa_cpu_cores'] == 30.0  # no weight: the plain mean
     assert second['cost']['total'] == 0.0 and second['cost']['currency'] == 'EUR'
-    weeks = summarize([A, B, C], group_by='week')['periods']  # 2025-01-01 is a Wednesday
+    weeks = summary_of([A, B, C], group_by='week')['periods']  # 2025-01-01 is a Wednesday
     assert [(p['period'], p['start'], p['end'], p['record_count']) for p in weeks] == [
         ('2025-W01', '2024-12-30T00:00:00+00:00', '2025-01-06T00:00:00+00:00', 3)]
-    months = summarize([A, B, C], group_by='month')['periods']
+    months = summary_of([A, B, C], group_by='month')['periods']
     assert [(p['period'], p['start'], p['end'], p['record_count']) for p in months] == [
         ('2025-01', '2025-01-01T00:00:00+00:00', '2025-02-01T00:00:00+00:00', 3)]
-    assert 'periods' not in summarize([A, B, C])
+    assert 'periods' not in summary_of([A, B, C])
 
 
 def test_empty():
-    s = summarize([], group_by='day', rates={})
+    s = summary_of([], group_by='day', rates={})
     assert s['record_count'] == 0 and s['periods'] == []
     for name in ('avg_cpu_utilization', 'peak_ram_gb', 'hours', 'twa_cpu_cores', 'p95_ram_gb'):
         assert s[name] == 0.0 and exactly(s[name], float)
@@ -518,7 +525,7 @@ def test_empty():
 def test_p95_is_the_nearest_rank(n, expected):
     # values 1..n: the value at rank ceil(0.95 n); ceil(0.95 * 100) in floating point is 96, not 95
     rows = [{'$key': i, 'created': i, 'used_cores': i, 'gpus': i} for i in range(n, 0, -1)]
-    s = summarize(rows)
+    s = summary_of(rows)
     assert s['p95_cpu_cores'] == expected and s['p95_gpus_used'] == expected
 
 
@@ -532,7 +539,7 @@ def test_p95_is_the_nearest_rank(n, expected):
     ('', '', 0.0, None, None),
 ])
 def test_record_periods(start, end, hours, period_start, period_end):
-    s = summarize([{'$key': 1, 'created': 10, 'from': start, 'to': end, 'used_cores': 4}],
+    s = summary_of([{'$key': 1, 'created': 10, 'from': start, 'to': end, 'used_cores': 4}],
                   rates={'core_hour': 1})
     assert s['hours'] == hours and s['cost']['cpu'] == 4 * hours
     assert s['period_start'] == period_start and s['period_end'] == period_end
@@ -544,13 +551,13 @@ def test_newest_record_breaks_created_ties_by_key():
     tie_low = {'$key': 5, 'created': 200, 'gpus_total': 2, 'vgpus_total': 2, 'tier_0_total': 2 * GIB}
     tie_high = {'$key': '7', 'created': '200', 'gpus_total': 3, 'vgpus_total': 3, 'tier_0_total': 3 * GIB}
     for rows in ([old, tie_low, tie_high], [tie_high, tie_low, old], [tie_low, old, tie_high]):
-        s = summarize(rows)
+        s = summary_of(rows)
         assert (s['total_gpus'], s['total_vgpus'], s['tiers'][0]['total_gb']) == (3, 3, 3.0)
 
 
 def test_junk_values_are_noted_and_count_as_zero():
     problems = ConversionProblems()
-    s = summarize([{'$key': 1, 'created': 5, 'used_cores': 'many', 'total_cores': 4, 'gpus': 'n/a'}], problems=problems)
+    s = summary_of([{'$key': 1, 'created': 5, 'used_cores': 'many', 'total_cores': 4, 'gpus': 'n/a'}], problems=problems)
     assert s['peak_cpu_cores'] == 0 and s['avg_gpus_used'] == 0.0
     assert sorted(note.split('=')[0] for note in problems) == ['gpus', 'used_cores']
 
@@ -558,7 +565,7 @@ def test_junk_values_are_noted_and_count_as_zero():
 def test_big_counters_stay_exact():
     # used_cores is an integer; its peak and p95 must be that integer, as max() gives in the reference SDK
     big = 2 ** 53 + 1
-    s = summarize([{'$key': 1, 'created': 5, 'used_cores': big, 'gpus': big, 'vgpus': big}])
+    s = summary_of([{'$key': 1, 'created': 5, 'used_cores': big, 'gpus': big, 'vgpus': big}])
     assert s['peak_cpu_cores'] == big and s['p95_cpu_cores'] == big
     assert s['peak_gpus_used'] == big and s['peak_vgpus_used'] == big and s['p95_vgpus_used'] == big
 
@@ -576,7 +583,7 @@ def test_times_no_datetime_can_hold_do_not_crash_the_summary(raw):
     # the records view turns such times into null (and notes them); one such record must not end a whole summary
     row = dict(raw, **{'$key': 1, 'used_cores': 3})
     for group_by in (None, 'day', 'week', 'month'):
-        s = summarize([row, {'$key': 2, 'created': 1735866014, 'used_cores': 5}], group_by=group_by,
+        s = summary_of([row, {'$key': 2, 'created': 1735866014, 'used_cores': 5}], group_by=group_by,
                       problems=ConversionProblems())
         assert s['record_count'] == 2 and s['peak_cpu_cores'] == 5, group_by
 
@@ -589,7 +596,7 @@ json_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st
 @given(st.lists(st.fixed_dictionaries({}, optional=dict((field, json_scalar) for field in SUMMARY_RAW_FIELDS)), max_size=8),
        st.sampled_from([None, 'day', 'week', 'month']))
 def test_summarize_never_raises_on_junk(rows, group_by):
-    s = summarize(rows, group_by=group_by, rates={'core_hour': 1}, problems=ConversionProblems())
+    s = summary_of(rows, group_by=group_by, rates={'core_hour': 1}, problems=ConversionProblems())
     assert s['record_count'] == len(rows)
     assert all(isinstance(s[name], float) and math.isfinite(s[name]) for name in ('hours', 'avg_cpu_utilization'))
 
@@ -619,7 +626,7 @@ def test_bucket_of_rejects_unknown_groups():
         bucket_of(0, 'year')
     assert 'day, week, month' in str(excinfo.value)
     with pytest.raises(ValueError):
-        summarize([], group_by='quarter')
+        summary_of([], group_by='quarter')
 
 
 @settings(max_examples=200, deadline=None, database=None)
@@ -668,7 +675,7 @@ def test_validate_rates_errors(rates, words):
     for word in words:
         assert word in message, message
     with pytest.raises(ValueError):
-        summarize([A], rates=rates)
+        summary_of([A], rates=rates)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -680,7 +687,7 @@ DOC_TYPES = {'int': int, 'float': float, 'str': (str, type(None)), 'list': list,
 
 def test_documented_summary_keys_and_types():
     documented = yaml.safe_load(RETURN)['summary']['contains']
-    s = summarize([A, B, C], group_by='day', rates=RATES)
+    s = summary_of([A, B, C], group_by='day', rates=RATES)
     assert sorted(s) == sorted(documented)
     for name, doc in documented.items():
         assert exactly(s[name], DOC_TYPES[doc['type']]), (name, s[name], doc['type'])
@@ -694,3 +701,103 @@ def test_documented_summary_keys_and_types():
     for period in s['periods']:
         assert sorted(period) == sorted(set(documented) - set(['periods']) | set(['period', 'start', 'end']))
     assert REFERENCE_KEYS == list(s)[:11]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# period_by usage: each record prorated to the period and to each group_by period (reference written here, with
+# the calendar read from zoneinfo wall-clock midnights, not from the collection)
+
+
+BASE = 1788220800  # 2026-09-01T00:00:00Z
+
+
+def ref_buckets(start, end, group_by, zone):
+    """[(label, bucket start, bucket end)] of the local days / ISO weeks / months that overlap [start, end), each
+    cut to [start, end)."""
+    day = datetime.fromtimestamp(start, zone).date()
+    if group_by == 'week':
+        day -= timedelta(days=day.weekday())
+    elif group_by == 'month':
+        day = day.replace(day=1)
+    out = []
+    while True:
+        if group_by == 'day':
+            following, label = day + timedelta(days=1), day.isoformat()
+        elif group_by == 'week':
+            following, label = day + timedelta(days=7), '%04d-W%02d' % day.isocalendar()[:2]
+        else:
+            following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+            label = '%04d-%02d' % (day.year, day.month)
+        low = int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp())
+        high = int(datetime(following.year, following.month, following.day, tzinfo=zone).timestamp())
+        if low >= end:
+            return out
+        out.append((label, max(low, start), min(high, end)))
+        day = following
+
+
+@st.composite
+def usage_case(draw):
+    """Well-formed records (from < to) over three months, and a period [start, end) that cuts some of them."""
+    count = draw(st.integers(min_value=0, max_value=25))
+    rows = []
+    for key in range(1, count + 1):
+        begin = BASE + draw(st.integers(min_value=0, max_value=90 * DAY))
+        length = draw(st.sampled_from([1, 1800, 3600, 3600, 5400, DAY, 31 * DAY]))
+        rows.append({'$key': key, 'created': begin + length + 5, 'from': begin, 'to': begin + length,
+                     'used_cores': draw(st.integers(min_value=-2, max_value=500)), 'total_cores': 512,
+                     'used_ram': draw(st.integers(min_value=0, max_value=2 ** 22)), 'total_ram': 2 ** 22,
+                     'tier_1_used': draw(st.integers(min_value=0, max_value=2 ** 45)), 'gpus': draw(st.integers(min_value=0, max_value=4)),
+                     'vgpus': draw(st.integers(min_value=0, max_value=9))})
+    start = BASE + draw(st.integers(min_value=0, max_value=60 * DAY))
+    end = start + draw(st.integers(min_value=1, max_value=40 * DAY))
+    return rows, start, end
+
+
+@EXAMPLES
+@given(usage_case(), st.sampled_from([None, 'day', 'week', 'month']), st.sampled_from(['UTC', 'Europe/Berlin']),
+       st.one_of(st.none(), rate_cards()))
+def test_a_period_by_usage_prorates_every_record(case, group_by, zone_name, rates):
+    from zoneinfo import ZoneInfo  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone  # pylint: disable=import-outside-toplevel
+    rows, start, end = case
+    chosen = [row for row in rows if row['to'] > start and row['from'] < end]  # what the server's filter gives
+    summary = Summary(group_by=group_by, rates=rates, zone=get_zone(zone_name), period=(start, end))
+    summary.add_rows(chosen)
+    out = summary.result()
+
+    def inside(row, low, high):
+        return max(0, min(row['to'], high) - max(row['from'], low))
+
+    def check(got, members, low, high):
+        weights = [inside(row, low, high) for row in members]
+        assert got['record_count'] == len(members)
+        assert got['hours'] == sum(weights) / 3600  # whole seconds: exact in a float
+        if sum(weights):
+            want = Fraction(sum(row['used_cores'] * weight for row, weight in zip(members, weights)), sum(weights))
+            assert math.isclose(got['twa_cpu_cores'], float(want), rel_tol=1e-9, abs_tol=1e-9)
+        if rates is not None:
+            price = dict((name, Fraction(float(rates[name])) if rates.get(name) not in (None, '') else Fraction(0)) for name in RATE_NAMES)
+            cpu = sum((Fraction(max(row['used_cores'], 0) * weight, 3600) * price['core_hour'] for row, weight in zip(members, weights)), Fraction(0))
+            ram = sum((Fraction(row['used_ram'] * weight, 3600 * 1024) * price['ram_gb_hour'] for row, weight in zip(members, weights)), Fraction(0))
+            tier1 = sum((Fraction(row['tier_1_used'] * weight, 3600 * GIB) * price['tier1_gb_hour'] for row, weight in zip(members, weights)),
+                        Fraction(0))
+            gpu = sum((Fraction(row['gpus'] * weight, 3600) * price['gpu_hour'] for row, weight in zip(members, weights)), Fraction(0))
+            vgpu = sum((Fraction(row['vgpus'] * weight, 3600) * price['vgpu_hour'] for row, weight in zip(members, weights)), Fraction(0))
+            for part, want in (('cpu', cpu), ('ram', ram), ('gpu', gpu), ('vgpu', vgpu), ('total', cpu + ram + tier1 + gpu + vgpu)):
+                assert math.isclose(got['cost'][part], float(want), rel_tol=1e-9, abs_tol=1e-9), part
+            assert math.isclose(got['cost']['tiers']['tier1'], float(tier1), rel_tol=1e-9, abs_tol=1e-9)
+
+    check(out, chosen, start, end)
+    if group_by:
+        expected = []
+        for label, low, high in ref_buckets(start, end, group_by, ZoneInfo(zone_name)):
+            members = [row for row in chosen if inside(row, low, high)]
+            if members:
+                expected.append((label, low, high, members))
+        assert [period['period'] for period in out['periods']] == [label for label, _low, _high, _members in expected]
+        for period, (label, low, high, members) in zip(out['periods'], expected):
+            assert datetime.fromisoformat(period['start']).timestamp() == low
+            assert datetime.fromisoformat(period['end']).timestamp() == high
+            check(period, members, low, high)
+        assert math.isclose(math.fsum(period['hours'] for period in out['periods']), out['hours'], rel_tol=1e-12)

@@ -5,7 +5,9 @@
 """The report engine (module_utils/_reports/system.py), its charts and templates, and the one figure/cost function.
 
 Money is checked against a brute-force reference written here in exact arithmetic (``fractions.Fraction``) with the
-test's own reading of raw values, never against the code under test.
+test's own reading of raw values, never against the code under test. The pages reach the report through
+``_usage.Usage.system`` as in the module; ``Pages`` stands in for the HTTP client (the functional tests use the
+simulator over HTTPS).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +21,7 @@ import os
 import random
 import tempfile
 from datetime import datetime, timezone
+from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -29,14 +32,16 @@ from hypothesis import strategies as st
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart, minmax_points, time_ticks, y_axis
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import parse_mode, place, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import (
-    JSON_RECORD_FIELDS, ReportBuilder, file_names,
+    JSON_RECORD_FIELDS, ReportBuilder, file_names, old_total, report_diff,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import describe_period, period_label, resolve_period
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card as validate_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._summary import (
-    COST_PARTS, Summary, record_cost, record_figures, summarize,
+    COST_PARTS, Summary, record_costs, record_figures,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import render_html, render_markdown
+from ansible_collections.vergeio.billing.tests.unit.plugins.module_utils._reports.displayed import money_tables
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone
 
 BERLIN = ZoneInfo('Europe/Berlin')
@@ -44,6 +49,34 @@ UTC = timezone.utc
 GIB = 1024 ** 3
 TIERS = range(6)
 RATE_NAMES = ['core_hour', 'ram_gb_hour'] + ['tier%d_gb_hour' % t for t in TIERS] + ['gpu_hour', 'vgpu_hour']
+
+
+class Pages:
+    """A client that answers a paged read with the given rows, ``size`` a page (and records what was asked)."""
+
+    def __init__(self, rows, size=5000):
+        self.rows, self.size, self.asked = rows, size, []
+
+    def get_all(self, endpoint, params, page_size, on_page=None, limit=None):
+        self.asked.append((endpoint, params))
+        for first in range(0, len(self.rows), self.size):
+            on_page(self.rows[first:first + self.size])
+        return []
+
+
+def summary_of(rows, **kwargs):
+    summary = Summary(**kwargs)
+    summary.add_rows(rows)
+    return summary.result()
+
+
+def build(raws, formats, card, group_by, zone, work, start, end, page=5000, name='sys', month=None):
+    """A report of [start, end) from ``raws`` as the module builds it: (builder, summary, bill, temps)."""
+    builder = ReportBuilder(formats, card, group_by, zone, work, (start, end), name)
+    Usage(Pages(raws, page)).system(builder.meter, builder.owner, on_page=builder.add_page)
+    period = describe_period(dict(month=month, since_epoch=start, until_epoch=end - 1), zone)
+    summary, bill, temps = builder.finish(name, period)
+    return builder, summary, bill, temps
 
 
 # ---- the reference ------------------------------------------------------------------------------------------------
@@ -58,9 +91,12 @@ def ref_int(value):
     return int(value)
 
 
-def ref_cost(raw, rates):
-    """Exact cost parts of one raw record: usage x rate x hours, hours = max(to - from, 0) / 3600 (0 without from/to)."""
+def ref_cost(raw, rates, period=None):
+    """Exact cost parts of one raw record: usage x rate x hours, hours = max(to - from, 0) / 3600 (0 without from/to),
+    or with ``period`` (start, end) the hours of from..to inside it."""
     start, end = ref_int(raw.get('from')), ref_int(raw.get('to'))
+    if period is not None and start and end:
+        start, end = max(start, period[0]), min(end, period[1])
     hours = Fraction(max(end - start, 0), 3600) if start and end else Fraction(0)
     rate = dict((name, Fraction(rates.get(name) or 0)) for name in RATE_NAMES)
     parts = dict(cpu=ref_int(raw.get('used_cores')) * rate['core_hour'] * hours,
@@ -115,15 +151,12 @@ rate_cards = st.fixed_dictionaries({}, optional=dict(
 def test_record_cost_and_summary_cost_match_the_reference(raws, rates):
     card = validate_rates(rates)
     exact = [ref_cost(raw, rates) for raw in raws]
-    for raw, want in zip(raws, exact):
-        cost = record_cost(record_figures(raw), card)
+    for cost, want in zip(record_costs(raws, card), exact):
         for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'total'):
             assert near(cost[part], want[part]), part
         for tier in TIERS:
             assert near(cost['tiers']['tier%d' % tier], want['tier%d' % tier])
-    from ansible_collections.vergeio.billing.plugins.module_utils._summary import record_costs  # pylint: disable=import-outside-toplevel
-    assert record_costs(raws, card) == [record_cost(record_figures(raw), card) for raw in raws]
-    total = summarize(raws, rates=card)['cost']
+    total = summary_of(raws, rates=card)['cost']
     for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'total'):
         assert near(total[part], sum((want[part] for want in exact), Fraction(0))), part
 
@@ -148,7 +181,7 @@ def test_a_rate_card_is_validated_once():
 @given(raw_records(max_size=10))
 def test_totals_from_the_newest_record_alone_equal_those_of_every_row(raws):
     """A summary whose rows carry no totals, given the newest record, says what a summary of full rows says."""
-    full = summarize(raws)
+    full = summary_of(raws)
     lean = Summary(totals=False)
     trimmed = [dict((k, v) for k, v in raw.items() if not k.endswith('_total') or k == 'total_cores' or k == 'total_ram') for raw in raws]
     lean.add_rows(trimmed)
@@ -159,26 +192,30 @@ def test_totals_from_the_newest_record_alone_equal_those_of_every_row(raws):
 
 # ---- the report rows against the reference ------------------------------------------------------------------------
 
+def overlaps(raw, start, end):
+    """The server's usage filter, in the test's own reading: to > start and from < end."""
+    return ref_int(raw.get('to')) > start and ref_int(raw.get('from')) < end
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw_records(), rate_cards, st.integers(1, 5), st.sampled_from(['day', 'week', 'month']))
-def test_report_rows_and_totals_match_the_reference(raws, rates, page, group_by):
+@given(raw_records(), rate_cards, st.integers(1, 5), st.sampled_from(['day', 'week', 'month']), st.integers(0, 6 * 3600),
+       st.integers(3600, 3 * 86400))
+def test_report_rows_and_totals_match_the_reference(raws, rates, page, group_by, offset, length):
     card = validate_rates(rates)
     zone = get_zone('Europe/Berlin')
+    start, end = T0 + offset, T0 + offset + length
+    inside = [raw for raw in raws if overlaps(raw, start, end)]
     with tempfile.TemporaryDirectory() as work:
-        builder = ReportBuilder(['csv', 'json'], card, group_by, zone, work)
-        for first in range(0, len(raws), page):
-            builder.add_page(raws[first:first + page])
-        period = describe_period(dict(month=None, since_epoch=T0, until_epoch=T0 + 10 ** 6), zone)
-        summary, temps = builder.finish('sys', period)
+        builder, summary, bill, temps = build(inside, ['csv', 'json'], card, group_by, zone, work, start, end, page)
         with open(temps['csv'], newline='', encoding='utf-8') as handle:
             table = list(csv.DictReader(handle))
         with open(temps['json'], encoding='utf-8') as handle:
             document = json.load(handle)
         builder.discard()
-    assert len(table) == len(raws) == len(document['records']) == document['record_count'] == summary['record_count']
+    assert len(table) == len(inside) == len(document['records']) == document['record_count'] == summary['record_count']
     fields = document['record_fields']
-    exact = [ref_cost(raw, rates) for raw in raws]
-    for raw, want, row, array in zip(raws, exact, table, document['records']):
+    exact = [ref_cost(raw, rates, (start, end)) for raw in inside]
+    for raw, want, row, array in zip(inside, exact, table, document['records']):
         assert int(row['key']) == raw['$key'] == array[fields.index('key')]
         assert array[fields.index('used_ram')] == ref_int(raw['used_ram'])
         for part in COST_PARTS:
@@ -190,9 +227,115 @@ def test_report_rows_and_totals_match_the_reference(raws, rates, page, group_by)
         stamp = datetime.fromtimestamp(raw['created'], BERLIN).isoformat()
         assert row['created'] == stamp and int(row['created_epoch']) == raw['created']
     grand = sum((want['total'] for want in exact), Fraction(0))
-    assert near(summary['cost']['total'], grand) if raws else summary['cost']['total'] == 0
+    assert near(summary['cost']['total'], grand) if inside else summary['cost']['total'] == 0
     assert near(math.fsum(p['cost']['total'] for p in summary.get('periods', [])), grand)
     assert fields[:len(JSON_RECORD_FIELDS)] == list(JSON_RECORD_FIELDS)
+    # the bill: each line's amount is its exact amount rounded half up; the total is the sum of the rounded lines
+    assert document['bill'] == bill
+    assert near(bill['exact'], grand)
+    for line in bill['lines']:
+        assert Decimal(line['amount']) == Decimal(repr(line['exact'])).quantize(Decimal('0.01'), rounding='ROUND_HALF_UP')
+        assert near(line['exact'], line['quantity'] * line['unit_price'])
+    assert Decimal(bill['total']) == sum((Decimal(line['amount']) for line in bill['lines']), Decimal(0))
+    assert sum((Decimal(period['amount']) for period in bill['periods']), Decimal(0)) == Decimal(bill['total'])
+    # each charge period's amount is its exact amount rounded down or up, give or take what the bill's rounding per
+    # line moved the total away from the exact sum
+    slack = Decimal('0.01') + abs(Decimal(bill['total']) - Decimal(repr(bill['exact'])))
+    for period in bill['periods']:
+        assert abs(Decimal(period['amount']) - Decimal(repr(period['exact']))) < slack
+
+
+@settings(max_examples=25, deadline=None)
+@given(raw_records(max_size=30), rate_cards, st.sampled_from([0, 2, 3]), st.sampled_from([None, 'day', 'week']))
+def test_every_displayed_total_is_the_sum_of_its_displayed_lines(raws, rates, precision, group_by):
+    """Markdown and HTML: the cost table's total and the By-day column's total are the sums of the amounts they show,
+    the two totals are one figure, and each shown amount is the JSON bill's."""
+    card = validate_rates(dict(rates, precision=precision, currency='EUR'))
+    zone = get_zone('Europe/Berlin')
+    start, end = T0, T0 + 2 * 86400
+    inside = [raw for raw in raws if overlaps(raw, start, end)]
+    with tempfile.TemporaryDirectory() as work:
+        builder, _summary, bill, temps = build(inside, ['markdown', 'html'], card, group_by, zone, work, start, end)
+        with open(temps['markdown'], encoding='utf-8') as handle:
+            markdown = handle.read()
+        with open(temps['html'], encoding='utf-8') as handle:
+            html = handle.read()
+        builder.discard()
+    total = Decimal(bill['total'])
+    tables = money_tables(markdown, html)
+    assert len(tables) == (4 if group_by and inside else 2)  # the cost table and the By-period table of each
+    for which, lines, shown_total in tables:
+        assert shown_total == total == sum(lines, Decimal(0)), which
+        assert all(-line.as_tuple().exponent == precision for line in lines), which  # the currency's decimals
+    assert ('%s EUR' % '{:,.{p}f}'.format(total, p=precision)) in html
+
+
+def test_the_record_of_the_last_local_hour_is_in_the_month(tmp_path):
+    """October 2026 in Berlin: 745 hours; hourly records from 30 September 20:00Z on: the first row is the record of
+    00:00-01:00 local, the last that of 23:00-24:00 local on the 31st, created in November."""
+    zone = get_zone('Europe/Berlin')
+    asked = resolve_period(month='2026-10', zone=zone)
+    start, end = asked['since_epoch'], asked['until_epoch'] + 1
+    assert end - start == 745 * 3600
+    hourly = []
+    begin = utc_epoch(2026, 9, 30, 20)
+    while begin < utc_epoch(2026, 11, 1, 2):
+        hourly.append({'$key': len(hourly) + 1, 'created': begin + 3605, 'from': begin, 'to': begin + 3600, 'used_cores': 2})
+        begin += 3600
+    raws = [raw for raw in hourly if overlaps(raw, start, end)]
+    card = validate_rates(dict(core_hour=0.5, currency='EUR'))
+    builder, summary, bill, temps = build(raws, ['csv', 'json'], card, 'day', zone, str(tmp_path), start, end, month='2026-10')
+    with open(temps['csv'], newline='', encoding='utf-8') as handle:
+        table = list(csv.DictReader(handle))
+    builder.discard()
+    assert len(table) == 745
+    assert table[0]['from_time'] == '2026-10-01T00:00:00+02:00' and table[-1]['to_time'] == '2026-11-01T00:00:00+01:00'
+    assert table[-1]['created'].startswith('2026-11-01T00:00:05')  # created in November, measured October
+    assert summary['hours'] == 745.0
+    [cores] = [line for line in bill['lines'] if line['metric'] == 'cores']
+    assert cores['quantity'] == 2 * 745 and cores['quantity_unit'] == 'core-hours' and bill['total'] == '745.00'
+    assert [period['period'] for period in bill['periods']][::30] == ['2026-10-01', '2026-10-31']
+    assert [period['amount'] for period in bill['periods']][24] == '25.00'  # 25 October: 25 hours
+
+
+def test_a_monthly_record_is_prorated_between_the_months_it_straddles(tmp_path):
+    """A bill VergeOS made for 15 October .. 15 November (created on the 15th): October bills 16 days and 23 hours
+    of it (to midnight in Berlin), November the rest, and the two add up to the record."""
+    zone = get_zone('Europe/Berlin')
+    monthly = {'$key': 7, 'created': utc_epoch(2026, 11, 15, 0, 0, 14), 'from': utc_epoch(2026, 10, 15), 'to': utc_epoch(2026, 11, 15),
+               'used_cores': 31}
+    card = validate_rates(dict(core_hour=0.01, currency='EUR'))
+    quantities = []
+    for month in ('2026-10', '2026-11'):
+        asked = resolve_period(month=month, zone=zone)
+        start, end = asked['since_epoch'], asked['until_epoch'] + 1
+        assert overlaps(monthly, start, end)
+        builder, summary, bill, _temps = build([monthly], ['json'], card, None, zone, str(tmp_path), start, end, month=month)
+        builder.discard()
+        inside = min(end, monthly['to']) - max(start, monthly['from'])
+        assert summary['hours'] == inside / 3600 and summary['record_count'] == 1
+        [cores] = bill['lines'][:1]
+        assert cores['quantity'] == 31 * inside / 3600
+        quantities.append(Fraction(31 * inside, 3600))
+    assert quantities[0] == 31 * (16 * 24 + 23)  # 15 Oct 00:00Z .. 31 Oct 23:00Z (midnight in Berlin)
+    assert sum(quantities) == Fraction(31 * (monthly['to'] - monthly['from']), 3600)
+
+
+def test_diff_shows_the_old_and_the_new_total(tmp_path):
+    old = tmp_path / 'r.json'
+    assert old_total(str(old)) is None
+    old.write_text(json.dumps({'rates': {'precision': 2}, 'summary': {'cost': {'total': 10.005, 'currency': 'EUR'}}}))
+    assert old_total(str(old)) == ('10.01', 'EUR')  # a report without a bill: its exact total, rounded as its card says
+    old.write_text(json.dumps({'bill': {'total': '12.50', 'currency': 'EUR'}}))
+    assert old_total(str(old)) == ('12.50', 'EUR')
+    paths = dict(json=str(old), total=str(old))
+    diff = report_diff(paths, ['json'], {'json': str(old)}, {'json': 'updated'}, False, {'total': '13.00', 'currency': 'EUR'}, ('12.50', 'EUR'))
+    assert diff['before'] == 'total: 12.50 EUR\n' and diff['after'] == 'total: 13.00 EUR\n'
+    assert 'total: 12.50 EUR -> total: 13.00 EUR' in diff['prepared'] and 'wrote %s (updated)' % old in diff['prepared']
+    same = report_diff(paths, ['json'], {}, {'json': 'unchanged'}, True, {'total': '13.00', 'currency': 'EUR'}, ('13.00', 'EUR'))
+    assert same['prepared'] == '' and same['before'] == same['after']
+    old.write_text('{not json')
+    assert old_total(str(old)) is None
 
 
 # ---- period, names, modes, files ----------------------------------------------------------------------------------
@@ -302,9 +445,8 @@ def test_more_bad_periods_name_the_option(kwargs, words):
 ])
 def test_csv_text_is_quoted_and_formulas_are_defused(tmp_path, description, cell):
     raw = {'$key': 1, 'created': T0, 'from': T0 - 3600, 'to': T0, 'used_cores': 1, 'description': description}
-    builder = ReportBuilder(['csv'], validate_rates({'core_hour': 1, 'currency': '@EUR'}), None, UTC, str(tmp_path))
-    builder.add_page([raw])
-    _summary, temps = builder.finish('sys', describe_period(dict(month=None, since_epoch=T0 - 3600, until_epoch=T0), UTC))
+    builder, _summary, _bill, temps = build([raw], ['csv'], validate_rates({'core_hour': 1, 'currency': '@EUR'}), None, UTC, str(tmp_path),
+                                            T0 - 3600, T0)
     with open(temps['csv'], newline='', encoding='utf-8') as handle:
         [row] = list(csv.DictReader(handle))
     builder.discard()
@@ -397,11 +539,12 @@ def _context(name='<script>alert(1)</script> | x', records=2):
     zone = get_zone('Europe/Berlin')
     card = validate_rates(dict(core_hour=0.5, currency='<EUR>'))
     with tempfile.TemporaryDirectory() as work:
-        builder = ReportBuilder(['html'], card, 'day', zone, work)
-        builder.add_page(raws)
+        builder = ReportBuilder(['html'], card, 'day', zone, work, (T0, T0 + 86400))
+        Usage(Pages(raws)).system(builder.meter, builder.owner, on_page=builder.add_page)
         period = describe_period(dict(month='2026-10', since_epoch=T0, until_epoch=T0 + 86399), zone)
         summary = builder.summary.result()
-        context = builder.context(name, period, summary)
+        bill, data = builder.bill(summary)
+        context = builder.context(name, period, summary, bill, data)
         context['charts'], context['chart_notes'] = builder.charts.build(zone)
         builder.discard()
     return context
