@@ -11,15 +11,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import csv
+import json
+import math
 import os
 import shutil
 import tempfile
-from decimal import Decimal
+import time
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 import pytest
 
 from conftest import run_module, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
+from test_report_module import RATES as REPORT_RATES, expected_cost, overlapping, seconds_in  # pylint: disable=import-error
 
 openpyxl = pytest.importorskip('openpyxl', reason='openpyxl (test-only) reads the workbooks back')
 pytest.importorskip('xlsxwriter', reason='XlsxWriter writes the workbooks (the xlsx format needs it)')
@@ -113,3 +119,106 @@ def test_without_xlsxwriter_the_task_fails_with_missing_required_lib_before_writ
     assert not os.path.exists(dest)
     ok = run_module('verge_billing_fleet_report', dict(from_dir=systems, dest=dest, formats=['csv']), env)
     assert ok.rc == 0, ok.output  # without xlsx, XlsxWriter is never imported
+
+
+# ---- the system report's workbook and budgets ---------------------------------------------------------------------
+
+def half_up(value, places=2):
+    """The test's own half-up rounding of a Fraction (Decimal division at 60 digits)."""
+    with localcontext() as context:
+        context.prec = 60
+        return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@pytest.fixture(scope='module')
+def berlin():
+    with Simulator(records=2400, seed=5, end=END) as server:
+        yield server
+
+
+def test_the_system_workbook_has_the_json_totals_and_the_budget(berlin, tmp_path):  # pylint: disable=redefined-outer-name
+    dest = str(tmp_path / 'reports')
+    args = dict(month='2026-10', timezone='Europe/Berlin', dest=dest, name='=east', rates=REPORT_RATES, formats=['json', 'markdown', 'xlsx'],
+                budgets=dict(system=100))
+    run = run_module('verge_billing_report', args, sim_env(berlin))
+    assert run.rc == 0, run.output
+    result = run.result
+    with open(result['files']['json'], encoding='utf-8') as handle:
+        report = json.load(handle)
+    bill = report['bill']
+    book = result['files']['xlsx']
+    assert book.endswith('east-2026-10.xlsx')
+    workbook = openpyxl.load_workbook(book)
+    assert workbook.sheetnames == ['Summary', 'Costs', 'By day', 'Records']
+    costs = rows_of(book, 'Costs')
+    lines = costs[1:-1]
+    assert [row[0].value for row in lines] == [line['label'] for line in bill['lines']]
+    for row, line in zip(lines, bill['lines']):
+        assert [cell.data_type for cell in row] == ['s', 'n', 's', 'n', 'n', 'n']
+        assert Decimal(repr(row[4].value)) == Decimal(line['amount']) and row[4].number_format == '#,##0.00 "EUR"'
+        assert row[1].value == pytest.approx(line['quantity'], rel=1e-15) and row[5].value == pytest.approx(line['exact'], rel=1e-15)
+    assert costs[-1][0].value == 'Total' and Decimal(repr(costs[-1][4].value)) == Decimal(bill['total'])
+    by_day = rows_of(book, 'By day')
+    assert len(by_day) == 1 + 31 + 1
+    assert sum(Decimal(repr(row[10].value)) for row in by_day[1:-1]) == Decimal(bill['total']) == Decimal(repr(by_day[-1][10].value))
+    records = rows_of(book, 'Records')
+    assert len(records) - 1 == report['record_count'] == result['record_count']
+    assert all(row[0].data_type == 'n' and row[5].data_type == 'n' for row in records[1:])
+    assert math.fsum(row[-1].value for row in records[1:]) == pytest.approx(bill['exact'], rel=1e-12)
+    summary = dict((row[0].value, row[1].value) for row in rows_of(book, 'Summary')[1:])
+    assert summary['Name'] == "'=east" and Decimal(repr(summary['Total'])) == Decimal(bill['total'])
+    # October 2026 is over (the run is later): the forecast is the month's cost, over a budget of 100 EUR
+    budget = result['budgets']['system']
+    assert budget == report['budgets']['system']
+    assert budget['complete'] and budget['hours_in_month'] == 745 and budget['month_to_date'] == bill['total'] == budget['forecast']
+    assert budget['over_budget'] and budget['forecast_over_budget'] and result['budgets']['flagged'] == ['=east']
+    assert summary['Over budget'] == 'yes' and Decimal(repr(summary['Budget'])) == 100
+    with open(result['files']['markdown'], encoding='utf-8') as handle:
+        markdown = handle.read()
+    assert '## Budget, 2026-10' in markdown and 'Over budget: the cost of the month is' in markdown
+    again = run_module('verge_billing_report', args, sim_env(berlin))
+    assert again.rc == 0 and not again.result['changed'], again.output
+
+
+def test_the_forecast_of_the_current_month_equals_a_brute_force_and_flags_the_budget(tmp_path):
+    with Simulator(records=24 * 45, seed=9) as sim:  # hourly records up to now: this month so far and the one before
+        now = int(time.time())
+        moment = datetime.fromtimestamp(now, timezone.utc)
+        first = int(datetime(moment.year, moment.month, 1, tzinfo=timezone.utc).timestamp())
+        following = datetime(moment.year + (moment.month == 12), moment.month % 12 + 1, 1, tzinfo=timezone.utc)
+        last = int(following.timestamp()) - 1
+        args = dict(month='current', dest=str(tmp_path), rates=REPORT_RATES, formats=['json', 'html'], budgets=dict(system=1))
+        run = run_module('verge_billing_report', args, sim_env(sim))
+        assert run.rc == 0, run.output
+        records = overlapping(sim.records, first, last)
+    figures = run.result['budgets']['system']
+    measured = sum(seconds_in(raw, first, last) for raw in records)
+    exact = sum((expected_cost(raw, first, last)['total'] for raw in records), Fraction(0))
+    assert not figures['complete'] and figures['hours_in_month'] == (last + 1 - first) / 3600
+    assert figures['hours_measured'] == measured / 3600
+    want = half_up(exact / measured * (last + 1 - first))
+    assert abs(Decimal(figures['forecast']) - want) <= Decimal('0.01')  # the engine's floats may sit on the other side of a half cent
+    if abs(cents_off(exact / measured * (last + 1 - first))) > Fraction(1, 10 ** 6):
+        assert Decimal(figures['forecast']) == want
+    assert figures['forecast_over_budget'] and figures['budget'] == '1'
+    with open(run.result['files']['html'], encoding='utf-8') as handle:
+        html = handle.read()
+    assert '<h2>Budget, %s</h2>' % figures['month'] in html and 'hours measured' in html
+
+
+def cents_off(value):
+    """How far ``value`` (a Fraction) is from the nearest half cent, in cents."""
+    scaled = value * 100
+    return scaled - int(scaled) - Fraction(1, 2)
+
+
+def test_budgets_need_a_month_and_rates_and_a_bad_amount_is_named(berlin, tmp_path):  # pylint: disable=redefined-outer-name
+    base = dict(dest=str(tmp_path), formats=['json'])
+    for args, words in ((dict(base, since='2026-10-01', until='2026-10-31', rates=REPORT_RATES, budgets=dict(system=5)), 'budgets are per calendar month'),
+                        (dict(base, month='2026-10', budgets=dict(system=5)), 'budgets needs rates'),
+                        (dict(base, month='2026-10', rates=REPORT_RATES, budgets=dict(system='lots')), 'budgets.system must be an amount'),
+                        (dict(base, month='2026-10', rates=REPORT_RATES, budgets=dict(tenants=dict(acme=5))), 'budgets.tenants needs tenants')):
+        run = run_module('verge_billing_report', args, sim_env(berlin))
+        assert run.rc != 0 and words in run.result['msg'], (args, run.output)
+        assert 'Traceback' not in run.output
+    assert os.listdir(str(tmp_path)) == []

@@ -75,13 +75,13 @@ def _created(period):
 
 
 class SystemWorkbook:
-    """The system report's workbook at ``path``; ``card`` the rate card (or None), ``group_by`` the periods' name.
-    Sheets are created in their order first; Records is filled page by page (``add_page``), the others by ``finish``."""
+    """The system report's workbook at ``path``: ``title``, ``created`` (epoch seconds: the period's end, so the bytes
+    depend on the data only), ``card`` the rate card (or None), ``group_by`` the periods' name. Sheets are created in
+    their order first; Records is filled page by page (``add_page``), the others by ``finish``."""
 
-    def __init__(self, path, name, period, card, group_by):
+    def __init__(self, path, title, created, card, group_by):
         self.card = card
-        self.book = Workbook(path, card.currency if card else '', card.precision if card else 2, created=_created(period),
-                             title='VergeOS billing report: %s, %s' % (name, period['label']))
+        self.book = Workbook(path, card.currency if card else '', card.precision if card else 2, created=created, title=title)
         self.summary = self.book.sheet('Summary', PAIR_COLUMNS)
         self.costs = self.book.sheet('Costs', BILL_COLUMNS) if card else None
         self.periods = self.book.sheet('By %s' % (group_by or 'period'), PERIOD_COLUMNS + ((('Amount', 'money'), ('Exact amount', 'exact'))

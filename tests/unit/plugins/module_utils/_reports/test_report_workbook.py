@@ -54,7 +54,7 @@ def test_the_system_workbook_adds_up_and_streams_its_records(tmp_path):
                                               twa_cpu_cores=5.0, twa_ram_gb=10.5, twa_storage_used_gb=2000.0, twa_gpus_used=0, twa_vgpus_used=0)
                                          for index, day in enumerate(days)])
     path = str(tmp_path / 'east-2026-10.xlsx')
-    book = SystemWorkbook(path, 'east', period, CARD, 'day')
+    book = SystemWorkbook(path, 'east, 2026-10', last + 1, CARD, 'day')
     for page in range(2):  # two pages of records, as the report streams them
         count = 3
         columns = dict((field, [(page * count + row) if kind != 'text' else '=page %d' % page for row in range(count)])
