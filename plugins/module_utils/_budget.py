@@ -34,6 +34,7 @@ from fractions import Fraction
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import SYSTEM_METRICS, Bill, price
 from ansible_collections.vergeio.billing.plugins.module_utils._time import month_range
 
 HOUR = 3600
@@ -225,3 +226,13 @@ def merge_figures(system, tenants):
     merged = OrderedDict(system)
     merged['tenants'] = tenants['tenants']
     return flag(merged)
+
+
+def metered_figures(budgets, month, zone, now, card, meter, system=None, tenants=None):
+    """``budget_figures`` from a ``_rating.Meter`` of the month: the bill of ``system`` (an Owner: the metrics a
+    billing record measures) and of each of ``tenants`` (Owners, or None), each priced on ``card``, and the seconds
+    the meter measured for each. For the summaries of verge_billing_info and verge_tenant_usage_info."""
+    priced = price(meter.lines(), card)
+    one = None if system is None else (Bill(system, priced, card, metrics=SYSTEM_METRICS), meter.hours(system) * 3600)
+    many = None if tenants is None else [(Bill(owner, priced, card), meter.hours(owner) * 3600) for owner in tenants]
+    return budget_figures(budgets, month, zone, now, card, system=one, tenants=many)

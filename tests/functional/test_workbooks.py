@@ -190,8 +190,14 @@ def test_the_forecast_of_the_current_month_equals_a_brute_force_and_flags_the_bu
         args = dict(month='current', dest=str(tmp_path), rates=REPORT_RATES, formats=['json', 'html'], budgets=dict(system=1))
         run = run_module('verge_billing_report', args, sim_env(sim))
         assert run.rc == 0, run.output
+        info = run_module('verge_billing_info', dict(view='summary', month='current', period_by='usage', rates=REPORT_RATES,
+                                                     budgets=dict(system=1)), sim_env(sim))
+        assert info.rc == 0, info.output
         records = overlapping(sim.records, first, last)
     figures = run.result['budgets']['system']
+    # the summary of verge_billing_info bills the month as the report does: the same figures (its owner is 'system')
+    assert dict(info.result['budgets']['system'], name=None) == dict(figures, name=None)
+    assert info.result['budgets']['flagged'] == ['system'] and info.result['budgets']['forecast_over_budget']
     measured = sum(seconds_in(raw, first, last) for raw in records)
     exact = sum((expected_cost(raw, first, last)['total'] for raw in records), Fraction(0))
     assert not figures['complete'] and figures['hours_in_month'] == (last + 1 - first) / 3600
@@ -219,6 +225,13 @@ def test_budgets_need_a_month_and_rates_and_a_bad_amount_is_named(berlin, tmp_pa
                         (dict(base, month='2026-10', rates=REPORT_RATES, budgets=dict(system='lots')), 'budgets.system must be an amount'),
                         (dict(base, month='2026-10', rates=REPORT_RATES, budgets=dict(tenants=dict(acme=5))), 'budgets.tenants needs tenants')):
         run = run_module('verge_billing_report', args, sim_env(berlin))
+        assert run.rc != 0 and words in run.result['msg'], (args, run.output)
+        assert 'Traceback' not in run.output
+    info = dict(view='summary', month='2026-10', rates=REPORT_RATES)
+    for args, words in ((dict(info, budgets=dict(system=5)), 'budgets needs view=summary, month, period_by=usage and rates'),
+                        (dict(info, period_by='usage', budgets=dict(tenants={'1': 5})), 'budgets.tenants: verge_billing_info bills the system only'),
+                        (dict(info, period_by='usage', budgets=dict(system=-5)), 'budgets.system must be a finite amount of 0 or more')):
+        run = run_module('verge_billing_info', args, sim_env(berlin))
         assert run.rc != 0 and words in run.result['msg'], (args, run.output)
         assert 'Traceback' not in run.output
     assert os.listdir(str(tmp_path)) == []
