@@ -12,10 +12,14 @@ PY_OLDEST := 3.11
 find_python = $(firstword $(foreach p,$(shell command -v python$(1) 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python$(1)),$(if $(shell $(p) -c 'print(1)' 2>/dev/null),$(p))))
 PYTHON ?= $(call find_python,$(PY_NEWEST))
 PYTHON_OLDEST ?= $(call find_python,$(PY_OLDEST))
+# The FOCUS validator's venv (test-only): Python 3.12, where its NumPy 1.x pin has wheels (tests/requirements-focus.txt).
+PY_FOCUS := 3.12
+PYTHON_FOCUS ?= $(call find_python,$(PY_FOCUS))
 
 VENV := $(CURDIR)/.venv
 VENV_OLDEST := $(CURDIR)/.venv-$(OLDEST)
 VENV216 := $(VENV_OLDEST)
+VENV_FOCUS := $(CURDIR)/.venv-focus
 BUILD := $(CURDIR)/build
 COLLECTIONS := $(BUILD)/collections
 TREE := $(COLLECTIONS)/ansible_collections/vergeio/billing
@@ -44,7 +48,7 @@ get_pip = mkdir -p $(HOME)/.ansible/test/cache && for name in $$($(1)/bin/python
 
 .PHONY: help demo test delivery-collections venv venv-oldest tree tree-oldest build units units-$(OLDEST) functional functional-$(OLDEST) \
 	integration integration-$(OLDEST) sanity sanity-$(OLDEST) lint docs-lint changelog-lint actionlint package units-installed ee docs \
-	bench bench-report simulator lock clean
+	venv-focus focus bench bench-report simulator lock clean
 
 help:
 	@echo "make demo   set up, start the VergeOS API simulator, run the demo playbook, stop"
@@ -72,6 +76,13 @@ $(VENV_OLDEST)/.stamp: tests/requirements-$(OLDEST).txt tests/constraints/ansibl
 	@test -n "$(PYTHON_OLDEST)" || { echo "Python $(PY_OLDEST) not found (pyenv install $(PY_OLDEST), or make PYTHON_OLDEST=...)"; exit 1; }
 	rm -rf $(VENV_OLDEST) && $(PYTHON_OLDEST) -m venv $(VENV_OLDEST)
 	$(call pip_install,$(VENV_OLDEST),-r tests/requirements-$(OLDEST).txt)
+	touch $@
+
+venv-focus: $(VENV_FOCUS)/.stamp
+$(VENV_FOCUS)/.stamp: tests/requirements-focus.txt
+	@test -n "$(PYTHON_FOCUS)" || { echo "Python $(PY_FOCUS) not found (pyenv install $(PY_FOCUS), or make PYTHON_FOCUS=...)"; exit 1; }
+	rm -rf $(VENV_FOCUS) && $(PYTHON_FOCUS) -m venv $(VENV_FOCUS)
+	$(call pip_install,$(VENV_FOCUS),-r tests/requirements-focus.txt)
 	touch $@
 
 lock:
@@ -127,6 +138,14 @@ functional-$(OLDEST): venv-oldest tree-oldest delivery-collections
 	$(VENV_OLDEST)/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/unit_sim
 	VERGE_TEST_COLLECTIONS=$(COLLECTIONS_OLDEST) VERGE_FAULT_TALLY=$(BUILD)/$(OLDEST)/fault-tally.json \
 	  $(VENV_OLDEST)/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/functional
+
+# The FOCUS exports of verge_billing_export against the simulator, checked by the FinOps Foundation's focus-validator
+# (run from its own venv) and queried with DuckDB. A tree of its own: the stage runs in the other lane than the newest
+# line's stages, which use (and ansible-test writes into) $(TREE).
+COLLECTIONS_FOCUS := $(BUILD)/focus/collections
+focus: venv venv-focus
+	@$(call copy_tree,$(COLLECTIONS_FOCUS)/ansible_collections/vergeio/billing)
+	VERGE_TEST_COLLECTIONS=$(COLLECTIONS_FOCUS) VERGE_FOCUS_VENV=$(VENV_FOCUS) $(PY) -m pytest -q -p no:cacheprovider -n 2 tests/focus
 
 integration: venv tree
 	$(PY) tests/run_integration.py --venv $(VENV) --tree $(TREE)

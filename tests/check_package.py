@@ -38,7 +38,8 @@ BIN = os.path.dirname(sys.executable)
 # Development-only paths: none of them may be in the tarball (galaxy.yml's build_ignore keeps them out).
 FORBIDDEN = [
     'Makefile', '.ci/*', '.github/*', '.git/*', '.gitignore', '.ansible-lint', '.venv*', 'build/*', 'tests/output/*',
-    'tests/bench/*', 'tests/demo.py', 'tests/docsite_inventory.py', 'tests/functional/*', 'tests/unit_sim/*', 'tests/simulator/*', 'tests/constraints/*',
+    'tests/bench/*', 'tests/demo.py', 'tests/docsite_inventory.py', 'tests/focus/*', 'tests/functional/*', 'tests/unit_sim/*', 'tests/simulator/*',
+    'tests/constraints/*',
     'tests/requirements-*', 'tests/run-all.sh', 'tests/run_integration.py', 'tests/sanity/*', 'tests/check_package.py',
     'tests/galaxy-importer.cfg', 'tests/integration/integration_config.yml', 'importer_result.json', '*.pyc', '*/__pycache__/*', '*.tar.gz',
     '*.hypothesis/*', '*.pytest_cache/*', '.mypy_cache/*', '.tox/*', '.coverage', 'htmlcov/*', '.idea/*', '.vscode/*', '*.swp',

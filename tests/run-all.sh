@@ -29,6 +29,7 @@ lane2=(
   "integration-${oldest}:integration-${oldest}"
   "sanity-${oldest}:sanity-${oldest}"
   "package:package"
+  "focus:focus"
   "ee:ee"
   "lint:lint"
 )
@@ -53,6 +54,7 @@ describe() {
     *-"${oldest}") echo "$on_oldest" ;;
     units) echo "$on_newest, installed tarball, fresh venv" ;;
     functional|integration|sanity) echo "$on_newest" ;;
+    focus) echo "$on_newest, focus-validator in .venv-focus" ;;
     *) echo "tools on $on_newest" ;;
   esac
 }

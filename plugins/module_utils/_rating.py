@@ -41,20 +41,22 @@ from ansible_collections.vergeio.billing.plugins.module_utils._time import calen
 TIERS = range(6)
 HOUR = 3600
 
-Metric = namedtuple('Metric', 'name label unit quantity_unit rate_key category subcategory')
+Metric = namedtuple('Metric', 'name label unit quantity_unit rate_key category subcategory focus_unit')
 # What is billed, in the order every table shows it. unit: what one measurement counts; quantity_unit: the unit of a
 # usage line's quantity (unit x hours); rate_key: the rate-card key that prices one quantity_unit; category and
-# subcategory: FOCUS 1.2 ServiceCategory / ServiceSubcategory.
+# subcategory: FOCUS 1.2 ServiceCategory / ServiceSubcategory (values of the specification's lists); focus_unit: the
+# quantity_unit in FOCUS UnitFormat (the collection's GB is 1024^3 bytes, a GiB there).
 METRICS = (
-    Metric('cores', 'CPU cores', 'cores', 'core-hours', 'core_hour', 'Compute', 'Virtual Machines'),
-    Metric('ram', 'RAM', 'GB', 'GB-hours', 'ram_gb_hour', 'Compute', 'Virtual Machines'),
+    Metric('cores', 'CPU cores', 'cores', 'core-hours', 'core_hour', 'Compute', 'Virtual Machines', 'Core-Hours'),
+    Metric('ram', 'RAM', 'GB', 'GB-hours', 'ram_gb_hour', 'Compute', 'Virtual Machines', 'GiB-Hours'),
 ) + tuple(
-    Metric('tier%d' % tier, 'Storage tier %d' % tier, 'GB', 'GB-hours', 'tier%d_gb_hour' % tier, 'Storage', 'Block Storage')
+    Metric('tier%d' % tier, 'Storage tier %d' % tier, 'GB', 'GB-hours', 'tier%d_gb_hour' % tier, 'Storage', 'Block Storage',
+           'GiB-Hours')
     for tier in TIERS
 ) + (
-    Metric('gpus', 'GPUs', 'GPUs', 'GPU-hours', 'gpu_hour', 'Compute', 'Virtual Machines'),
-    Metric('vgpus', 'vGPUs', 'vGPUs', 'vGPU-hours', 'vgpu_hour', 'Compute', 'Virtual Machines'),
-    Metric('ips', 'IP addresses', 'IP addresses', 'IP-hours', 'ip_hour', 'Networking', 'Network Connectivity'),
+    Metric('gpus', 'GPUs', 'GPUs', 'GPU-hours', 'gpu_hour', 'Compute', 'Virtual Machines', 'GPU-Hours'),
+    Metric('vgpus', 'vGPUs', 'vGPUs', 'vGPU-hours', 'vgpu_hour', 'Compute', 'Virtual Machines', 'vGPU-Hours'),
+    Metric('ips', 'IP addresses', 'IP addresses', 'IP-hours', 'ip_hour', 'Networking', 'Network Connectivity', 'IP Address-Hours'),
 )
 METRIC = OrderedDict((metric.name, metric) for metric in METRICS)
 METRIC_NAMES = tuple(METRIC)

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import DEFAULT_PRECISION, RATE_KEYS
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import CSV_DECIMALS, CSV_DELIMITERS, DEFAULT_FORMATS, FORMATS
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import BASES
 
 # A rate card: values are taken raw and checked by _rating.rate_card, whose message names the key and the value
 # (Ansible's float type would refuse a text rate naming neither).
@@ -28,6 +29,16 @@ REPORT_FILES_SPEC = dict(
     csv_decimal=dict(type='str', choices=list(CSV_DECIMALS), default='.'),
     csv_bom=dict(type='bool', default=False),
 )
+
+# The argument spec of the options every module that takes a ReportRequest shares (verge_billing_report and
+# verge_billing_export): the period on a calendar, the destination, the system's name, the rate card and the tenants.
+# Their values are checked by ReportRequest.from_options; the documentation is each module's.
+REQUEST_SPEC = dict(
+    month=dict(type='str'), since=dict(type='raw'), until=dict(type='raw'), timezone=dict(type='str', default='UTC'),
+    dest=dict(type='path', required=True), name=dict(type='str', default='vergeos'), rates=dict(type='dict', options=RATES_SPEC),
+    tenants=dict(type='raw', default=False), tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
+)
+REQUEST_RULES = dict(mutually_exclusive=[('month', 'since'), ('month', 'until')], required_one_of=[('month', 'since')])
 
 # Monthly budgets (checked by _budget.parse_budgets, whose messages name the key): documented by vergeio.billing.budgets.
 BUDGETS_SPEC = dict(type='dict', options=dict(system=dict(type='raw'), tenants=dict(type='dict')))

@@ -584,29 +584,21 @@ statements_reissued:
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import BASES, ReportRequest
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import ReportRequest
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.statement import run_statements
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import run_report
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.workbook import require_xlsxwriter
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import merge_tenant_result, run_tenant_reports
-from ansible_collections.vergeio.billing.plugins.module_utils._specs import BUDGETS_SPEC, RATES_SPEC, REPORT_FILES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import BUDGETS_SPEC, REPORT_FILES_SPEC, REQUEST_RULES, REQUEST_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
 
 def main():
     module = new_module(
         dict(
-            month=dict(type='str'),
-            since=dict(type='raw'),
-            until=dict(type='raw'),
-            timezone=dict(type='str', default='UTC'),
-            dest=dict(type='path', required=True),
-            name=dict(type='str', default='vergeos'),
-            rates=dict(type='dict', options=RATES_SPEC),
+            REQUEST_SPEC,
             group_by=dict(type='str', choices=list(GROUPS), default='day'),
-            tenants=dict(type='raw', default=False),
-            tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
             tenants_only=dict(type='bool', default=False),
             validate_only=dict(type='bool', default=False),
             # tenant statements (checked by _reports.statement.statement_terms through ReportRequest)
@@ -622,9 +614,8 @@ def main():
             budgets=BUDGETS_SPEC,
             **REPORT_FILES_SPEC
         ),
-        mutually_exclusive=[('month', 'since'), ('month', 'until')],
-        required_one_of=[('month', 'since')],
         supports_check_mode=True,
+        **REQUEST_RULES
     )
     require_jinja(module, module.params['formats'])
     require_xlsxwriter(module, module.params['formats'])

@@ -14,10 +14,14 @@ log giving requests and response bytes:
           by default), the yardstick of the issue;
 - uri1:   the same with ``?limit=1&sort=-created`` (the smallest useful answer: Ansible's own cost alone);
 - month:  a play with one ``verge_billing_report`` task, ``month: 2026-10``, the four formats, a rate card;
-- year:   the same with ``since: 2025-11-01, until: 2026-10-31``.
+- year:   the same with ``since: 2025-11-01, until: 2026-10-31``;
+- month_tenants: the month report with ``tenants: true`` (50 tenants with 32 days of hourly history);
+- focus_month:   ``verge_billing_export`` of the month with the same 50 tenants as SubAccounts, daily charge periods;
+- focus_year:    ``verge_billing_export`` of the year, hourly charge periods (the system only).
 
 Each report run writes into a fresh empty directory (so every run writes its four files). Ratios are taken
-within this one run: month / uri <= 2, year / month <= 1.5; peak memory of the year <= 200 MB; its JSON <= 8 MB.
+within this one run: month / uri <= 2, year / month <= 1.5; peak memory of the year <= 200 MB; its JSON <= 8 MB;
+focus_month / month_tenants <= 1.5, focus_year / year <= 1.5, peak memory of both exports <= 200 MB.
 ``--docs docs/benchmarks.md`` replaces the part between ``<!-- bench-report:begin -->`` and ``<!-- bench-report:end -->``.
 """
 
@@ -41,9 +45,12 @@ from bench import API_KEY, BIN, ROOT, WRAPPER, Simulator, _load, base_env, machi
 
 END = 1793491200  # 2026-11-01T00:00:00Z
 RECORDS = 9000  # 8,760 for the year and some before it
-SUBJECTS = ('uri', 'uri1', 'month', 'year')
+TENANTS = 50
+SUBJECTS = ('uri', 'uri1', 'month', 'year', 'month_tenants', 'focus_month', 'focus_year')
 LABELS = dict(uri='ansible.builtin.uri GET /api/v4/billing', uri1='ansible.builtin.uri GET ?limit=1',
-              month='verge_billing_report, month (744 records)', year='verge_billing_report, year (8,760 records)')
+              month='verge_billing_report, month (744 records)', year='verge_billing_report, year (8,760 records)',
+              month_tenants='verge_billing_report, month, 50 tenants', focus_month='verge_billing_export, month, 50 tenants, daily',
+              focus_year='verge_billing_export, year, hourly')
 RATES = dict(core_hour=0.02, ram_gb_hour=0.01, tier1_gb_hour=0.0001, tier3_gb_hour=0.00002, gpu_hour=1.5, vgpu_hour=0.4, currency='EUR')
 
 
@@ -58,10 +65,13 @@ def playbooks(sim, workdir):
         task = {'name': 'GET', 'ansible.builtin.uri': dict(url='%s/api/v4/billing%s' % (sim.url, query), ca_path=sim.ca_path,
                                                            headers=dict(Authorization='Bearer ' + API_KEY))}
         out[name] = (play([task]), None)
-    for name, period in (('month', dict(month='2026-10')), ('year', dict(since='2025-11-01', until='2026-10-31'))):
+    month, year = dict(month='2026-10'), dict(since='2025-11-01', until='2026-10-31')
+    for name, module, options in (('month', 'verge_billing_report', month), ('year', 'verge_billing_report', year),
+                                  ('month_tenants', 'verge_billing_report', dict(month, tenants=True)),
+                                  ('focus_month', 'verge_billing_export', dict(month, tenants=True)),
+                                  ('focus_year', 'verge_billing_export', dict(year, charge_period='hour'))):
         dest = os.path.join(workdir, 'reports-' + name)
-        task = {'name': 'Report', 'vergeio.billing.verge_billing_report': dict(period, dest=dest, name='bench', rates=RATES),
-                'delegate_to': 'localhost'}
+        task = {'name': 'Report', 'vergeio.billing.%s' % module: dict(options, dest=dest, name='bench', rates=RATES), 'delegate_to': 'localhost'}
         out[name] = (play([task]), dest)
     paths = {}
     for name, (document, dest) in out.items():
@@ -87,11 +97,17 @@ def measure(command, env, sim, dest):
     run['bytes'] = sum(entry.get('bytes') or 0 for entry in log)
     run['files'] = {}
     if dest:
-        for name in sorted(os.listdir(dest)):
-            run['files'][name.rsplit('.', 1)[-1]] = os.path.getsize(os.path.join(dest, name))
-        json_files = [name for name in os.listdir(dest) if name.endswith('.json')]
-        with open(os.path.join(dest, json_files[0]), encoding='utf-8') as handle:
-            run['record_count'] = json.load(handle)['record_count']
+        for folder, _dirs, names in os.walk(dest):
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                run['files'][name.rsplit('.', 1)[-1]] = os.path.getsize(path)
+                if name.endswith('.json'):
+                    with open(path, encoding='utf-8') as handle:
+                        head = json.load(handle)
+                    if 'record_count' in head:  # the system's JSON report
+                        run['record_count'] = head['record_count']
+                    elif name.endswith('-Manifest.json'):  # a FOCUS export: its rows
+                        run['record_count'] = head['row_count']
     del run['stdout'], run['stderr']
     return run
 
@@ -118,7 +134,13 @@ def targets(subjects):
         ('wall: year report / month report', year_month, 1.5, year_month <= 1.5),
         ('peak memory of the year report, MB', year_mem, 200, year_mem <= 200),
         ('JSON of the year, MB', year_json, 8, year_json <= 8),
-    ]
+    ] + ([
+        ('wall: FOCUS month, 50 tenants / month report, 50 tenants', s['focus_month']['wall'] / s['month_tenants']['wall'], 1.5,
+         s['focus_month']['wall'] / s['month_tenants']['wall'] <= 1.5),
+        ('wall: FOCUS year, hourly / year report', s['focus_year']['wall'] / s['year']['wall'], 1.5, s['focus_year']['wall'] / s['year']['wall'] <= 1.5),
+        ('peak memory of the FOCUS month, MB', s['focus_month']['maxrss_mb'], 200, s['focus_month']['maxrss_mb'] <= 200),
+        ('peak memory of the FOCUS year, MB', s['focus_year']['maxrss_mb'], 200, s['focus_year']['maxrss_mb'] <= 200),
+    ] if all(name in s for name in ('month_tenants', 'focus_month', 'focus_year')) else [])
 
 
 def markdown(report):
@@ -130,8 +152,9 @@ def markdown(report):
             m.get('nproc'), m.get('cpu'), m.get('ram_gb'), m.get('python'), m.get('ansible_core'), report.get('load_before'),
             report.get('load_after')),
         '',
-        '| what (one ansible-playbook run) | wall s | peak RSS MB | CPU s | HTTP requests | MB served | records | CSV MB | JSON MB | MD kB | HTML kB |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+        '| what (one ansible-playbook run) | wall s | peak RSS MB | CPU s | HTTP requests | MB served | records (rows) | CSV MB | JSON MB | MD kB '
+        '| HTML kB | FOCUS csv.gz MB |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ]
     for name in SUBJECTS:
         s = report['subjects'].get(name)
@@ -141,10 +164,13 @@ def markdown(report):
 
         def size(ext, scale):
             return '%.1f' % (files[ext] / scale) if ext in files else ''
-        lines.append('| %s | %.2f | %.0f | %.2f | %d | %.3f | %s | %s | %s | %s | %s |' % (
+        focus = name.startswith('focus_')
+        if name == 'month_tenants':  # 52 files of each format: no single size to show
+            files = {}
+        lines.append('| %s | %.2f | %.0f | %.2f | %d | %.3f | %s | %s | %s | %s | %s | %s |' % (
             LABELS[name], s['wall'], s['maxrss_mb'], s['cpu'], s['requests'], s['bytes'] / 1e6,
-            '' if s['record_count'] is None else format(s['record_count'], ','), size('csv', 1e6), size('json', 1e6), size('md', 1e3),
-            size('html', 1e3)))
+            '' if s['record_count'] is None else format(s['record_count'], ','), '' if focus else size('csv', 1e6),
+            '' if focus else size('json', 1e6), size('md', 1e3), size('html', 1e3), size('gz', 1e6) if focus else ''))
     if report.get('targets'):
         lines += ['', '| target | measured | limit | |', '| --- | ---: | ---: | --- |']
         for label, measured, limit, met in report['targets']:
@@ -183,7 +209,7 @@ def main(argv=None):
     report = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M'), runs=args.runs, machine=machine(),
                   load_before=_load())
     with tempfile.TemporaryDirectory(prefix='verge-bench-report-') as workdir:
-        sim = Simulator(RECORDS, args.seed, workdir, extra=['--end', str(END)])
+        sim = Simulator(RECORDS, args.seed, workdir, extra=['--end', str(END), '--tenants', str(TENANTS), '--tenant-days', '32'])
         try:
             conn = dict(env, VERGEOS_HOST=sim.host, VERGEOS_API_KEY=API_KEY, VERGEOS_CA_PATH=sim.ca_path)
             books = playbooks(sim, workdir)
