@@ -14,7 +14,10 @@ import csv
 import json
 import math
 import os
+import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -23,7 +26,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import run_module, sim_env  # pylint: disable=import-error
+from conftest import BIN, AnsibleRun, run_module, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
 from test_report_module import RATES as REPORT_RATES, expected_cost, overlapping, seconds_in  # pylint: disable=import-error
 
@@ -235,3 +238,34 @@ def test_budgets_need_a_month_and_rates_and_a_bad_amount_is_named(berlin, tmp_pa
         assert run.rc != 0 and words in run.result['msg'], (args, run.output)
         assert 'Traceback' not in run.output
     assert os.listdir(str(tmp_path)) == []
+
+
+PEAK = ('import resource, subprocess, sys; proc = subprocess.run(sys.argv[1:], capture_output=True, text=True); '
+        'sys.stdout.write(proc.stdout); sys.stderr.write(proc.stderr); '
+        'print("PEAK_KB=%d" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(proc.returncode)')
+
+
+def peak_run(args, env, tmp_path, name):
+    """Run the report module in a process of its own and return (result, the peak RSS in MB of its largest process)."""
+    command = [sys.executable, '-c', PEAK, os.path.join(BIN, 'ansible'), 'localhost', '-m', 'vergeio.billing.verge_billing_report',
+               '-a', json.dumps(args)]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
+    run = AnsibleRun(proc, command)
+    assert run.rc == 0, run.output[-3000:]
+    peak = int(re.search(r'PEAK_KB=(\d+)', proc.stdout).group(1)) / 1024.0
+    return run.result, peak
+
+
+def test_a_years_records_sheet_is_written_in_constant_memory(tmp_path):
+    with Simulator(records=24 * 366, seed=12, end=END) as sim:
+        args = dict(since='2025-11-01', until='2026-10-31', rates=REPORT_RATES, group_by='month', dest=str(tmp_path / 'json'), formats=['json'])
+        plain, peak_json = peak_run(args, sim_env(sim), tmp_path, 'json')
+        book, peak_xlsx = peak_run(dict(args, dest=str(tmp_path / 'xlsx'), formats=['json', 'xlsx']), sim_env(sim), tmp_path, 'xlsx')
+    records = rows_of(book['files']['xlsx'], 'Records')
+    assert len(records) - 1 == book['record_count'] == plain['record_count'] >= 8760
+    size = os.path.getsize(book['files']['xlsx']) / 1e6
+    # Figures for the report (not asserted against a wall clock): peak memory of the module's process, the workbook's size
+    print('\nyear report, %d records: peak RSS %.1f MB with JSON only, %.1f MB with JSON and xlsx; workbook %.2f MB'
+          % (book['record_count'], peak_json, peak_xlsx, size))
+    assert peak_xlsx < 200, peak_xlsx  # the report's memory target for a year (docs/benchmarks.md)
+    assert peak_xlsx - peak_json < 40, (peak_json, peak_xlsx)  # rows go to a temporary file, not memory
