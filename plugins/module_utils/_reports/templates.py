@@ -104,6 +104,41 @@ SVG_MACRO = '''{% macro svg_open(c) -%}
 <div class="card{{ css }}"><div class="label">{{ label }}</div><div class="value">{{ value }}</div><div class="note">{{ note }}</div></div>
 {%- endmacro %}'''
 
+# The budget of one owner (``budget_view``): a section of the system's and each tenant's report, Markdown and HTML.
+BUDGET_HTML = '''{% if budget %}
+<section><h2>Budget, {{ budget.month }}</h2>
+{% for alert in budget_alerts %}
+<p class="alert">{{ alert }}</p>
+{% endfor %}
+<table>
+<tbody>
+{% for label, text in budget_lines %}
+<tr><th scope="row">{{ label }}</th><td>{{ text }}</td></tr>
+{% endfor %}
+</tbody></table>
+<p class="muted">{{ budget_note }}</p>
+</section>
+{% endif %}
+'''
+
+BUDGET_MARKDOWN = '''{% if budget %}
+
+## Budget, {{ budget.month | md }}
+
+{% for alert in budget_alerts %}
+{{ alert | md }}
+
+{% endfor %}
+| Figure | Amount |
+| --- | ---: |
+{% for label, text in budget_lines %}
+| {{ label | md }} | {{ text | md }} |
+{% endfor %}
+
+{{ budget_note | md }}
+{% endif %}
+'''
+
 HTML = SVG_MACRO + '''
 <!DOCTYPE html>
 <html lang="en">
@@ -162,21 +197,7 @@ HTML = SVG_MACRO + '''
 the sum of the amounts shown. Each record's usage is prorated to the part of its interval inside the period.</p>
 </section>
 {% endif %}
-{% if budget %}
-<section><h2>Budget, {{ budget.month }}</h2>
-{% for alert in budget_alerts %}
-<p class="alert">{{ alert }}</p>
-{% endfor %}
-<table>
-<tbody>
-{% for label, text in budget_lines %}
-<tr><th scope="row">{{ label }}</th><td>{{ text }}</td></tr>
-{% endfor %}
-</tbody></table>
-<p class="muted">{{ budget_note }}</p>
-</section>
-{% endif %}
-<section><h2>Usage summary</h2>
+''' + BUDGET_HTML + '''<section><h2>Usage summary</h2>
 <table>
 <thead><tr>{% for h in usage_header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
@@ -250,23 +271,7 @@ Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ per
 Amount = quantity x unit price (per unit-hour), rounded half up to {{ precision | plural('decimal') }}; the total is the sum of the amounts shown. {#
 #}Each record's usage is prorated to the part of its interval inside the period.
 {% endif %}
-{% if budget %}
-
-## Budget, {{ budget.month | md }}
-
-{% for alert in budget_alerts %}
-{{ alert | md }}
-
-{% endfor %}
-| Figure | Amount |
-| --- | ---: |
-{% for label, text in budget_lines %}
-| {{ label | md }} | {{ text | md }} |
-{% endfor %}
-
-{{ budget_note | md }}
-{% endif %}
-{% if periods %}
+''' + BUDGET_MARKDOWN + '''{% if periods %}
 
 ## By {{ group_by }}
 
