@@ -154,10 +154,15 @@ OPTIONAL_TIMES = frozenset(['sent'])
 EPOCH_NAMES = {'created': 'created_epoch', 'from_time': 'from_epoch', 'to_time': 'to_epoch', 'sent': 'sent_epoch'}
 
 
-def convert_record(raw_record, problems=None):
-    """The full converted record: every property of the reference BillingRecord, same names and units."""
+def convert_fields(raw_record, fields, problems=None, epoch_names=None, optional=()):
+    """THE conversion of raw API values, for billing records and tenant samples alike (``fields``: rows of output
+    name, raw field, kind). "int": to_int; "mb": MB integer plus ``*_gb`` (the name without ``_mb``, + ``_gb``);
+    "bytes": bytes integer plus ``<name>_gb``; "epoch": ISO 8601 UTC (null for 0) plus the epoch integer under
+    ``epoch_names[name]`` (default ``<name>_epoch``), null too for a name in ``optional`` whose ISO string is null;
+    "text": text, null as ''."""
     out = {}
-    for name, raw, kind in FIELDS:
+    epoch_names = epoch_names or {}
+    for name, raw, kind in fields:
         value = raw_record.get(raw)
         if kind == 'text':
             out[name] = to_description(value)
@@ -167,16 +172,20 @@ def convert_record(raw_record, problems=None):
             if epoch and iso is None and problems is not None:
                 problems.note(raw, value)
             out[name] = iso
-            out[EPOCH_NAMES[name]] = None if iso is None and name in OPTIONAL_TIMES else epoch
+            out[epoch_names.get(name, name + '_epoch')] = None if iso is None and name in optional else epoch
         else:
             number = to_int(value, raw, problems)
             out[name] = number
             if kind == 'mb':
-                out[name + '_gb'] = number / MB_PER_GB
+                out[(name[:-3] if name.endswith('_mb') else name) + '_gb'] = number / MB_PER_GB
             elif kind == 'bytes':
                 out[name + '_gb'] = number / BYTES_PER_GB
-    add_derived(out)
     return out
+
+
+def convert_record(raw_record, problems=None):
+    """The full converted record: every property of the reference BillingRecord, same names and units."""
+    return add_derived(convert_fields(raw_record, FIELDS, problems, EPOCH_NAMES, OPTIONAL_TIMES))
 
 
 def add_derived(out):

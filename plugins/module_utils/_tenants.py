@@ -30,14 +30,17 @@ __metaclass__ = type
 
 import math
 import time
+from collections import OrderedDict
 
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
-    BYTES_PER_GB, MB_PER_GB, TIERS, ConversionProblems, to_int, to_iso,
+    BYTES_PER_GB, MB_PER_GB, TIERS, ConversionProblems, convert_fields, to_int,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import mean, p95, peak, sample_weights, twa
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
+    METRIC_NAMES, TIER_METRICS, Anomalies, Meter, level, price, rate_card, tenant_owner,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, calendar_bucket, iso_in
 
 TENANTS = 'tenants'
@@ -78,22 +81,9 @@ SUMMARY_RAW_FIELDS = tuple(raw for _name, raw, _kind in SUMMARY_FIELDS)
 
 
 def convert_sample(raw, problems=None, fields=FIELDS):
-    """A converted sample: every property of the reference TenantStatsHistory (of ``fields``), same names and units."""
-    out = {}
-    for name, field, kind in fields:
-        number = to_int(raw.get(field), field, problems)
-        if kind == 'epoch':
-            iso = to_iso(number)
-            if number and iso is None and problems is not None:
-                problems.note(field, raw.get(field))
-            out[name] = iso
-            out[name + '_epoch'] = number
-            continue
-        out[name] = number
-        if kind == 'mb':
-            out[name[:-3] + '_gb'] = number / MB_PER_GB
-        elif kind == 'bytes':
-            out[name + '_gb'] = number / BYTES_PER_GB
+    """A converted sample: every property of the reference TenantStatsHistory (of ``fields``), same names and units.
+    The values go through ``_records.convert_fields``, the one conversion of raw API values."""
+    out = convert_fields(raw, fields, problems)
     for kind in STORAGE_KINDS:
         names = ['tier%d_%s' % (tier, kind) for tier in TIERS]
         if all(name in out for name in names):
@@ -128,14 +118,51 @@ TIER_FIGURES = tuple('tier%d_%s_gb' % (tier, kind) for tier in TIERS for kind in
 COLUMNS = FIGURE_NAMES + TIER_FIGURES
 STATS = (('avg', mean), ('twa', None), ('peak', peak), ('p95', p95))
 
-# What each basis bills: cost part -> figure (tier parts: the tier's figure name with %d for the tier).
-BASIS_FIGURES = {
-    'allocated': dict(cpu='cores', ram='ram_allocated_gb', tier='tier%d_allocated_gb', gpu='gpus_total', vgpu='vgpus_total', ip='ip_count'),
-    'used': dict(cpu='used_cores', ram='ram_used_gb', tier='tier%d_used_gb', gpu='gpus_used', vgpu='vgpus_used', ip='ip_count'),
-    'provisioned': dict(cpu='cores', ram='ram_allocated_gb', tier='tier%d_provisioned_gb', gpu='gpus_total', vgpu='vgpus_total',
-                        ip='ip_count'),
+
+# What each basis bills, THE table of the tenant side of the rating engine: metric (_rating.METRICS) -> (raw history
+# fields, divisor). A level is the product of the fields divided by the divisor (used cores: core_count x total_cpu /
+# 100; RAM: MB / 1024; storage: bytes / 1024**3). IP addresses (ip_count) are billed on every basis.
+def _basis(cores, ram, tier, gpus, vgpus):
+    out = OrderedDict([('cores', cores), ('ram', ram)])
+    for number in TIERS:
+        out['tier%d' % number] = ((tier % number,), BYTES_PER_GB)
+    out['gpus'] = ((gpus,), 1)
+    out['vgpus'] = ((vgpus,), 1)
+    out['ips'] = (('ip_count',), 1)
+    return out
+
+
+BASIS_LEVELS = {
+    'allocated': _basis((('core_count',), 1), (('ram_allocated',), MB_PER_GB), 'tier%d_allocated', 'gpus_total', 'vgpus_total'),
+    'provisioned': _basis((('core_count',), 1), (('ram_allocated',), MB_PER_GB), 'tier%d_provisioned', 'gpus_total', 'vgpus_total'),
+    'used': _basis((('core_count', 'total_cpu'), 100), (('ram_used',), MB_PER_GB), 'tier%d_used', 'gpus_used', 'vgpus_used'),
 }
-RATE_FOR = dict(cpu='core_hour', ram='ram_gb_hour', gpu='gpu_hour', vgpu='vgpu_hour', ip='ip_hour')
+
+
+def basis_fields(basis):
+    """The raw history fields a basis reads (plus the sample's key, tenant and timestamp)."""
+    fields = ['$key', 'tenant', 'timestamp']
+    for raw_fields, _divisor in BASIS_LEVELS[basis].values():
+        fields.extend(field for field in raw_fields if field not in fields)
+    return fields
+
+
+def sample_levels(raw, basis, anomalies, key=None, problems=None):
+    """metric -> the level one raw sample bills on ``basis``: counters through ``_records.to_int`` (``problems`` notes
+    values that are no number), a null/missing or negative counter counted as 0 and noted in ``anomalies``
+    (``_rating.level``)."""
+    out = {}
+    for metric, (raw_fields, divisor) in BASIS_LEVELS[basis].items():
+        product = 1
+        for field in raw_fields:
+            value = raw.get(field)
+            product *= level(None if value is None else to_int(value, field, problems), 'sample', key, field, anomalies)
+        out[metric] = product / divisor if divisor != 1 else product
+    return out
+
+
+# The cost parts of a summary: part -> the metrics it sums (storage: the six tiers).
+COST_PARTS = (('cpu', ('cores',)), ('ram', ('ram',)), ('storage', TIER_METRICS), ('gpu', ('gpus',)), ('vgpu', ('vgpus',)), ('ip', ('ips',)))
 
 
 def sample_figures(sample):
@@ -143,26 +170,29 @@ def sample_figures(sample):
     return tuple(get(sample) for _name, get in FIGURES) + tuple(sample[name] for name in TIER_FIGURES)
 
 
-def _cost(columns, weights, rates, basis):
-    """Each sample costs quantity x rate x weight / 3600; every part is math.fsum over the samples."""
-    chosen = BASIS_FIGURES[basis]
-    hours = [weight / 3600 for weight in weights]
-
-    def parts(figure, rate):
-        return [value * rate * hour for value, hour in zip(columns[figure], hours)]
-
-    tiers = dict(('tier%d' % tier, parts(chosen['tier'] % tier, rates['tier%d_gb_hour' % tier])) for tier in TIERS)
-    rows = dict((part, parts(chosen[part], rates[RATE_FOR[part]])) for part in ('cpu', 'ram', 'gpu', 'vgpu', 'ip'))
-    rows['storage'] = [math.fsum(values) for values in zip(*tiers.values())]
-    rows['total'] = [math.fsum(values) for values in zip(*(rows[part] for part in ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'ip')))]
-    cost = dict((part, math.fsum(values)) for part, values in rows.items())
-    cost['tiers'] = dict((name, math.fsum(values)) for name, values in tiers.items())
-    cost['currency'] = rates['currency']
+def summary_cost(stamps, weights, levels, card, basis):
+    """The ``cost`` of a summary, from the rating engine: each sample's levels metered over [stamp, stamp + weight)
+    (``_rating.Meter``), the usage lines priced (``_rating.price``: quantity x unit price), each part the sum of its
+    metrics' exact amounts (storage: the tiers), ``total`` the sum of the parts."""
+    amounts = dict((metric, 0.0) for metric in METRIC_NAMES)
+    if stamps:
+        start = min(stamps)
+        end = max(stamp + weight for stamp, weight in zip(stamps, weights))
+        meter = Meter([start, max(end, start)])
+        owner = tenant_owner(None, '')
+        for stamp, weight, levels_of in zip(stamps, weights, levels):
+            meter.add(owner, stamp, stamp + weight, levels_of)
+        for line in price(meter.lines(), card):
+            amounts[line.metric] += line.amount  # one line per metric (one charge period)
+    cost = dict((part, math.fsum(amounts[metric] for metric in metrics)) for part, metrics in COST_PARTS)
+    cost['total'] = math.fsum(cost[part] for part, _metrics in COST_PARTS)
+    cost['tiers'] = dict((metric, amounts[metric]) for metric in TIER_METRICS)
+    cost['currency'] = card['currency']
     cost['basis'] = basis
     return cost
 
 
-def _figures(stamps, columns, weights, rates, basis, zone=None):
+def _figures(stamps, columns, weights, levels, rates, basis, zone=None):
     """sample_count, period_start/end, hours, the four statistics of every figure, tiers, cost."""
     out = dict(
         sample_count=len(stamps),
@@ -184,24 +214,29 @@ def _figures(stamps, columns, weights, rates, basis, zone=None):
         tiers.append(entry)
     out['tiers'] = tiers
     if rates is not None:
-        out['cost'] = _cost(columns, weights, rates, basis)
+        out['cost'] = summary_cost(stamps, weights, levels, rates, basis)
     return out
 
 
-def summarize_samples(samples, max_gap=None, group_by=None, zone=None, rates=None, basis='allocated'):
-    """The summary of one tenant's samples: a list of ``(timestamp epoch, $key, figures in COLUMNS order)``.
+def summarize_samples(samples, max_gap=None, group_by=None, zone=None, rates=None, basis='allocated', weights=None):
+    """The summary of one tenant's samples: a list of ``(timestamp epoch, $key, figures in COLUMNS order, levels)``
+    (levels: ``sample_levels`` on ``basis``, needed with ``rates`` only).
 
     Samples are sorted by (timestamp, $key). Each stands for the seconds until the next one, capped by ``max_gap``
     (default twice the median gap); the newest stands for the median gap; one sample alone weighs 0 (its means are
-    plain means). See _stats.sample_weights. ``rates`` (a _rating.RateCard) adds ``cost``; ``group_by``
-    adds ``periods``: the samples whose timestamp falls in each local day / ISO week / month of ``zone``, each
-    keeping the weight it has in the whole range.
+    plain means). See _stats.sample_weights. ``weights`` (one per sample, in the order given) replaces those weights:
+    the tenant reports pass the seconds of each sample inside the billing period. ``rates`` (a _rating.RateCard) adds
+    ``cost`` (``summary_cost``, the rating engine); ``group_by`` adds ``periods``: the samples whose timestamp falls
+    in each local day / ISO week / month of ``zone``, each keeping the weight it has in the whole range.
     """
-    ordered = sorted(samples, key=lambda sample: (sample[0], sample[1]))
+    order = sorted(range(len(samples)), key=lambda index: (samples[index][0], samples[index][1]))
+    ordered = [samples[index] for index in order]
     stamps = [sample[0] for sample in ordered]
-    weights, middle, cap = sample_weights(stamps, max_gap)
+    computed, middle, cap = sample_weights(stamps, max_gap)
+    weights = computed if weights is None else [weights[index] for index in order]
     columns = dict((name, [sample[2][index] for sample in ordered]) for index, name in enumerate(COLUMNS))
-    out = _figures(stamps, columns, weights, rates, basis, zone)
+    levels = [sample[3] if len(sample) > 3 else None for sample in ordered]
+    out = _figures(stamps, columns, weights, levels, rates, basis, zone)
     out['median_gap'] = middle
     out['max_gap'] = cap
     if group_by:
@@ -213,7 +248,8 @@ def summarize_samples(samples, max_gap=None, group_by=None, zone=None, rates=Non
         for (start, end, label), indexes in sorted(buckets.items()):
             part = dict((name, [values[i] for i in indexes]) for name, values in columns.items())
             period = dict(period=label, start=iso_in(start, zone), end=iso_in(end, zone))
-            period.update(_figures([stamps[i] for i in indexes], part, [weights[i] for i in indexes], rates, basis, zone))
+            period.update(_figures([stamps[i] for i in indexes], part, [weights[i] for i in indexes], [levels[i] for i in indexes],
+                                   rates, basis, zone))
             periods.append(period)
         out['periods'] = periods
     return out
@@ -233,7 +269,16 @@ class TenantUsage:
         self.endpoint = HISTORY[history]
         self.page_size = page_size
         self.problems = ConversionProblems()
+        self.anomalies = Anomalies()
         self._now = now
+
+    def messages(self):
+        """The warnings of the reads: counters the costs counted as 0 (negative, null or missing), values that were no
+        numbers."""
+        out = self.anomalies.messages()
+        if self.problems:
+            out.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(self.problems))
+        return out
 
     def now(self):
         return int(time.time()) if self._now is None else self._now
@@ -351,7 +396,8 @@ class TenantUsage:
 
         def add(tenant, raw):
             sample = convert_sample(raw, self.problems, SUMMARY_FIELDS)
-            found[tenant].append((sample['timestamp_epoch'], sample['key'], sample_figures(sample)))
+            levels = sample_levels(raw, basis, self.anomalies, sample['key']) if rates is not None else None
+            found[tenant].append((sample['timestamp_epoch'], sample['key'], sample_figures(sample), levels))
 
         self.read(keys, since, until, SUMMARY_RAW_FIELDS, '$key', add)
         return dict((key, summarize_samples(samples, max_gap, group_by, zone, rates, basis)) for key, samples in found.items())

@@ -29,44 +29,13 @@ from collections import OrderedDict
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT as BILLING
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
-    RECORD_FIELDS, Anomalies, level, meter_record, tenant_owner,
-)
-from ansible_collections.vergeio.billing.plugins.module_utils._records import BYTES_PER_GB, MB_PER_GB, ConversionProblems, to_int
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import RECORD_FIELDS, Anomalies, meter_record, tenant_owner
+from ansible_collections.vergeio.billing.plugins.module_utils._records import ConversionProblems, to_int
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import sample_weights
-from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TENANTS
+from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TENANTS, basis_fields, sample_levels
 
 # Samples read before the period: enough for the hourly long history (and the 5-minute short one) to reach in.
 LOOKBACK = 6 * 3600
-
-# What each tenant basis bills: metric -> (raw sample fields, how the level is made from them).
-_TIERS = tuple(range(6))
-
-
-def _basis(cores, ram, tier, gpus, vgpus):
-    out = OrderedDict([('cores', cores), ('ram', ram)])
-    for number in _TIERS:
-        out['tier%d' % number] = ((tier % number,), BYTES_PER_GB)
-    out['gpus'] = ((gpus,), 1)
-    out['vgpus'] = ((vgpus,), 1)
-    out['ips'] = (('ip_count',), 1)
-    return out
-
-
-# A level is the first field divided by the divisor; for used cores it is core_count x total_cpu / 100.
-BASIS_LEVELS = {
-    'allocated': _basis((('core_count',), 1), (('ram_allocated',), MB_PER_GB), 'tier%d_allocated', 'gpus_total', 'vgpus_total'),
-    'provisioned': _basis((('core_count',), 1), (('ram_allocated',), MB_PER_GB), 'tier%d_provisioned', 'gpus_total', 'vgpus_total'),
-    'used': _basis((('core_count', 'total_cpu'), 100), (('ram_used',), MB_PER_GB), 'tier%d_used', 'gpus_used', 'vgpus_used'),
-}
-
-
-def basis_fields(basis):
-    """The raw history fields a basis reads (plus the tenant and timestamp)."""
-    fields = ['$key', 'tenant', 'timestamp']
-    for raw_fields, _divisor in BASIS_LEVELS[basis].values():
-        fields.extend(field for field in raw_fields if field not in fields)
-    return fields
 
 
 def usage_filter(start, end):
@@ -133,11 +102,12 @@ class Usage:
     def tenants(self, meter, history, chosen, basis, every=False, on_sample=None, extra_fields=()):
         """Meter the samples of the ``chosen`` tenants ([(key, name)]) from ``history`` (the endpoint name) over the
         meter's period, on ``basis``. ``every``: all tenants were asked for, so samples of tenants that are no longer
-        listed (deleted) are billed too. ``on_sample(owner, raw)`` sees each sample inside the period, oldest first.
+        listed (deleted) are billed too. ``on_sample(owner, raw, seconds)`` sees each sample that bills part of the period
+        or was taken in it, oldest first, with the seconds it bills inside the period (the one before the start bills its
+        part).
 
         Returns the owners metered, in the order of ``chosen`` then the deleted ones by $key.
         """
-        levels = BASIS_LEVELS[basis]
         known = self.tenant_list() if every else {}
         owners = OrderedDict((key, tenant_owner(key, name)) for key, name in chosen)
         snapshots = set(key for key, (_name, snapshot) in known.items() if snapshot)
@@ -168,18 +138,10 @@ class Usage:
             found = sorted(samples.get(key, ()), key=lambda sample: (sample[0], sample[1]))
             weights = sample_weights([sample[0] for sample in found])[0]
             for (stamp, sample_key, raw), weight in zip(found, weights):
-                clean = {}
-                for metric, (raw_fields, divisor) in levels.items():
-                    values = [raw.get(field) for field in raw_fields]
-                    values = [level(None if value is None else self.number(value, field), 'sample', sample_key, field, self.anomalies)
-                              for value, field in zip(values, raw_fields)]
-                    product = values[0]
-                    for value in values[1:]:
-                        product = product * value
-                    clean[metric] = product / divisor if divisor != 1 else product
-                meter.add(owner, stamp, stamp + int(weight), clean)
-                if on_sample is not None and meter.start <= stamp < meter.end:
-                    on_sample(owner, raw)
+                levels = sample_levels(raw, basis, self.anomalies, sample_key, self.problems)
+                inside = meter.add(owner, stamp, stamp + int(weight), levels)
+                if on_sample is not None and (inside or meter.start <= stamp < meter.end):
+                    on_sample(owner, raw, inside)
         return list(owners.values())
 
     def messages(self):
@@ -188,4 +150,3 @@ class Usage:
         if self.problems:
             out.append('Some values from the API were not numbers and were counted as 0: %s' % ', '.join(self.problems[:50]))
         return out
-

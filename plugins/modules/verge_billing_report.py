@@ -127,17 +127,29 @@ options:
         naming it). V(false) (the default) writes no tenant reports. A single name or C($key) that is not one of these
         words is read as a one-item list (a tenant named like one of the words is selected with a list, V([all])); a
         number alone such as V('1') is a C($key), never a boolean.
+      - The tenant reports bill exactly the hours of the period (the system report's, on the same calendar; V(2026-10)
+        in V(Europe/Berlin) is 745 hours); each statistics sample stands for the time until the tenant's next sample
+        (at most twice the median gap) and only the part inside the period counts, split at each O(group_by) period.
+        The sample taken before the start bills its part.
       - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name made a stem as O(name) is;
         a name without a Latin letter or digit, such as one in CJK only, is C(tenant-<$key>), and tenants whose names
-        make the same stem get C(-<$key>) appended, with a warning), in every format of O(formats). CSV has one row per statistics sample, oldest first, with the fields of
-        M(vergeio.billing.verge_tenant_usage_info) RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].records) (times
-        in O(timezone)); JSON (C(layout 1), C(kind tenant)) the period, rate card, basis, summary (the keys of
-        RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].summary)), C(sample_count), C(record_fields) and
-        C(records), one array per sample in C(record_fields) order (the API's units); Markdown and HTML the usage, the
-        cost and the O(group_by) periods, HTML with charts of cores, RAM and storage over time.
-      - The overview is C(<dest>/<name>-tenants-<label>.<ext>), a row per tenant (samples, hours, time-weighted cores,
-        used cores, RAM, storage and IPs, the cost parts and total) and a totals row; HTML adds a bar chart of the cost
-        per tenant. JSON (C(layout 1), C(kind tenants)) has C(tenants) (the rows, each with its C(file_stem)) and C(totals).
+        make the same stem get C(-<$key>) appended, with a warning), in every format of O(formats). CSV has one row per statistics sample that bills part of the period, oldest
+        first, with the fields of M(vergeio.billing.verge_tenant_usage_info)
+        RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].records) (times in O(timezone)) and C(billed_seconds),
+        the seconds it bills inside the period. JSON (C(layout 1), C(kind tenant)) has the period, rate card, basis,
+        C(summary) (the statistics of RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].summary), each sample
+        weighted by its seconds inside the period), C(bill) (as RV(tenant_bills)), C(usage) (unit-hours per metric and
+        charge period), C(periods), C(sample_count), C(record_fields) and C(records), one array per sample in
+        C(record_fields) order (the API's units). Markdown and HTML show the bill (metric, quantity, unit, unit price,
+        amount), the usage and the O(group_by) periods, HTML with charts of cores, RAM and storage over time.
+      - The overview is C(<dest>/<name>-tenants-<label>.<ext>), with per tenant the cost of CPU, RAM, storage, GPUs, vGPUs
+        and IPs and the total, and the usage in unit-hours; per metric the system's capacity (the newest record's), the
+        system's usage (what the system report bills), the tenants' sum and Unallocated (system usage minus the
+        tenants', shown as it is when negative, with a warning), in quantity and in cost. IP addresses have no system
+        figure. HTML adds a bar chart of the cost per tenant. JSON (C(layout 1), C(kind tenants)) has C(tenants) (the
+        rows, each with its C(file_stem)), C(totals), C(metrics) and C(warnings).
+      - A tenant deleted during the period is billed for its samples as C(tenant <$key> (deleted)) when every tenant is
+        reported, with a warning; negative, null and missing counters count as 0, with a warning.
       - The history of every tenant comes from one paged query; costs use O(rates) on the basis O(tenant_basis), and
         O(rates.ip_hour) prices the tenant's IP addresses (C(ip_count)).
     type: raw
@@ -518,10 +530,39 @@ budgets:
       description: Some owner's forecast is above its budget.
       type: bool
 tenant_sample_count:
-  description: Number of tenant statistics samples read (rows of all tenant CSV files).
+  description: Number of tenant statistics samples that bill part of the period (rows of all tenant CSV files).
   type: int
   returned: when O(tenants) is set
   sample: 8928
+tenant_bills:
+  description:
+    - Tenant name -> what the tenant is billed for the period, from the rating engine.
+  type: dict
+  returned: when O(tenants) and O(rates) are set
+  contains:
+    owner:
+      description: The tenant, C(kind) V(tenant), C(key) (its C($key)), C(name) and C(state) (V(active), or V(deleted)).
+      type: dict
+    currency:
+      description: O(rates.currency).
+      type: str
+    precision:
+      description: O(rates.precision), the decimals amounts are rounded to.
+      type: int
+    lines:
+      description:
+        - One line per metric, in the order C(cores), C(ram), C(tier0) .. C(tier5), C(gpus), C(vgpus), C(ips).
+        - C(metric), C(label), C(quantity) (unit-hours), C(quantity_unit) (V(core-hours), V(GB-hours), V(GPU-hours),
+          V(vGPU-hours) or V(IP-hours)), C(unit_price) (per unit-hour, from O(rates)), C(amount) (quantity x unit price
+          rounded half up to C(precision) decimals, as text) and C(exact) (not rounded).
+      type: list
+      elements: dict
+    total:
+      description: The sum of the lines' rounded amounts, as text (V("1863.61")).
+      type: str
+    exact:
+      description: The sum of the lines' exact amounts.
+      type: float
 statements:
   description:
     - Tenant name -> the tenant's statement for the period (the newest revision), with O(statements=true).

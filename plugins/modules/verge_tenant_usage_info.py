@@ -58,6 +58,18 @@ options:
     type: str
     choices: [records, latest, summary]
     default: records
+  month:
+    description:
+      - The range as a calendar month of O(timezone), V(YYYY-MM), that is the samples taken from its first second to its last
+        (V(2026-10) in V(Europe/Berlin) is 2026-09-30T22:00:00Z to 2026-10-31T22:59:59Z, 745 hours).
+      - V(previous) or V(current) is the month before, or the month of, the day the task runs on O(timezone)'s calendar;
+        the current month ends at the last whole second before the task started.
+      - Cannot be combined with O(since) or O(until).
+      - As with O(since)/O(until), the samples taken in the range are summarized with their whole weight; the tenant
+        reports of M(vergeio.billing.verge_billing_report) bill exactly the hours of the period instead (the sample
+        taken before the start bills its part, the last one only up to the end).
+    type: str
+    version_added: 0.2.0
   since:
     description:
       - Only samples taken at or after this time (inclusive). Without it, the whole history.
@@ -150,6 +162,13 @@ EXAMPLES = r'''
     group_by: day
     basis: used
     rates: {core_hour: 0.03, ram_gb_hour: 0.012, currency: EUR}
+
+- name: Last month on the Berlin calendar, with costs
+  vergeio.billing.verge_tenant_usage_info:
+    view: summary
+    month: previous
+    timezone: Europe/Berlin
+    rates: {core_hour: 0.02, ram_gb_hour: 0.01, ip_hour: 0.005, currency: EUR}
 
 - name: The newest high-resolution sample of tenant 5
   vergeio.billing.verge_tenant_usage_info:
@@ -549,6 +568,8 @@ tenants:
           percentile (the value at rank ceil(0.95 x n) of the values sorted ascending), the same definitions as the
           billing summary of M(vergeio.billing.verge_billing_info).
         - With no samples, numbers are 0 and times null.
+        - Negative, null or missing counters count as 0 in C(cost), and the module warns how many samples, which
+          fields and the first keys.
       type: dict
       returned: when O(view=summary)
       contains:
@@ -788,9 +809,12 @@ tenants:
                avg_provisioned_gb: 1000.0, twa_provisioned_gb: 1000.0, peak_provisioned_gb: 1000.0, p95_provisioned_gb: 1000.0}
         cost:
           description:
-            - With O(rates), the cost of the samples; each part is the sum over samples of quantity x rate x weight / 3600,
-              the quantity chosen by O(basis). C(storage) is the sum of C(tiers); C(total) the sum of C(cpu), C(ram),
-              C(storage), C(gpu), C(vgpu) and C(ip). In the currency of O(rates.currency).
+            - With O(rates), the cost of the samples, from the rating engine shared with the reports. Each sample's level of
+              each metric (chosen by O(basis); cores, GB, GPUs, vGPUs, IP addresses) held over its weight makes a
+              quantity in unit-hours (core-hours, GB-hours, GPU-hours, vGPU-hours, IP-hours), and each amount is the
+              quantity x its O(rates) price per unit-hour, not rounded. C(cpu), C(ram), C(gpu), C(vgpu) and C(ip) are
+              those amounts; C(tiers) the amount of each storage tier and C(storage) their sum; C(total) the sum of
+              C(cpu), C(ram), C(storage), C(gpu), C(vgpu) and C(ip). In the currency of O(rates.currency).
           type: dict
           returned: when O(rates) is given
           sample:
@@ -846,12 +870,16 @@ history:
   sample: tenant_stats_history_long
 '''
 
+import time
+
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._specs import RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     BASES, DEFAULT_PAGE_SIZE, HISTORY, VIEWS, TenantUsage, shape,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, get_zone, iso_in, parse_duration, parse_time, zone_name
+from ansible_collections.vergeio.billing.plugins.module_utils._time import (
+    GROUPS, get_zone, iso_in, month_range, parse_duration, parse_time, zone_name,
+)
 
 
 def main():
@@ -860,6 +888,7 @@ def main():
             tenant=dict(type='list', elements='str'),
             history=dict(type='str', default='long', choices=list(HISTORY)),
             view=dict(type='str', default='records', choices=list(VIEWS)),
+            month=dict(type='str'),
             since=dict(type='raw'),
             until=dict(type='raw'),
             timezone=dict(type='str', default='UTC'),
@@ -869,13 +898,19 @@ def main():
             max_gap=dict(type='raw'),
             page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
         ),
+        mutually_exclusive=[('month', 'since'), ('month', 'until')],
         supports_check_mode=True,
     )
     params = module.params
     try:
         zone = get_zone(params['timezone'])
-        since = parse_time(params['since'], 'since', zone=zone)
-        until = parse_time(params['until'], 'until', end_of_day=True, zone=zone)
+        if params['month'] is not None:
+            _label, since, until = month_range(params['month'], zone)
+            now = int(time.time())
+            until = None if until >= now else until  # the current month: up to the last whole second before the task
+        else:
+            since = parse_time(params['since'], 'since', zone=zone)
+            until = parse_time(params['until'], 'until', end_of_day=True, zone=zone)
         max_gap = check_options(params, since, until)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
@@ -894,8 +929,9 @@ def main():
             values = usage.records(keys, since, end)
         result = dict(changed=False, tenants=shape(tenants, view, values), history=usage.endpoint,
                       range=dict(since=iso_in(since, zone), since_epoch=since, until=iso_in(end, zone), until_epoch=end, timezone=zone_name(zone)))
-        if usage.problems:
-            result['warnings'] = ['Some values from the API were not numbers and were counted as 0: %s' % ', '.join(usage.problems)]
+        warnings = usage.messages()
+        if warnings:
+            result['warnings'] = warnings
         return result
 
     run(module, work)

@@ -301,6 +301,8 @@ def num(value, digits=1):
         return str(value).lower()
     if isinstance(value, int):
         return '{:,}'.format(value)
+    if isinstance(value, Decimal):  # a figure already rounded as shown (money, quantities): its own decimals
+        return '{:,}'.format(value.copy_abs() if value.is_zero() else value) if value.is_finite() else '\u2013'
     value = float(value)
     if math.isnan(value) or math.isinf(value):
         return '\u2013'

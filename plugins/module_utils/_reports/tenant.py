@@ -4,24 +4,31 @@
 
 """Tenant reports of ``verge_billing_report``: one report per tenant and a tenants overview, in every format.
 
-``run_tenant_reports()`` is what the module's ``tenants`` option adds:
+``run_tenant_reports()`` is what the module's ``tenants`` option adds. The billing period is the system report's,
+``[since, until + 1)``, on the same calendar, split into the same charge periods (``group_by``, ``_rating.edges``):
 
 1. The tenants (``_tenants.TenantUsage.tenants``: names or ``$key``s, or every tenant that is not a snapshot) and
-   ONE paged read of their statistics history over the report's period (``_tenants.TenantUsage.read``), every field.
-   Each sample is streamed to its tenant's CSV file and JSON record spool, and its figures are kept for the summary
-   (``_tenants.summarize_samples``: the same weights, figures and costs as ``verge_tenant_usage_info``) and the charts.
-2. Per tenant, ``<dest>/<name>-<tenant>-<label>.<ext>``: CSV (one row per sample, in the order VergeOS stored them,
-   oldest first, every record field of ``verge_tenant_usage_info``, times in the report's zone), JSON (layout 1, kind
-   ``tenant``: the period, rate card, basis, summary and the samples as arrays in the API's units), Markdown and HTML
-   (usage, cost, periods; HTML with charts of cores, RAM and storage over time).
-3. ``<dest>/<name>-tenants-<label>.<ext>``: the overview, a row per tenant (samples, hours, time-weighted allocation
-   and use, cost parts and total) and a totals row; HTML with a bar chart of the cost per tenant.
-4. Files are placed like the system report's (``_report.place``): written to temporary files, an identical file is
-   left alone, in check mode nothing in ``dest`` is touched.
-
-The samples have no cost column: a sample's weight depends on the next sample and on the median gap of the whole
-period, which are known only once the period has been read, and the CSV is written while it is read. The summary's
-``cost`` (JSON, Markdown, HTML, overview) is exact.
+   ONE paged read of their statistics history (``_usage.Usage.tenants``: samples from 6 hours before the period, so
+   the sample taken just before the start bills its part). Each sample stands for its weight
+   (``_stats.sample_weights``) and is metered by the rating engine (``_rating.Meter``): the part of its interval
+   inside the period, split at the charge-period boundaries, becomes usage lines (core-hours, GB-hours, IP-hours)
+   on the tenant basis. Every sample that bills part of the period is streamed to its tenant's CSV file and JSON
+   spool with the seconds it bills, and kept for the statistics (``_tenants.summarize_samples``: ``_stats``, the
+   weights being the seconds inside the period) and the charts.
+2. With a rate card, each tenant's lines are priced (``_rating.price``) into a ``_rating.Bill``: one line per
+   metric with quantity, unit, unit price and amount rounded to ``rates.precision`` half up; the total is the sum of
+   the rounded lines. The JSON keeps the exact amounts (``bill``).
+3. The system's usage of the same period and charge periods: the lines the system report metered (``system_lines``,
+   handed in by the module) or, without a system report (``tenants_only``), the billing records read here once
+   (``_usage.Usage.system``). The capacity is the newest record's. Per metric the overview shows the capacity, the
+   system's usage, the tenants' sum and **Unallocated** = system - tenants (``_rating.unallocated``), in quantity and
+   in cost; a negative Unallocated is shown as it is, with a warning. IP addresses have no system figure.
+4. A tenant deleted during the period (samples in the history, no longer in the tenant list) is billed as
+   ``tenant <$key> (deleted)`` with a warning when every tenant is reported; a renamed tenant is one bill per
+   ``$key`` under its current name; counters that are negative, null or missing count as 0, with one warning.
+5. Files are placed like the system report's, as one ``files.FileSet`` (every tenant's and the overview's): written
+   to temporary files, every name checked before the first is replaced, an identical file left alone, in check mode
+   nothing in ``dest`` touched. Every tenant gets a stem (``files.tenant_stems``), deleted tenants too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,62 +40,99 @@ import math
 import os
 import shutil
 import tempfile
+from collections import OrderedDict
+from decimal import Decimal
 
+from ansible_collections.vergeio.billing.plugins.module_utils._billing import Billing
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
-from ansible_collections.vergeio.billing.plugins.module_utils._records import TIERS
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
+    METRIC, METRIC_NAMES, RECORD_FIELDS, SYSTEM_METRICS, TIER_METRICS, Bill, Meter, UsageLine, edges, money, price, system_owner,
+    unallocated, unallocated_owner,
+)
+from ansible_collections.vergeio.billing.plugins.module_utils._records import BYTES_PER_GB, MB_PER_GB, TIERS, to_int
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
     CsvStyle, FileOwner, FileSet, tenant_stems,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import LAYOUT, ReportBuilder
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
-    BASIS_FIGURES, COLUMNS, RATE_FOR, FIELDS, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
+    COLUMNS, FIELDS, HISTORY, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._time import iso_in
+from ansible_collections.vergeio.billing.plugins.module_utils._time import calendar_bucket, iso_in
+from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage, usage_filter
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
 OVERVIEW_STEM = 'tenants'
-# The samples in the JSON: the converted record's own fields in the API's units (times as epoch seconds).
+# The samples in the JSON: the converted record's own fields in the API's units (times as epoch seconds), then the
+# seconds the sample bills inside the period.
 JSON_FIELDS = tuple(name + '_epoch' if kind == 'epoch' else name for name, _raw, kind in FIELDS)
-COST_PARTS = ('cpu', 'ram', 'storage', 'gpu', 'vgpu', 'ip', 'total')
-OVERVIEW_FIGURES = ('cores', 'used_cores', 'ram_allocated_gb', 'ram_used_gb', 'storage_provisioned_gb', 'storage_allocated_gb',
-                    'storage_used_gb', 'gpus_total', 'vgpus_total', 'ip_count')
-OVERVIEW_COLUMNS = ('tenant_key', 'tenant', 'sample_count', 'hours') + tuple('twa_' + name for name in OVERVIEW_FIGURES)
+BILLED = 'billed_seconds'
+# The CSV's columns: every key of a converted sample (verge_tenant_usage_info's records), then BILLED.
+CSV_NAMES = output_names()
+# Shown quantities (unit-hours) have this many decimals; a shown total of quantities is the sum of the shown ones.
+QUANTITY_PLACES = 2
+# The columns of the overview: part -> the metrics it sums (storage: the six tiers).
+PARTS = (('cpu', 'CPU', ('cores',)), ('ram', 'RAM', ('ram',)), ('storage', 'Storage', TIER_METRICS), ('gpu', 'GPUs', ('gpus',)),
+         ('vgpu', 'vGPUs', ('vgpus',)), ('ip', 'IPs', ('ips',)))
+PART_UNITS = dict(cpu='core-hours', ram='GB-hours', storage='GB-hours', gpu='GPU-hours', vgpu='vGPU-hours', ip='IP-hours')
 USAGE_ROWS = (('Cores allocated', 'cores', 'cores'), ('Cores used', 'cores', 'used_cores'), ('RAM allocated', 'GB', 'ram_allocated_gb'),
               ('RAM used', 'GB', 'ram_used_gb'), ('Storage provisioned', 'GB', 'storage_provisioned_gb'),
               ('Storage allocated', 'GB', 'storage_allocated_gb'), ('Storage used', 'GB', 'storage_used_gb'))
-COST_LABELS = dict(cpu='CPU cores', ram='RAM', storage='Storage (all tiers)', gpu='GPUs', vgpu='vGPUs', ip='IP addresses', total='Total')
 INDEX = dict((name, index) for index, name in enumerate(COLUMNS))
+# The capacity of the system per metric, from a raw billing record: raw field and divisor to the metric's unit.
+CAPACITY_FIELDS = OrderedDict([('cores', ('total_cores', 1)), ('ram', ('total_ram', MB_PER_GB))] + [
+    ('tier%d' % tier, ('tier_%d_total' % tier, BYTES_PER_GB)) for tier in TIERS] + [('gpus', ('gpus_total', 1)), ('vgpus', ('vgpus_total', 1))])
+# Unallocated below this share of the system's quantity is float noise, not tenants billed beyond the system.
+NOISE = 1e-9
+
+
+def shown(value, places=QUANTITY_PLACES):
+    """A figure as it is shown: rounded half up to ``places`` decimals (a Decimal, ``_rating.money``)."""
+    return money(value, places)
+
+
+def capacity_of(raw):
+    """metric -> the system's capacity in a raw billing record (cores, GB, GPUs, vGPUs); {} for none."""
+    if not raw:
+        return {}
+    out = {}
+    for metric, (field, divisor) in CAPACITY_FIELDS.items():
+        value = max(to_int(raw.get(field), field), 0)
+        out[metric] = value / divisor if divisor != 1 else value
+    return out
 
 
 class _TenantFiles:
-    """The files of one tenant while the history is read: CSV rows and JSON record arrays as they arrive."""
+    """The files of one tenant while its samples arrive: CSV rows and JSON record arrays, the samples and the seconds
+    each bills inside the period."""
 
     def __init__(self, key, name, formats, zone, work_dir, csv_style=None):
         self.key, self.name, self.zone = key, name, zone
         self.samples = []
+        self.seconds = []
         self.temps = {}
         self.count = 0
         self.csv = self.spool = None
         self.work_dir = work_dir
         if 'csv' in formats:
             self.csv = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
-            self.csv.writerow(output_names())
+            self.csv.writerow(CSV_NAMES + [BILLED])
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.tenant-records.')
 
     _temp = ReportBuilder._temp  # a temporary file in work_dir, kept in self.temps (the system report's)
 
-    def add(self, raw, problems):
+    def add(self, raw, seconds, problems):
         sample = convert_sample(raw, problems)
         self.samples.append((sample['timestamp_epoch'], sample['key'], sample_figures(sample)))
+        self.seconds.append(seconds)
         if self.spool is not None:
             self.spool.write(',\n' if self.count else '\n')
-            self.spool.write(json.dumps([sample[name] for name in JSON_FIELDS], separators=(',', ':')))
+            self.spool.write(json.dumps([sample[name] for name in JSON_FIELDS] + [seconds], separators=(',', ':')))
         if self.csv is not None:
             if sample['timestamp']:
                 sample['timestamp'] = iso_in(sample['timestamp_epoch'], self.zone)
-            self.csv.writerow([sample[name] for name in output_names()])
+            self.csv.writerow([sample[name] for name in CSV_NAMES] + [seconds])
         self.count += 1
 
     def write(self, fmt, text):
@@ -139,27 +183,40 @@ def usage_rows(summary):
     return rows
 
 
-def cost_rows(cost):
-    """(item, what the basis bills for it, rate key, amount) rows: each part, the tiers that cost anything, the total."""
-    billed = BASIS_FIGURES[cost['basis']]
+def bill_rows(bill):
+    """The cost lines a tenant report shows: every metric with a quantity (a line with none is 0 and left out, so the
+    total, the sum of every rounded line, is the sum of the shown ones)."""
+    return [line for line in bill.lines if line.quantity]
+
+
+def quantities(lines):
+    """metric -> the sum of the quantities of ``lines`` (unit-hours); every metric present."""
+    out = dict((metric, []) for metric in METRIC_NAMES)
+    for line in lines:
+        out[line.metric].append(line.quantity)
+    return dict((metric, math.fsum(values)) for metric, values in out.items())
+
+
+def charge_periods(bounds, group_by, zone, lines, priced, seconds, precision):
+    """One row per charge period of one owner: label, start/end, hours, quantities by part and the amount (rounded
+    on its own, and exact). ``seconds``: index -> seconds measured; ``priced`` may be None (no rate card)."""
     rows = []
-    for part in COST_PARTS:
-        if part == 'storage':
-            rows.extend(('Storage tier %s' % name[4:], _BILLED[billed['tier'] % int(name[4:])], 'tier%s_gb_hour' % name[4:], amount)
-                        for name, amount in sorted(cost['tiers'].items()) if amount)
-        if part == 'total':
-            rows.append((COST_LABELS[part], '', None, cost[part]))
-        elif part == 'storage':
-            rows.append((COST_LABELS[part], 'the tiers above', None, cost[part]))
-        else:
-            rows.append((COST_LABELS[part], _BILLED[billed[part]], RATE_FOR[part], cost[part]))
+    by_index = {}
+    for line in lines:
+        by_index.setdefault(line.start, []).append(line)
+    amounts = {}
+    for line in priced or ():
+        amounts.setdefault(line.start, []).append(line.amount)
+    for index, (start, end) in enumerate(zip(bounds, bounds[1:])):
+        found = quantities(by_index.get(start, ()))
+        row = dict(period=calendar_bucket(start, group_by, zone)[0] if group_by else None, start=iso_in(start, zone), end=iso_in(end, zone),
+                   hours=math.fsum(seconds.get(index, ())) / 3600,
+                   quantities=dict((part, math.fsum(found[m] for m in metrics)) for part, _label, metrics in PARTS))
+        if priced is not None:
+            row['exact'] = math.fsum(amounts.get(start, ()))
+            row['amount'] = money(row['exact'], precision)
+        rows.append(row)
     return rows
-
-
-_BILLED = dict(cores='cores allocated', used_cores='cores used (core_count x total_cpu / 100)', ram_allocated_gb='RAM allocated, GB',
-               ram_used_gb='RAM used, GB', gpus_total='GPUs allocated', gpus_used='GPUs used', vgpus_total='vGPUs allocated',
-               vgpus_used='vGPUs used', ip_count='IP addresses')
-_BILLED.update(('tier%d_%s_gb' % (tier, kind), 'tier %d %s, GB' % (tier, kind)) for tier in TIERS for kind in ('allocated', 'used', 'provisioned'))
 
 
 def tenant_charts(samples, zone):
@@ -187,7 +244,7 @@ def tenant_charts(samples, zone):
 
 def cost_bars(rows, currency, width=960):
     """The geometry of a horizontal bar chart of the cost per tenant, largest first (the template draws it)."""
-    ordered = sorted(rows, key=lambda row: (-row[1], row[0]))
+    ordered = sorted(((name, float(amount)) for name, amount in rows), key=lambda row: (-row[1], row[0]))
     top = max([amount for _name, amount in ordered] + [0.0])
     left, right, bar_height, gap = 220, 120, 18, 6
     plot = width - left - right
@@ -195,121 +252,251 @@ def cost_bars(rows, currency, width=960):
     for index, (name, amount) in enumerate(ordered):
         y = 40 + index * (bar_height + gap)
         bars.append(dict(name=name if len(name) <= 30 else name[:29] + '\u2026', y=y, height=bar_height, x=left,
-                         width=round(plot * amount / top, 2) if top > 0 else 0, amount=amount, label_y=y + bar_height - 4))
+                         width=round(plot * amount / top, 2) if top > 0 and amount > 0 else 0, amount=amount, label_y=y + bar_height - 4))
     return dict(id='chart-tenant-cost', title='Cost per tenant%s' % (' (%s)' % currency if currency else ''), width=width,
                 height=40 + len(ordered) * (bar_height + gap) + 10, left=left, bars=bars,
                 description='Horizontal bars of the total cost of each of %d tenants, largest first; the largest is %s.'
                 % (len(ordered), '{:,.2f}'.format(top)))
 
 
-def overview_rows(tenants, summaries):
-    """(row dicts per tenant sorted by name, totals dict): samples, hours, time-weighted figures, cost parts."""
+def overview_rows(tenants, card):
+    """(rows, totals) of the overview, rows sorted by name then $key. ``tenants``: dicts with key, name, state,
+    sample_count, hours, quantities (metric -> unit-hours) and bill (a _rating.Bill or None).
+
+    Each row shows per part its quantity rounded to QUANTITY_PLACES and, with a rate card, its amount: the sum of the
+    bill's rounded lines of that part; the row's total is the bill's total (the sum of its rounded lines, so of the
+    shown parts). Each total of ``totals`` is the sum of the shown figures of its column."""
     rows = []
-    for key, name in sorted(tenants, key=lambda tenant: (tenant[1], tenant[0])):
-        summary = summaries[key]
-        row = dict(tenant_key=key, tenant=name, sample_count=summary['sample_count'], hours=summary['hours'])
-        for figure in OVERVIEW_FIGURES:
-            row['twa_' + figure] = summary['twa_' + figure]
-        if 'cost' in summary:
-            for part in COST_PARTS:
-                row['cost_' + part] = summary['cost'][part]
+    for tenant in sorted(tenants, key=lambda item: (item['name'], item['key'])):
+        row = dict(tenant_key=tenant['key'], tenant=tenant['name'], state=tenant['state'], sample_count=tenant['sample_count'],
+                   hours=tenant['hours'], file_stem=tenant.get('file_stem'))
+        for part, _label, metrics in PARTS:  # storage: the sum of the shown tiers, as the reconciliation shows them
+            row['quantity_' + part] = sum((shown(tenant['quantities'][metric]) for metric in metrics), _zero(QUANTITY_PLACES))
+        bill = tenant.get('bill')
+        if bill is not None:
+            amounts = dict((line.metric, line) for line in bill.lines)
+            for part, _label, metrics in PARTS:
+                row['cost_' + part] = sum((amounts[m].amount for m in metrics if m in amounts), _zero(card.precision))
+                row['exact_' + part] = math.fsum(amounts[m].exact for m in metrics if m in amounts)
+            row['cost_total'] = bill.total
+            row['exact_total'] = bill.exact
         rows.append(row)
-    totals = dict(tenant_key=None, tenant='Total', sample_count=sum(row['sample_count'] for row in rows))
-    columns = ['hours'] + ['twa_' + figure for figure in OVERVIEW_FIGURES]
-    if rows and 'cost_total' in rows[0]:
-        columns += ['cost_' + part for part in COST_PARTS]
-    for column in columns:
-        totals[column] = math.fsum(row[column] for row in rows)
+    totals = dict(tenant_key=None, tenant='Total', state='', sample_count=sum(row['sample_count'] for row in rows), hours=None, file_stem=None)
+    for part, _label, _metrics in PARTS:
+        totals['quantity_' + part] = sum((row['quantity_' + part] for row in rows), _zero(QUANTITY_PLACES))
+        if card is not None:
+            totals['cost_' + part] = sum((row['cost_' + part] for row in rows), _zero(card.precision))
+            totals['exact_' + part] = math.fsum(row['exact_' + part] for row in rows)
+    if card is not None:
+        totals['cost_total'] = sum((row['cost_total'] for row in rows), _zero(card.precision))
+        totals['exact_total'] = math.fsum(row['exact_total'] for row in rows)
     return rows, totals
 
 
+def _zero(places):
+    return Decimal(0).quantize(Decimal(1).scaleb(-places))
+
+
+def reconcile(system_lines, tenant_lines, capacity, hours, card, tenant_bills, name):
+    """Per metric: the system's capacity, the system's usage, the tenants' sum and Unallocated (system - tenants,
+    ``_rating.unallocated``), as quantities and, with a rate card, as costs; and the totals of the shown figures.
+
+    Shown quantities are rounded to QUANTITY_PLACES, shown amounts to the card's precision; the tenants' shown figure
+    of a metric is the sum of each tenant's shown figure (quantity rounded, bill line rounded), the system's the rounded line of its own bill, and the shown
+    Unallocated is the system's shown figure minus the tenants' (so the shown tenants plus Unallocated are the shown
+    system). The exact figures stay beside them. IP addresses have no system figure (billing records count none)."""
+    system_q, tenants_q = quantities(system_lines), quantities(tenant_lines)
+    # Unallocated over the whole period, per metric the system measures: both sides summed first, so a charge period
+    # in which the system has no record (and so no line) still takes the tenants' usage off.
+    whole = system_owner(name)
+    rest = unallocated([UsageLine(whole, metric, None, None, system_q[metric]) for metric in SYSTEM_METRICS],
+                       [UsageLine(line.owner, line.metric, None, None, line.quantity) for line in tenant_lines], unallocated_owner(name))
+    rest_q = quantities(rest)
+    by_owner = OrderedDict()
+    for line in tenant_lines:
+        by_owner.setdefault(line.owner, []).append(line)
+    # the tenants' shown quantity of a metric: the sum of each tenant's shown quantity (as the overview's rows show them)
+    tenants_shown = dict((metric, _zero(QUANTITY_PLACES)) for metric in METRIC_NAMES)
+    for lines in by_owner.values():
+        for metric, value in quantities(lines).items():
+            tenants_shown[metric] += shown(value)
+    system_bill = Bill(system_owner(name), price(system_lines, card), card, SYSTEM_METRICS) if card is not None else None
+    system_amounts = dict((line.metric, line) for line in system_bill.lines) if system_bill else {}
+    tenant_amounts = dict((metric, []) for metric in METRIC_NAMES)
+    for bill in tenant_bills:
+        for line in bill.lines:
+            tenant_amounts[line.metric].append(line)
+    rows = []
+    for metric in METRIC_NAMES:
+        info = METRIC[metric]
+        has_system = metric in SYSTEM_METRICS
+        row = dict(metric=metric, label=info.label, unit=info.unit, quantity_unit=info.quantity_unit, system=has_system,
+                   capacity=capacity.get(metric) if has_system else None,
+                   exact=dict(tenants=tenants_q[metric]), shown=dict(tenants=tenants_shown[metric]))
+        if has_system:
+            capacity_q = (capacity.get(metric) or 0) * hours
+            row['exact'].update(capacity=capacity_q, system=system_q[metric], unallocated=rest_q[metric])
+            row['shown'].update(capacity=shown(capacity_q), system=shown(system_q[metric]))
+            row['shown']['unallocated'] = row['shown']['system'] - row['shown']['tenants']
+        if card is not None:
+            unit_price = card.price_of(metric)
+            row['unit_price'] = unit_price
+            row['exact'].update(tenants_cost=math.fsum(line.exact for line in tenant_amounts[metric]))
+            row['shown']['tenants_cost'] = sum((line.amount for line in tenant_amounts[metric]), _zero(card.precision))
+            if has_system:
+                line = system_amounts.get(metric)
+                row['exact'].update(capacity_cost=row['exact']['capacity'] * unit_price, system_cost=line.exact if line else 0.0)
+                row['exact']['unallocated_cost'] = row['exact']['system_cost'] - row['exact']['tenants_cost']
+                row['shown']['capacity_cost'] = money(row['exact']['capacity_cost'], card.precision)
+                row['shown']['system_cost'] = line.amount if line else _zero(card.precision)
+                row['shown']['unallocated_cost'] = row['shown']['system_cost'] - row['shown']['tenants_cost']
+        rows.append(row)
+    totals = {}
+    if card is not None:
+        for column in ('capacity_cost', 'system_cost', 'tenants_cost', 'unallocated_cost'):
+            totals[column] = sum((row['shown'][column] for row in rows if column in row['shown']), _zero(card.precision))
+            totals['exact_' + column] = math.fsum(row['exact'][column] for row in rows if column in row['exact'])
+    negative = [row['label'] for row in rows if row['system'] and row['exact']['unallocated'] < -NOISE * max(abs(row['exact']['system']), 1.0)]
+    return rows, totals, negative
+
+
+_COMPILED = {}
+
+
 def _render(template, context, html):
+    """Render one of the tenant templates; each is compiled once per process (a report of 50 tenants renders 100 pages)."""
     from ansible_collections.vergeio.billing.plugins.module_utils._reports import templates as _templates  # pylint: disable=import-outside-toplevel
-    environment = _templates._environment(html)  # pylint: disable=protected-access
-    if html:
-        context = dict(context, css=_templates.CSS)
-        template = _templates.SVG_MACRO + template
-    return environment.from_string(template).render(context)
+    key = (template, html)
+    if key not in _COMPILED:
+        _COMPILED[key] = _templates._environment(html).from_string(_templates.SVG_MACRO + template if html else template)  # pylint: disable=protected-access
+    return _COMPILED[key].render(dict(context, css=_templates.CSS) if html else context)
 
 
-def run_tenant_reports(client, request, period, check_mode=False, diff=False, now=None, page_size=10000, system_lines=None):
-    """Read the tenants' history over the period once and write their reports and the overview; returns the result
-    keys: ``tenant_files``, ``tenants_overview``, ``tenant_sha256``, ``tenant_changed_files``, ``tenant_count``,
-    ``tenant_sample_count``, ``changed``, ``warnings`` (and ``diff`` lines).
+def _system_usage(usage, meter, name):
+    """The system's usage lines and capacity of the period, read here (one paged read of the billing records that
+    overlap it, only the fields the engine and the capacity need)."""
+    newest = [None]
 
-    ``system_lines``: the system report's usage lines of the period (``_rating.UsageLine``), or None (``tenants_only``).
-    Accepted here so the module can hand them over; the tenant side's Unallocated is to use them (not yet)."""
-    selectors, zone, rates, basis, formats = request.tenants, request.zone, request.rates, request.tenant_basis, request.formats
+    def keep(rows):
+        for raw in rows:
+            mark = (to_int(raw.get('created')), to_int(raw.get('$key')))
+            if newest[0] is None or mark > newest[0][0]:
+                newest[0] = (mark, raw)
+
+    fields = list(RECORD_FIELDS) + ['created'] + [field for field, _divisor in CAPACITY_FIELDS.values()]
+    count = usage.system(meter, system_owner(name), fields=fields, on_page=keep)
+    return meter.lines(), capacity_of(newest[0][1] if newest[0] else None), count
+
+
+def run_tenant_reports(client, request, period, check_mode=False, diff=False, now=None, page_size=10000, system_lines=None,
+                       system_capacity=None):
+    """Meter the tenants' history over the period once, bill it and write their reports and the overview.
+
+    ``period``: the system report's period (``request.period()``); the billing period is [since, until + 1).
+    ``system_lines``: the system report's usage lines of the same period and charge periods (``group_by``,
+    ``_rating.UsageLine``), as the module hands them over, so the overview's system figures are the system report's;
+    without them (``tenants_only``) the billing records are read here. ``system_capacity``: metric -> the newest
+    record's capacity; without it, one request reads the newest record of the period.
+    Returns the result keys: ``tenant_files``, ``tenants_overview``, ``tenant_sha256``, ``tenant_changed_files``,
+    ``tenant_count``, ``tenant_sample_count``, ``tenant_bills`` (with a rate card), ``changed``, ``warnings`` (and
+    ``diff`` lines)."""
+    selectors, zone, card, basis, formats = request.tenants, request.zone, request.rates, request.tenant_basis, request.formats
     name, stem, mode, dest, group_by = request.name, request.stem, request.mode, request.dest, request.group_by
     csv_style = request.csv_style
-    usage = TenantUsage(client, page_size=page_size, now=now)
-    tenants = usage.tenants(selectors or None)
-    # Every tenant gets a stem (never an error): transliterated, tenant-<$key>, or with -<$key> on a clash.
-    tenant_parts, stem_notes = tenant_stems(tenants, reserved=(OVERVIEW_STEM,))
-    stems = dict((key, '%s-%s' % (stem, part)) for key, part in tenant_parts.items())
+    start, end = period['since_epoch'], period['until_epoch'] + 1
+    bounds = edges(start, end, group_by, zone)
+    tenants = TenantUsage(client, page_size=page_size, now=now).tenants(selectors or None)
     target = FileSet(dest, mode, check_mode)
     work_dir = target.work_dir
-    files = {}
+    files = OrderedDict()
     overview = None
+    usage = Usage(client, page_size)
+    meter = Meter(bounds)
     try:
         for key, tenant_name in tenants:
             files[key] = _TenantFiles(key, tenant_name, formats, zone, work_dir, csv_style)
-        overview = _TenantFiles(None, OVERVIEW_STEM, [], zone, work_dir)
+        overview = _TenantFiles(None, OVERVIEW_STEM, [], zone, work_dir, csv_style)
 
-        def add(tenant, raw):
-            files[tenant].add(raw, usage.problems)
+        def add(owner, raw, seconds):
+            item = files.get(owner.key)
+            if item is None:  # a tenant deleted during the period: its own files too
+                item = files[owner.key] = _TenantFiles(owner.key, owner.name, formats, zone, work_dir, csv_style)
+            item.add(raw, seconds, usage.problems)
 
         try:
-            usage.read([key for key, _name in tenants], period['since_epoch'], period['until_epoch'], RAW_FIELDS, '$key', add)
+            owners = usage.tenants(meter, HISTORY['long'], tenants, basis, every=not selectors, on_sample=add, extra_fields=RAW_FIELDS)
+            if system_lines is None:
+                system_lines, system_capacity, _count = _system_usage(usage, Meter(bounds), name)
+            elif system_capacity is None:
+                system_capacity = capacity_of(Billing(client, page_size=page_size).latest_raw(
+                    user_filter=usage_filter(start, end), fields=['$key', 'created'] + [field for field, _d in CAPACITY_FIELDS.values()]))
         except VergeError as exc:
             exc.msg = '%s. The tenant reports had read %d sample(s) of %s .. %s when this happened; no tenant file was written.' % (
                 exc.msg.rstrip('.'), sum(item.count for item in files.values()), period['since'], period['until'])
             raise
-        currency = rates['currency'] if rates else ''
-        summaries = {}
-        for key, tenant_name in tenants:
-            item = files[key]
+        for owner in owners:
+            if owner.key not in files:  # a deleted tenant whose samples bill nothing inside the period
+                files[owner.key] = _TenantFiles(owner.key, owner.name, formats, zone, work_dir, csv_style)
+        # Every tenant gets a stem (never an error): transliterated, tenant-<$key>, or with -<$key> on a clash; the
+        # deleted ones too, known only now.
+        tenant_parts, stem_notes = tenant_stems([(owner.key, owner.name) for owner in owners], reserved=(OVERVIEW_STEM,))
+        stems = dict((key, '%s-%s' % (stem, part)) for key, part in tenant_parts.items())
+        lines_of = OrderedDict((owner, []) for owner in owners)
+        all_lines = meter.lines()
+        for line in all_lines:
+            lines_of[line.owner].append(line)
+        seconds_of = {}
+        for (owner, index), values in meter.seconds.items():
+            seconds_of.setdefault(owner, {})[index] = values
+        currency = card.currency if card else ''
+        entries, bills = [], []
+        for owner in owners:
+            item = files[owner.key]
             item.close()
-            summary = summarize_samples(item.samples, None, group_by, zone, rates, basis)
-            summaries[key] = summary
-            head = dict(generator=GENERATOR, layout=LAYOUT, kind='tenant', name=name, tenant=dict(key=key, name=tenant_name),
-                        period=period, rates=rates and dict(rates), basis=basis, summary=summary, sample_count=item.count,
-                        record_fields=list(JSON_FIELDS))
+            lines = lines_of[owner]
+            priced = price(lines, card) if card else None
+            bill = Bill(owner, priced, card) if card else None
+            if bill is not None:
+                bills.append(bill)
+            summary = summarize_samples([sample + (None,) for sample in item.samples], weights=item.seconds)
+            if item.samples:
+                summary['period_start'] = iso_in(max(min(sample[0] for sample in item.samples), start), zone)
+            periods = charge_periods(bounds, group_by, zone, lines, priced, seconds_of.get(owner, {}), card.precision if card else 0)
+            tenant = dict(key=owner.key, name=owner.name, state=owner.state)
+            entries.append(dict(tenant, sample_count=item.count, hours=summary['hours'], quantities=quantities(lines), bill=bill,
+                                file_stem=stems[owner.key]))
             if 'json' in formats:
-                item.finish_json(head)
-            context = dict(generator=GENERATOR, title='VergeOS tenant report: %s (%s), %s' % (tenant_name, name, period['label']),
-                           name=name, tenant=dict(key=key, name=tenant_name), period=period, summary=summary, basis=basis,
-                           cost=summary.get('cost'), currency=currency, cost_rows=cost_rows(summary['cost']) if rates else [],
-                           usage_rows=usage_rows(summary), periods=summary.get('periods') or [], group_by=group_by or 'period',
-                           rates=rates or {}, charts=[], chart_notes=[])
+                item.finish_json(dict(
+                    generator=GENERATOR, layout=LAYOUT, kind='tenant', name=name, tenant=tenant, period=period, rates=card and dict(card),
+                    basis=basis, summary=summary, bill=bill.as_dict() if bill else None,
+                    usage=[dict(metric=line.metric, quantity_unit=METRIC[line.metric].quantity_unit, start=line.start, end=line.end,
+                                quantity=line.quantity) for line in lines],
+                    periods=[_plain(row) for row in periods] if group_by else [], sample_count=item.count,
+                    record_fields=list(JSON_FIELDS) + [BILLED]))
+            context = dict(generator=GENERATOR, title='VergeOS tenant report: %s (%s), %s' % (owner.name, name, period['label']),
+                           name=name, tenant=tenant, period=period, summary=summary, basis=basis, bill=bill,
+                           bill_rows=bill_rows(bill) if bill else [], currency=currency, usage_rows=usage_rows(summary),
+                           periods=periods if group_by else [], group_by=group_by or 'period', parts=PARTS, units=PART_UNITS,
+                           charts=[], chart_notes=[])
             if 'markdown' in formats:
-                item.write('markdown', _render(TENANT_MARKDOWN, context, False))
+                item.write('markdown', _render(_templates().TENANT_MARKDOWN, context, False))
             if 'html' in formats:
                 context['charts'], context['chart_notes'] = tenant_charts(item.samples, zone)
-                item.write('html', _render(TENANT_HTML, context, True))
+                item.write('html', _render(_templates().TENANT_HTML, dict(context, extra_css=_templates().OVERVIEW_CSS), True))
             item.samples = None
-        rows, totals = overview_rows(tenants, summaries)
-        columns = list(OVERVIEW_COLUMNS) + (['cost_' + part for part in COST_PARTS] + ['currency'] if rates else [])
-        if 'csv' in formats:
-            handle = overview._temp('csv', newline='')  # pylint: disable=protected-access
-            writer = csv_style.writer(handle)
-            writer.writerow(columns)
-            for row in rows + [totals]:
-                writer.writerow([row.get(column, currency) for column in columns])  # the writer guards every text cell
-            handle.close()
-        if 'json' in formats:
-            overview.write('json', json.dumps(dict(
-                generator=GENERATOR, layout=LAYOUT, kind='tenants', name=name, period=period, rates=rates and dict(rates), basis=basis,
-                tenants=[dict(row, file_stem=stems[row['tenant_key']]) for row in rows], totals=totals), indent=1, ensure_ascii=False) + '\n')
-        context = dict(generator=GENERATOR, title='VergeOS tenants overview: %s, %s' % (name, period['label']), name=name, period=period,
-                       rows=rows, totals=totals, cost=bool(rates), currency=currency, basis=basis,
-                       bars=cost_bars([(row['tenant'], row['cost_total']) for row in rows], currency) if rates and rows else None)
-        if 'markdown' in formats:
-            overview.write('markdown', _render(OVERVIEW_MARKDOWN, context, False))
-        if 'html' in formats:
-            overview.write('html', _render(OVERVIEW_HTML, context, True))
-        result = _place_all(tenants, stems, files, overview, formats, target, (name, stem), period, diff, usage)
-        result['warnings'][:0] = stem_notes + ([target.removed_warning()] if target.removed else [])
+        rows, totals = overview_rows(entries, card)
+        hours = (end - start) / 3600
+        metrics, cost_totals, negative = reconcile(system_lines, all_lines, system_capacity or {}, hours, card, bills, name)
+        warnings = stem_notes + usage.messages()
+        if negative:
+            warnings.append('Unallocated is negative for %s: the tenants (%s basis) were billed more than the system measured in %s .. %s; '
+                            'the overview shows it as it is.' % (', '.join(negative), basis, period['since'], period['until']))
+        _write_overview(overview, formats, rows, totals, metrics, cost_totals, card, csv_style, dict(
+            generator=GENERATOR, name=name, period=period, basis=basis, hours=hours, warnings=warnings, negative=negative))
+        result = _place_all(files, stems, overview, formats, target, (name, stem), period, diff)
+        result['warnings'][:0] = warnings + ([target.removed_warning()] if target.removed else [])
+        if card is not None:
+            result['tenant_bills'] = dict((entry['name'], entry['bill'].as_dict()) for entry in entries)
         result['period'] = period
         return result
     finally:
@@ -318,22 +505,83 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
         target.discard()
 
 
-def _place_all(tenants, stems, files, overview, formats, target, system, period, diff, usage):
+def _templates():
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports import tenant_templates  # pylint: disable=import-outside-toplevel
+    return tenant_templates
+
+
+def _plain(value):
+    """JSON-ready: Decimals as their strings (shown amounts), the rest as it is."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return dict((key, _plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+OVERVIEW_CSV_COLUMNS = ('kind', 'tenant_key', 'tenant', 'state', 'sample_count', 'hours') + tuple(
+    'quantity_' + part for part, _label, _metrics in PARTS)
+
+
+def _write_overview(overview, formats, rows, totals, metrics, cost_totals, card, csv_style, info):
+    currency = card.currency if card else ''
+    columns = list(OVERVIEW_CSV_COLUMNS) + (['cost_' + part for part, _label, _metrics in PARTS] + ['cost_total', 'currency'] if card else [])
+    if 'csv' in formats:
+        handle = overview._temp('csv', newline='')  # pylint: disable=protected-access
+        writer = csv_style.writer(handle)  # guards every text cell; Decimals with the decimal mark
+        writer.writerow(columns)
+        for kind, row in [('tenant', row) for row in rows] + [('total', totals)]:
+            row = dict(row, kind=kind, currency=currency)
+            writer.writerow([row.get(column) for column in columns])
+        # Per metric the system and Unallocated (tenants + unallocated = system); their own lines after the totals.
+        for kind in ('unallocated', 'system'):
+            row = dict(kind=kind, tenant='Unallocated' if kind == 'unallocated' else 'System', currency=currency)
+            for part, _label, part_metrics in PARTS:
+                chosen = [m for m in metrics if m['metric'] in part_metrics and m['system']]
+                if chosen:
+                    row['quantity_' + part] = sum((m['shown'][kind] for m in chosen), _zero(QUANTITY_PLACES))
+                    if card is not None:
+                        row['cost_' + part] = sum((m['shown'][kind + '_cost'] for m in chosen), _zero(card.precision))
+            if card is not None:
+                row['cost_total'] = cost_totals[kind + '_cost']
+            writer.writerow([row.get(column) for column in columns])
+        handle.close()
+    if 'json' in formats:
+        overview.write('json', json.dumps(_plain(dict(
+            generator=info['generator'], layout=LAYOUT, kind='tenants', name=info['name'], period=info['period'],
+            rates=card and dict(card), basis=info['basis'], tenants=rows, totals=totals,
+            metrics=[dict(metric=m['metric'], label=m['label'], unit=m['unit'], quantity_unit=m['quantity_unit'], capacity=m['capacity'],
+                          unit_price=m.get('unit_price'), exact=m['exact'], shown=m['shown']) for m in metrics],
+            metric_totals=cost_totals, warnings=info['warnings'])), indent=1, ensure_ascii=False) + '\n')
+    if 'markdown' in formats or 'html' in formats:
+        context = dict(info, title='VergeOS tenants overview: %s, %s' % (info['name'], info['period']['label']), rows=rows, totals=totals,
+                       metrics=metrics, metric_totals=cost_totals, cost=card is not None, currency=currency, parts=PARTS, units=PART_UNITS,
+                       bars=cost_bars([(row['tenant'], row['cost_total']) for row in rows], currency) if card is not None and rows else None)
+        if 'markdown' in formats:
+            overview.write('markdown', _render(_templates().OVERVIEW_MARKDOWN, context, False))
+        if 'html' in formats:
+            overview.write('html', _render(_templates().OVERVIEW_HTML, dict(context, extra_css=_templates().OVERVIEW_CSS), True))
+
+
+def _place_all(files, stems, overview, formats, target, system, period, diff):
     """Every tenant's files and the overview's as one FileSet: all names are checked before the first is replaced."""
     label = period['label']
     name, stem = system
     result = dict(tenant_files={}, tenant_sha256={}, tenant_changed_files={}, tenants_overview={}, warnings=[])
-    ordered = sorted(tenants, key=lambda tenant: (tenant[1], tenant[0]))
-    for key, tenant_name in ordered:
-        owner = FileOwner.tenant(name, key, tenant_name)
+    ordered = sorted(files.items(), key=lambda pair: (pair[1].name, pair[0]))
+    for key, item in ordered:
+        owner = FileOwner.tenant(name, key, item.name)
         for fmt in formats:
-            target.add(owner, '%s-%s' % (stems[key], label), fmt, files[key].temps[fmt][0])
+            target.add(owner, '%s-%s' % (stems[key], label), fmt, item.temps[fmt][0])
     for fmt in formats:
         target.add(FileOwner.overview(name), '%s-%s-%s' % (stem, OVERVIEW_STEM, label), fmt, overview.temps[fmt][0])
     placed = target.place()
     outcome = [(member['path'], done) for member, done, _digest in placed]
     by_file = iter(placed)
-    for key, tenant_name in ordered:
+    for key, item in ordered:
+        tenant_name = item.name
         paths, digests = {}, {}
         for fmt in formats:
             member, done, digests[fmt] = next(by_file)
@@ -342,7 +590,7 @@ def _place_all(tenants, stems, files, overview, formats, target, system, period,
                 result['tenant_changed_files'].setdefault(tenant_name, {})[fmt] = paths[fmt]
         result['tenant_files'][tenant_name] = paths
         result['tenant_sha256'][tenant_name] = digests
-        if not files[key].count:
+        if not item.count:
             result['warnings'].append('Tenant %s ($key %d) has no statistics sample in %s .. %s: its report bills nothing.'
                                       % (tenant_name, key, period['since'], period['until']))
     for fmt in formats:
@@ -350,203 +598,12 @@ def _place_all(tenants, stems, files, overview, formats, target, system, period,
         result['tenants_overview'][fmt] = member['path']
         if done != 'unchanged':
             result['tenant_changed_files'].setdefault('(overview)', {})[fmt] = member['path']
-    result['tenant_count'] = len(tenants)
+    result['tenant_count'] = len(files)
     result['tenant_sample_count'] = sum(item.count for item in files.values())
     result['changed'] = any(done != 'unchanged' for _final, done in outcome)
-    if usage.problems:
-        result['warnings'].append('Some tenant statistics from the API were not numbers and were counted as 0: %s' % ', '.join(usage.problems))
     if diff:
         result['diff_lines'] = ['%s %s (%s)' % ('would write' if target.check_mode else 'wrote', final, done) for final, done in outcome if done != 'unchanged']
     return result
-
-
-# The start of both pages, up to the title (the styles are the system report's, _templates.CSS).
-PAGE_START = '''<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="{{ generator }}"><title>{{ title }}</title><style>{{ css | safe }}</style></head>
-<body><main><header><h1>{{ title }}</h1>'''
-PAGE_END = '</main></body></html>\n'
-
-TENANT_HTML = PAGE_START + '''
-<p class="sub">Tenant {{ tenant.name }} ($key {{ tenant.key }}) of {{ name }}. Period {{ period.since | when }} to {{ period.until | when }}
-(inclusive, {{ period.timezone }}). {{ summary.sample_count | plural('sample') }}, {{ summary.hours | num }} hours.</p>
-</header>
-{% if not summary.sample_count %}
-<p class="alert">No statistics samples of this tenant in this period: nothing to bill and nothing to chart.</p>
-{% endif %}
-<section class="cards">
-{{ card('Cores', summary.twa_cores | num, 'allocated, time-weighted; used ' ~ summary.twa_used_cores | num) }}
-{{ card('RAM', (summary.twa_ram_allocated_gb | num) ~ ' GB', 'allocated, time-weighted; used ' ~ summary.twa_ram_used_gb | num ~ ' GB') }}
-{{ card('Storage', (summary.twa_storage_allocated_gb | num) ~ ' GB', 'allocated, time-weighted; used ' ~ summary.twa_storage_used_gb | num ~ ' GB') }}
-{{ card('IP addresses', summary.twa_ip_count | num, 'time-weighted; peak ' ~ summary.peak_ip_count | num) }}
-{% if cost %}
-{{ card('Total cost', cost.total | money(currency), basis ~ ' basis, ' ~ summary.hours | num ~ ' hours', ' total') }}
-{% endif %}
-</section>
-{% if charts or chart_notes %}
-<section><h2>Cores, RAM and storage over time</h2>
-{% for c in charts %}<figure>{{ svg(c) }}</figure>
-{% endfor %}
-{% for note in chart_notes %}<p class="muted">{{ note }}</p>
-{% endfor %}</section>
-{% endif %}
-{% if cost %}
-<section><h2>Cost ({{ basis }} basis)</h2>
-<table>
-<thead><tr><th scope="col">Item</th><th scope="col">Billed</th><th scope="col">Rate per hour</th><th scope="col">Cost</th></tr></thead>
-<tbody>
-{% for label, billed, key, amount in cost_rows %}
-<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ label }}</th><td class="text">{{ billed }}</td>{#
-#}<td>{{ (rates[key] | rate) if key else '' }}</td><td>{{ amount | money(currency) }}</td></tr>
-{% endfor %}
-</tbody></table>
-<p class="muted">Each sample costs what it bills &times; the rate &times; the hours it stands for.</p>
-</section>
-{% endif %}
-<section><h2>Usage summary</h2>
-<table>
-<thead><tr><th scope="col">Metric</th><th scope="col">Unit</th><th scope="col">Mean per sample</th><th scope="col">Time-weighted mean</th>{#
-#}<th scope="col">95th percentile</th><th scope="col">Peak</th></tr></thead>
-<tbody>
-{% for label, unit, avg, twa, p95, peak in usage_rows %}
-<tr><th scope="row">{{ label }}</th><td>{{ unit }}</td><td>{{ avg | num }}</td><td>{{ twa | num }}</td><td>{{ p95 | num }}</td><td>{{ peak | num }}</td></tr>
-{% endfor %}
-</tbody></table>
-<p class="muted">Each sample stands for the time until the tenant's next sample, at most {{ (summary.max_gap or 0) | num }} s (twice the median
-gap); the newest for the median gap. The 95th percentile is nearest-rank over samples.</p>
-</section>
-{% if periods %}
-<section><h2>By {{ group_by }}</h2>
-<table>
-<thead><tr><th scope="col">Period</th><th scope="col">Samples</th><th scope="col">Hours</th><th scope="col">Cores</th>{#
-#}<th scope="col">Cores used</th><th scope="col">RAM GB</th><th scope="col">Storage GB</th>{% if cost %}<th scope="col">Cost</th>{% endif %}</tr></thead>
-<tbody>
-{% for p in periods %}
-<tr><th scope="row">{{ p.period }}</th><td>{{ p.sample_count | num }}</td><td>{{ p.hours | num }}</td><td>{{ p.twa_cores | num }}</td>{#
-#}<td>{{ p.twa_used_cores | num }}</td><td>{{ p.twa_ram_allocated_gb | num }}</td><td>{{ p.twa_storage_allocated_gb | num }}</td>{#
-#}{% if cost %}<td>{{ p.cost.total | money(currency) }}</td>{% endif %}</tr>
-{% endfor %}
-</tbody></table>
-<p class="muted">Time-weighted means of what was allocated.</p>
-</section>
-{% endif %}
-<footer>Made by {{ generator }} from {{ summary.sample_count | plural('VergeOS tenant statistics sample') }}. Times in {{ period.timezone }}.
-Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
-''' + PAGE_END
-
-TENANT_MARKDOWN = '''# {{ title | md }}
-
-Tenant {{ tenant.name | md }} ($key {{ tenant.key }}) of {{ name | md }}. Period {{ period.since | when }} to {{ period.until | when }} {#
-#}(inclusive, {{ period.timezone | md }}): {{ summary.sample_count | plural('sample') }} covering {{ summary.hours | num }} hours. {#
-#}Figures rounded for display (exact values in the JSON and CSV reports).
-{% if not summary.sample_count %}
-
-**No statistics samples of this tenant in this period: nothing to bill.**
-{% endif %}
-
-## Usage
-
-| Metric | Unit | Mean per sample | Time-weighted mean | 95th percentile | Peak |
-| --- | --- | ---: | ---: | ---: | ---: |
-{% for label, unit, avg, twa, p95, peak in usage_rows %}
-| {{ label | md }} | {{ unit | md }} | {{ avg | num }} | {{ twa | num }} | {{ p95 | num }} | {{ peak | num }} |
-{% endfor %}
-{% if cost %}
-
-## Cost ({{ basis }} basis)
-
-| Item | Billed | Rate per hour | Cost{{ (' (' ~ currency ~ ')') | md if currency else '' }} |
-| --- | --- | ---: | ---: |
-{% for label, billed, key, amount in cost_rows %}
-| {{ ('**' ~ label ~ '**') if loop.last else label }} | {{ billed | md }} | {{ (rates[key] | rate) if key else '' }} | {{ amount | num(2) }} |
-{% endfor %}
-
-Each sample costs what it bills x the rate x the hours it stands for.
-{% endif %}
-{% if periods %}
-
-## By {{ group_by }}
-
-| Period | Samples | Hours | Cores | Cores used | RAM GB | Storage GB |{% if cost %} Cost |{% endif %}
-
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |{% if cost %} ---: |{% endif %}
-
-{% for p in periods %}
-| {{ p.period }} | {{ p.sample_count | num }} | {{ p.hours | num }} | {{ p.twa_cores | num }} | {{ p.twa_used_cores | num }} | {#
-#}{{ p.twa_ram_allocated_gb | num }} | {{ p.twa_storage_allocated_gb | num }} |{% if cost %} {{ p.cost.total | num(2) }} |{% endif %}
-
-{% endfor %}
-
-Time-weighted means of what was allocated over each {{ group_by }}.
-{% endif %}
-'''
-
-OVERVIEW_HTML = PAGE_START + '''
-<p class="sub">{{ rows | length | plural('tenant') }} of {{ name }}. Period {{ period.since | when }} to {{ period.until | when }}
-(inclusive, {{ period.timezone }}).{% if cost %} Costs on the {{ basis }} basis.{% endif %}</p>
-</header>
-{% if cost %}
-<section class="cards">
-{{ card('Total cost', totals.cost_total | money(currency), 'of ' ~ rows | length | plural('tenant'), ' total') }}
-</section>
-{% endif %}
-{% if bars %}
-<section><h2>Cost per tenant</h2>
-<figure>{{ svg_open(bars) }}
-<text x="12" y="22" font-size="16" font-weight="600" fill="#1a1a1a">{{ bars.title }}</text>
-{% for b in bars.bars %}
-<text x="{{ b.x - 8 }}" y="{{ b.label_y }}" font-size="12" fill="#333333" text-anchor="end">{{ b.name }}</text>
-<rect x="{{ b.x }}" y="{{ b.y }}" width="{{ b.width }}" height="{{ b.height }}" fill="#0072B2">{#
-#}<title>{{ b.name }}: {{ b.amount | money(currency) }}</title></rect>
-<text x="{{ b.x + b.width + 6 }}" y="{{ b.label_y }}" font-size="12" fill="#333333">{{ b.amount | money(currency) }}</text>
-{% endfor %}
-</svg></figure>
-</section>
-{% elif not cost %}
-<p class="muted">No rate card was given: no costs, and no cost chart.</p>
-{% endif %}
-<section><h2>Tenants</h2>
-<table>
-<thead><tr><th scope="col">Tenant</th><th scope="col">Samples</th><th scope="col">Hours</th><th scope="col">Cores</th><th scope="col">Cores used</th>{#
-#}<th scope="col">RAM GB</th><th scope="col">Storage GB</th><th scope="col">IPs</th>{% if cost %}<th scope="col">CPU</th><th scope="col">RAM</th>{#
-#}<th scope="col">Storage</th><th scope="col">GPUs</th><th scope="col">vGPUs</th><th scope="col">IPs</th><th scope="col">Total</th>{% endif %}</tr></thead>
-<tbody>
-{% for r in rows + [totals] %}
-<tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ r.tenant }}</th><td>{{ r.sample_count | num }}</td><td>{{ r.hours | num }}</td>{#
-#}<td>{{ r.twa_cores | num }}</td><td>{{ r.twa_used_cores | num }}</td><td>{{ r.twa_ram_allocated_gb | num }}</td>{#
-#}<td>{{ r.twa_storage_allocated_gb | num }}</td><td>{{ r.twa_ip_count | num }}</td>{% if cost %}<td>{{ r.cost_cpu | money(currency) }}</td>{#
-#}<td>{{ r.cost_ram | money(currency) }}</td><td>{{ r.cost_storage | money(currency) }}</td><td>{{ r.cost_gpu | money(currency) }}</td>{#
-#}<td>{{ r.cost_vgpu | money(currency) }}</td><td>{{ r.cost_ip | money(currency) }}</td><td>{{ r.cost_total | money(currency) }}</td>{% endif %}</tr>
-{% endfor %}
-</tbody></table>
-<p class="muted">Cores, RAM, storage and IPs are time-weighted means of what was allocated; the totals row adds them up.</p>
-</section>
-<footer>Made by {{ generator }}. Times in {{ period.timezone }}. Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
-''' + PAGE_END
-
-OVERVIEW_MARKDOWN = '''# {{ title | md }}
-
-{{ rows | length | plural('tenant') }} of {{ name | md }}. Period {{ period.since | when }} to {{ period.until | when }} {#
-#}(inclusive, {{ period.timezone | md }}).{% if cost %} Costs on the {{ basis }} basis{{ (', in ' ~ currency) | md if currency else '' }}.{% endif %}
-{#
-#} Figures rounded for display (exact values in the JSON and CSV reports).
-
-| Tenant | Samples | Hours | Cores | Cores used | RAM GB | Storage GB | IPs |{% if cost %} CPU | RAM | Storage | GPUs | vGPUs | IPs | Total |{% endif %}
-
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |{% if cost %} ---: | ---: | ---: | ---: | ---: | ---: | ---: |{% endif %}
-
-{% for r in rows + [totals] %}
-| {{ ('**' ~ r.tenant ~ '**') if loop.last else r.tenant | md }} | {{ r.sample_count | num }} | {{ r.hours | num }} | {{ r.twa_cores | num }} | {#
-#}{{ r.twa_used_cores | num }} | {{ r.twa_ram_allocated_gb | num }} | {{ r.twa_storage_allocated_gb | num }} | {{ r.twa_ip_count | num }} |{#
-#}{% if cost %} {{ r.cost_cpu | num(2) }} | {{ r.cost_ram | num(2) }} | {{ r.cost_storage | num(2) }} | {{ r.cost_gpu | num(2) }} | {#
-#}{{ r.cost_vgpu | num(2) }} | {{ r.cost_ip | num(2) }} | {{ r.cost_total | num(2) }} |{% endif %}
-
-{% endfor %}
-{% if not cost %}
-
-No rate card was given: no costs.
-{% endif %}
-'''
 
 
 def merge_tenant_result(result, extra):

@@ -25,9 +25,10 @@ from pyvergeos.resources.tenant_stats import TenantStatsHistory  # the reference
 
 from ansible_collections.vergeio.billing.plugins.module_utils._records import ConversionProblems
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import median, p95, sample_weights
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import Anomalies
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card as validate_tenant_rates
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
-    COLUMNS, FIELDS, RAW_FIELDS, SUMMARY_FIELDS, convert_sample, output_names, sample_figures, shape, summarize_samples,
+    COLUMNS, FIELDS, RAW_FIELDS, SUMMARY_FIELDS, convert_sample, output_names, sample_figures, sample_levels, shape, summarize_samples,
 )
 from ansible_collections.vergeio.billing.plugins.modules.verge_tenant_usage_info import RETURN
 
@@ -234,7 +235,8 @@ def ours(rows, **kwargs):
     samples = []
     for raw, _truth in rows:
         sample = convert_sample(raw, ConversionProblems(), SUMMARY_FIELDS)
-        samples.append((sample['timestamp_epoch'], sample['key'], sample_figures(sample)))
+        levels = sample_levels(raw, kwargs.get('basis', 'allocated'), Anomalies(), sample['key'])
+        samples.append((sample['timestamp_epoch'], sample['key'], sample_figures(sample), levels))
     return summarize_samples(samples, **kwargs)
 
 
@@ -394,3 +396,29 @@ def test_day_reference_walks_dst():
     label, start, end = ref_day(int(datetime(2026, 3, 29, 12, tzinfo=timezone.utc).timestamp()), ZoneInfo('Europe/Berlin'))
     assert label == '2026-03-29' and end - start == 23 * 3600
     assert date.fromisoformat(label).weekday() == 6
+
+
+def test_negative_null_and_missing_counters_cost_nothing_and_are_said():
+    """-4 cores for two hours would lower the bill; they count as 0, and one message says how many samples, which fields
+    and the first keys."""
+    rows = []
+    for hour in range(4):
+        raw = dict((field, 0) for field in RAW_FIELDS)  # every field sent, as the API does when asked for them
+        raw.update({'$key': 100 + hour, 'tenant': 3, 'timestamp': 1790000000 + 3600 * hour, 'core_count': 8, 'ram_allocated': 2048, 'ip_count': 1})
+        rows.append(raw)
+    rows[0]['core_count'] = -4
+    rows[1]['core_count'] = '-4'
+    rows[2]['ram_allocated'] = None
+    del rows[3]['ip_count']
+    anomalies = Anomalies()
+    samples = []
+    for raw in rows:
+        sample = convert_sample(raw, ConversionProblems(), SUMMARY_FIELDS)
+        samples.append((sample['timestamp_epoch'], sample['key'], sample_figures(sample), sample_levels(raw, 'allocated', anomalies, sample['key'])))
+    card = validate_tenant_rates({'core_hour': 1, 'ram_gb_hour': 1, 'ip_hour': 1})
+    cost = summarize_samples(samples, rates=card)['cost']
+    # every sample weighs an hour: cores 0 + 0 + 8 + 8, RAM 2 + 2 + 0 + 2 GB, IPs 1 + 1 + 1 + 0
+    assert cost['cpu'] == 16 and cost['ram'] == 6 and cost['ip'] == 3 and cost['total'] == 25
+    messages = anomalies.messages()
+    assert messages[0] == '2 row(s) had negative values, each counted as 0 (core_count): sample 100, sample 101'
+    assert messages[1] == '2 row(s) had null or missing values, each counted as 0 (ip_count, ram_allocated): sample 102, sample 103'
