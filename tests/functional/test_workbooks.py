@@ -27,7 +27,7 @@ from fractions import Fraction
 import pytest
 
 from conftest import BIN, AnsibleRun, run_module, sim_env  # pylint: disable=import-error
-from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
+from simulator.vergeos_sim import Simulator, make_tenant_data  # pylint: disable=import-error
 from test_report_module import RATES as REPORT_RATES, expected_cost, overlapping, seconds_in  # pylint: disable=import-error
 
 openpyxl = pytest.importorskip('openpyxl', reason='openpyxl (test-only) reads the workbooks back')
@@ -269,3 +269,47 @@ def test_a_years_records_sheet_is_written_in_constant_memory(tmp_path):
           % (book['record_count'], peak_json, peak_xlsx, size))
     assert peak_xlsx < 200, peak_xlsx  # the report's memory target for a year (docs/benchmarks.md)
     assert peak_xlsx - peak_json < 40, (peak_json, peak_xlsx)  # rows go to a temporary file, not memory
+
+
+def test_the_tenants_workbook_has_every_tenants_lines_and_their_budgets(tmp_path):
+    data = make_tenant_data(3, seed=23, end=END)
+    first = sorted(tenant['name'] for tenant in data['tenants'] if not tenant.get('is_snapshot'))[0]
+    with Simulator(records=24 * 40, seed=23, end=END) as sim:
+        sim.set_tenant_data(data)
+        args = dict(month='2026-10', dest=str(tmp_path), rates=REPORT_RATES, tenants=True, formats=['json', 'markdown', 'xlsx'],
+                    budgets=dict(system=10 ** 9, tenants={first: 1, '99999': 5}))
+        run = run_module('verge_billing_report', args, sim_env(sim))
+    assert run.rc == 0, run.output
+    result = run.result
+    assert "budgets.tenants: '99999' matches no tenant of this report" in ' '.join(run.output.split())  # wrapped on 2.16
+    assert all('xlsx' not in files for files in result['tenant_files'].values())  # a tenant's lines are on the Lines sheet
+    book = result['tenants_overview']['xlsx']
+    workbook = openpyxl.load_workbook(book)
+    assert workbook.sheetnames == ['Overview', 'Lines', 'Budgets']
+    lines = rows_of(book, 'Lines')
+    for name, bill in result['tenant_bills'].items():
+        mine = [row for row in lines[1:] if row[0].value == name]
+        assert mine and all(row[1].data_type == 'n' for row in mine)
+        assert sum(Decimal(repr(row[7].value)) for row in mine) == Decimal(bill['total'])
+    with open(result['tenants_overview']['json'], encoding='utf-8') as handle:
+        overview = json.load(handle)
+    table = rows_of(book, 'Overview')
+    header = [cell.value for cell in table[0]]
+    total = [row for row in table if row[0].value == 'Total'][0]
+    assert Decimal(repr(total[header.index('Total')].value)) == Decimal(str(overview['totals']['cost_total']))
+    assert [row[0].value for row in table[-2:]] == ['Unallocated', 'System']
+    # the budgets: the month is over, so each forecast is its cost; the first tenant is over its budget of 1 EUR
+    budgets = result['budgets']
+    assert budgets['system']['budget'] == str(10 ** 9) and not budgets['system']['over_budget']
+    flagged = [item for item in budgets['tenants'] if item['over_budget']]
+    assert [item['name'] for item in flagged] == [first] == budgets['flagged']
+    assert all(item['forecast'] == item['month_to_date'] == result['tenant_bills'][item['name']]['total'] for item in budgets['tenants'])
+    assert overview['budgets']['tenants'] == budgets['tenants']
+    with open(result['tenant_files'][first]['json'], encoding='utf-8') as handle:
+        assert json.load(handle)['budget']['over_budget']
+    with open(result['tenant_files'][first]['markdown'], encoding='utf-8') as handle:
+        assert 'Over budget: the cost of the month is' in handle.read()
+    with open(result['tenants_overview']['markdown'], encoding='utf-8') as handle:
+        assert '## Budgets, 2026-10' in handle.read()
+    sheet = rows_of(book, 'Budgets')
+    assert [row[6].value for row in sheet[1:] if row[0].value == first] == ['yes']
