@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import time
 from datetime import datetime, timezone
 
@@ -47,12 +48,14 @@ def system(tmp_path_factory):
     """One system with hourly records and three tenants up to now: the current month so far."""
     base = tmp_path_factory.mktemp('budgets')
     with Simulator(records=24 * 40, seed=44) as sim:
-        sim.set_tenant_data(make_tenant_data(3, seed=44, gaps=False))
+        data = make_tenant_data(3, seed=44, gaps=False)
+        sim.set_tenant_data(data)
         hosts = {'verge-east': dict(ansible_connection='local', billing_report_host=sim.host, billing_report_ca_path=sim.ca_path,
                                     billing_report_api_key=API_KEY)}
         (base / 'inventory.json').write_text(json.dumps(dict(all=dict(hosts=hosts))))
         (base / 'project').mkdir()
-        yield dict(base=base, sim=sim, month=datetime.fromtimestamp(time.time(), timezone.utc).strftime('%Y-%m'))
+        names = sorted(tenant['name'] for tenant in data['tenants'] if not tenant.get('is_snapshot'))
+        yield dict(base=base, sim=sim, month=datetime.fromtimestamp(time.time(), timezone.utc).strftime('%Y-%m'), tenants=names)
 
 
 def role_vars(base, **extra):
@@ -87,3 +90,22 @@ def test_a_system_forecast_over_its_budget_is_flagged_published_and_fails_the_pl
     assert within.rc == 0, stdout_of(within)[-3000:]
     published = artifact_data(within)[expected_key('verge-east')]['budgets']
     assert published['flagged'] == [] and not published['forecast_over_budget']
+
+
+def test_a_tenant_forecast_over_its_budget_is_flagged_published_and_fails_the_play(system):  # pylint: disable=redefined-outer-name
+    base, first = system['base'], system['tenants'][0]
+    budgets = dict(system=10 ** 9, tenants={first: 1})
+    failing = run(base, 'tenant', play(base, 'tenant', role_vars(base, billing_report_tenants=True, billing_report_budgets=budgets,
+                                                                  billing_report_fail_on_budget=True)))
+    output = stdout_of(failing)
+    assert failing.rc != 0, output[-3000:]
+    assert re.search(r'tenant %s: [0-9.,]+ EUR so far, forecast [0-9.,]+ EUR, budget 1 EUR \(over budget\)' % re.escape(first), output), output[-3000:]
+    assert 'system verge-east:' not in output  # the system is within its budget: not named
+    overview = os.path.join(str(base / 'reports'), 'verge-east-tenants-%s.json' % system['month'])
+    with open(overview, encoding='utf-8') as handle:
+        flagged = [item for item in json.load(handle)['budgets']['tenants'] if item['forecast_over_budget']]
+    assert [item['name'] for item in flagged] == [first] and not flagged[0]['complete']
+    published = artifact_data(failing)[expected_key('verge-east')]['budgets']
+    # the artifact keeps the tenants that have a budget: the one flagged here
+    assert [item['name'] for item in published['tenants']] == [first] and published['tenants'][0] == flagged[0]
+    assert published['flagged'] == [first] and published['forecast_over_budget']
