@@ -34,7 +34,7 @@ from fractions import Fraction
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import SYSTEM_METRICS, Bill, price
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import SYSTEM_METRICS, Bill, Meter, edges, price
 from ansible_collections.vergeio.billing.plugins.module_utils._time import month_range
 
 HOUR = 3600
@@ -228,11 +228,26 @@ def merge_figures(system, tenants):
     return flag(merged)
 
 
+def measured_seconds(meter):
+    """owner -> the seconds the meter measured for it (one pass over the meter, however many owners)."""
+    out = {}
+    for (owner, _index), values in meter.seconds.items():
+        out.setdefault(owner, []).extend(values)
+    return dict((owner, math.fsum(values)) for owner, values in out.items())
+
+
 def metered_figures(budgets, month, zone, now, card, meter, system=None, tenants=None):
     """``budget_figures`` from a ``_rating.Meter`` of the month: the bill of ``system`` (an Owner: the metrics a
     billing record measures) and of each of ``tenants`` (Owners, or None), each priced on ``card``, and the seconds
     the meter measured for each. For the summaries of verge_billing_info and verge_tenant_usage_info."""
     priced = price(meter.lines(), card)
-    one = None if system is None else (Bill(system, priced, card, metrics=SYSTEM_METRICS), meter.hours(system) * 3600)
-    many = None if tenants is None else [(Bill(owner, priced, card), meter.hours(owner) * 3600) for owner in tenants]
+    seconds = measured_seconds(meter)
+    one = None if system is None else (Bill(system, priced, card, metrics=SYSTEM_METRICS), seconds.get(system, 0))
+    many = None if tenants is None else [(Bill(owner, priced, card), seconds.get(owner, 0)) for owner in tenants]
     return budget_figures(budgets, month, zone, now, card, system=one, tenants=many)
+
+
+def month_meter(month, zone):
+    """An empty ``_rating.Meter`` of the calendar month ``month`` in ``zone`` (one charge period)."""
+    _label, start, last = month_range(month, zone, 'month')
+    return Meter(edges(start, last + 1))

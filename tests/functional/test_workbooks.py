@@ -313,3 +313,24 @@ def test_the_tenants_workbook_has_every_tenants_lines_and_their_budgets(tmp_path
         assert '## Budgets, 2026-10' in handle.read()
     sheet = rows_of(book, 'Budgets')
     assert [row[6].value for row in sheet[1:] if row[0].value == first] == ['yes']
+
+
+def test_tenant_usage_info_forecasts_the_tenants_as_the_report_bills_them(tmp_path):
+    data = make_tenant_data(3, seed=61, gaps=False)
+    names = sorted(tenant['name'] for tenant in data['tenants'] if not tenant.get('is_snapshot'))
+    budgets = dict(tenants={names[0]: 1, names[1]: 10 ** 9})
+    with Simulator(records=24 * 40, seed=61) as sim:
+        sim.set_tenant_data(data)
+        report = run_module('verge_billing_report', dict(month='current', dest=str(tmp_path), rates=REPORT_RATES, tenants=True,
+                                                         formats=['json'], budgets=budgets), sim_env(sim))
+        info = run_module('verge_tenant_usage_info', dict(view='summary', month='current', rates=REPORT_RATES, budgets=budgets), sim_env(sim))
+        wrong = run_module('verge_tenant_usage_info', dict(view='summary', month='current', rates=REPORT_RATES, budgets=dict(system=5)),
+                           sim_env(sim))
+    assert report.rc == 0 and info.rc == 0, report.output + info.output
+    got, want = info.result['budgets'], report.result['budgets']
+    assert got['tenants'] == want['tenants'] and got['system'] is None
+    by_name = dict((item['name'], item) for item in got['tenants'])
+    assert by_name[names[0]]['forecast_over_budget'] and not by_name[names[1]]['forecast_over_budget']
+    assert not by_name[names[0]]['complete'] and by_name[names[2]]['budget'] is None
+    assert got['flagged'] == [names[0]]
+    assert wrong.rc != 0 and 'budgets.system: verge_tenant_usage_info bills tenants only' in wrong.result['msg']
