@@ -109,9 +109,9 @@ options:
         amounts and a total row, and (HTML) charts.
       - V(xlsx) (not a default; needs XlsxWriter) is an Excel workbook with the sheets Summary, Costs (the bill), By day
         (or week, month) and Records (a row per record with the figures the bill is made of); with O(tenants) the
-        tenants overview is a workbook too (C(<name>-tenants-<label>.xlsx): Overview, Lines with every tenant's bill lines,
-        and Budgets with O(budgets)), and a tenant's own files are in the other formats only. Figures are number cells,
-        amounts in the currency's format with O(rates.precision) decimals, text never a formula.
+        tenants overview is a workbook too (C(<name>-tenants-<label>.xlsx) with the sheets Overview, Lines with every
+        tenant's bill lines, and Budgets with O(budgets)), and a tenant's own files are in the other formats only.
+        Figures are number cells, amounts in the currency's format with O(rates.precision) decimals, text never a formula.
       - With O(budgets), the JSON (C(budgets); a tenant's C(budget)), Markdown and HTML (a Budget section, with an
         alert when a budget is exceeded or forecast to be) and xlsx files show the budget figures.
     # type, elements, choices and default: from the doc fragment vergeio.billing.report_files
