@@ -14,10 +14,12 @@ class ModuleDocFragment(object):
     DOCUMENTATION = r'''
 options:
   formats:
-    description: The files to write.
+    description:
+      - The files to write. V(xlsx) (an Excel workbook) needs the Python library XlsxWriter where the module runs, and
+        is written only when asked for.
     type: list
     elements: str
-    choices: [csv, json, markdown, html]
+    choices: [csv, json, markdown, html, xlsx]
     default: [csv, json, markdown, html]
   mode:
     description:

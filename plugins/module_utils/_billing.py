@@ -185,7 +185,7 @@ class Billing:
         The read is pinned to the newest record the server holds when it starts (its ``created``): a record
         created while the pages are read is left out; an open ``until`` ends there (or, with no record since
         ``since``, at the controller's clock). Returns (summary, until, the filter sent, warnings of the engine:
-        negative or null counters counted as 0).
+        negative or null counters counted as 0, the meter: the system's usage lines, owner ``system``).
         """
         # Imported here: _usage imports this module (its endpoint name).
         from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage  # pylint: disable=import-outside-toplevel
@@ -202,7 +202,7 @@ class Billing:
         usage.system(meter, system_owner('system'), fields=fields, on_page=summary.add_rows, sort='-created', created_until=pin,
                      user_filter=user_filter)
         priced = price(meter.lines(), card) if card is not None else None
-        return summary.result(priced), until, usage.sent_filter, usage.anomalies.messages()
+        return summary.result(priced), until, usage.sent_filter, usage.anomalies.messages(), meter
 
     def generate(self, check_mode=False, wait=False, wait_timeout=300, min_interval=None, poll_interval=2.0):
         """Ask VergeOS for a new billing record: one POST, never resent. Returns a Generated.

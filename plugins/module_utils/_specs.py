@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import DEFAULT_PRECISION, RATE_KEYS
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import CSV_DECIMALS, CSV_DELIMITERS, FORMATS
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import CSV_DECIMALS, CSV_DELIMITERS, DEFAULT_FORMATS, FORMATS
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.request import BASES
 
 # A rate card: values are taken raw and checked by _rating.rate_card, whose message names the key and the value
@@ -23,7 +23,7 @@ RATES_SPEC = dict(((key, dict(type='raw')) for key in RATE_KEYS), currency=dict(
 
 # The file options of the modules that write reports: which files, their permissions, and the CSV dialect.
 REPORT_FILES_SPEC = dict(
-    formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(FORMATS)),
+    formats=dict(type='list', elements='str', choices=list(FORMATS), default=list(DEFAULT_FORMATS)),  # xlsx only when asked (XlsxWriter)
     mode=dict(type='raw'),
     csv_delimiter=dict(type='str', choices=list(CSV_DELIMITERS), default=','),
     csv_decimal=dict(type='str', choices=list(CSV_DECIMALS), default='.'),
@@ -39,3 +39,6 @@ REQUEST_SPEC = dict(
     tenants=dict(type='raw', default=False), tenant_basis=dict(type='str', choices=list(BASES), default='allocated'),
 )
 REQUEST_RULES = dict(mutually_exclusive=[('month', 'since'), ('month', 'until')], required_one_of=[('month', 'since')])
+
+# Monthly budgets (checked by _budget.parse_budgets, whose messages name the key): documented by vergeio.billing.budgets.
+BUDGETS_SPEC = dict(type='dict', options=dict(system=dict(type='raw'), tenants=dict(type='dict')))

@@ -36,6 +36,9 @@ description:
     nothing and says which files would change.
   - Runs where the files are, normally the controller (C(delegate_to=localhost)). Needs Jinja2 there for the
     V(markdown) and V(html) formats (it comes with ansible-core).
+  - V(xlsx) in O(formats) writes an Excel workbook (C(NAME-LABEL.xlsx)) with a Summary sheet and a Systems sheet (the
+    columns and rows of the CSV file, figures as number cells, amounts in the currency's format with its decimals, the
+    total rows below the table, outside its autofilter); it needs the Python library XlsxWriter where the module runs.
 options:
   systems:
     description:
@@ -103,6 +106,7 @@ attributes:
     support: full
 requirements:
   - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
+  - XlsxWriter for the V(xlsx) format.
 seealso:
   - module: vergeio.billing.verge_billing_info
   - module: vergeio.billing.verge_billing_report
@@ -195,6 +199,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._reports.files imp
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
 from ansible_collections.vergeio.billing.plugins.module_utils._specs import REPORT_FILES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.workbook import require_xlsxwriter
 
 
 def nothing_to_report(params, not_systems):
@@ -206,6 +211,10 @@ def nothing_to_report(params, not_systems):
             msg += ', only %s: %s' % (plural(len(not_systems), 'JSON file that is not one', 'JSON files that are not'),
                                       '; '.join('%s (%s)' % (os.path.basename(item['path']), item['reason']) for item in not_systems[:5]))
     return msg + '. allow_empty=true writes an empty report'
+
+
+def _bytes(content):
+    return content if isinstance(content, bytes) else content.encode('utf-8')
 
 
 def build(params):
@@ -235,7 +244,10 @@ def build(params):
     if set(params['formats']) & set(('markdown', 'html')):
         from ansible_collections.vergeio.billing.plugins.module_utils._reports import fleet_render as _fleet_render  # pylint: disable=import-outside-toplevel
         renderers.update(markdown=_fleet_render.render_markdown, html=_fleet_render.render_html)
-    contents = dict((fmt, renderers[fmt](fleet).encode('utf-8')) for fmt in FORMATS if fmt in params['formats'])
+    if 'xlsx' in params['formats']:
+        from ansible_collections.vergeio.billing.plugins.module_utils._reports import fleet_workbook  # pylint: disable=import-outside-toplevel
+        renderers['xlsx'] = fleet_workbook.render_xlsx
+    contents = dict((fmt, _bytes(renderers[fmt](fleet))) for fmt in FORMATS if fmt in params['formats'])
     return fleet, contents, not_systems, warnings
 
 
@@ -254,6 +266,7 @@ def main():
     )
     params = module.params
     require_jinja(module, params['formats'])
+    require_xlsxwriter(module, params['formats'])
     try:
         mode = parse_mode(params['mode'])
         fleet, contents, not_systems, warnings = build(params)

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
   - vergeio.billing.rates
+  - vergeio.billing.budgets
 attributes:
   check_mode:
     description: Runs normally in check mode; it only reads.
@@ -258,6 +259,29 @@ count:
   type: int
   returned: when O(view=records) and O(key) is not given
   sample: 720
+budgets:
+  description:
+    - With O(budgets), the budget figures of the O(month) (with O(view=summary) and O(period_by=usage)). Amounts are
+      decimal strings in the currency of O(rates), rounded to O(rates.precision) decimals.
+    - "C(month), C(currency); C(system), the system's figures (its C(name) is V(system)) as in
+      RV(vergeio.billing.verge_billing_report#module:budgets.system): C(month_to_date) (the total of the month's bill
+      so far, the sum of its rounded lines), C(forecast) (month_to_date's exact amount / C(hours_measured) x
+      C(hours_in_month), rounded; the cost itself once the month is over; null when nothing was measured),
+      C(budget), C(over_budget), C(forecast_over_budget), C(hours_measured), C(hours_in_month), C(complete);
+      C(tenants) (empty here); C(flagged) (V([system]) when over or forecast over); C(over_budget) and
+      C(forecast_over_budget)."
+  type: dict
+  returned: when O(budgets) is set
+  version_added: 0.2.0
+  sample:
+    month: "2026-12"
+    currency: EUR
+    system: {name: system, month: "2026-12", currency: EUR, complete: false, hours_in_month: 744.0, hours_measured: 100.0,
+             month_to_date: "812.40", forecast: "6044.26", budget: "5000", over_budget: false, forecast_over_budget: true}
+    tenants: []
+    flagged: [system]
+    over_budget: false
+    forecast_over_budget: true
 range:
   description: The time range and the filter the module sent to the API.
   type: dict
@@ -825,7 +849,9 @@ record:
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import DEFAULT_PAGE_SIZE, Billing, build_filter, describe_range
-from ansible_collections.vergeio.billing.plugins.module_utils._specs import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._budget import metered_figures, parse_budgets
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card, system_owner
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import BUDGETS_SPEC, RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS, get_zone, month_range, parse_time
 
 
@@ -845,6 +871,7 @@ def main():
             timezone=dict(type='str', default='UTC'),
             month=dict(type='str'),
             period_by=dict(type='str', choices=['created', 'usage'], default='created'),
+            budgets=BUDGETS_SPEC,
         ),
         mutually_exclusive=[('key', other) for other in ('since', 'until', 'filter', 'limit', 'group_by', 'month')] + [
             ('month', 'since'), ('month', 'until')],
@@ -860,6 +887,7 @@ def main():
             since = parse_time(params['since'], 'since', zone=zone)
             until = parse_time(params['until'], 'until', end_of_day=True, zone=zone)
         check_options(params, since, until)
+        budgets = check_budgets(params, month)
         query = build_filter(since, until, params['filter'])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
@@ -875,8 +903,12 @@ def main():
         elif view == 'latest':
             result['record'] = billing.latest(since, until, params['filter'], rates=rates)
         elif view == 'summary' and params['period_by'] == 'usage':
-            result['summary'], pinned, sent, notes = billing.usage_summary(since, until, params['filter'], params['group_by'], rates, zone=zone)
+            result['summary'], pinned, sent, notes, meter = billing.usage_summary(since, until, params['filter'], params['group_by'], rates,
+                                                                                 zone=zone)
             result['range'] = describe_range(since, pinned, sent, zone)
+            if budgets is not None:
+                result['budgets'] = metered_figures(budgets, month, zone, billing.now(), rate_card(rates), meter,
+                                                    system=system_owner('system'))[0]
             count = result['summary']['record_count']
         elif view == 'summary':
             result['summary'], pinned = billing.summary(since, until, params['filter'], params['group_by'], rates, zone=zone)
@@ -906,6 +938,20 @@ def empty_range_warning(view, params, where):
         bounds += ', after skipping offset=%d' % params['offset']
     return 'No billing record in the range %s%s: the %s is empty' % (
         bounds, ' matching filter %r' % params['filter'] if params['filter'] else '', 'summary' if view == 'summary' else 'list')
+
+
+def check_budgets(params, month):
+    """The ``budgets`` option checked (``_budget.Budgets`` or None): a month's bill by usage, priced."""
+    budgets = parse_budgets(params['budgets'])
+    if budgets is None:
+        return None
+    if params['view'] != 'summary' or params['period_by'] != 'usage' or not month or not params['rates']:
+        raise ValueError('budgets needs view=summary, month, period_by=usage and rates: a budget is compared with the bill of a '
+                         'calendar month by usage, as verge_billing_report bills it')
+    if budgets.tenants:
+        raise ValueError('budgets.tenants: verge_billing_info bills the system only; tenant budgets go to verge_tenant_usage_info '
+                         'or verge_billing_report')
+    return budgets
 
 
 def check_options(params, since, until):

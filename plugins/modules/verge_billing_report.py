@@ -40,6 +40,7 @@ extends_documentation_fragment:
   - vergeio.billing.connection.ATTRIBUTES
   - vergeio.billing.rates
   - vergeio.billing.report_files
+  - vergeio.billing.budgets
 requirements:
   - Jinja2 and MarkupSafe (they come with ansible-core) for the V(markdown) and V(html) formats.
 attributes:
@@ -106,6 +107,13 @@ options:
         V(json) has the period, rate card, summary, bill and records (see the notes). V(markdown) and V(html) show the
         usage, the cost table (metric, quantity, unit, unit price, amount, total), the O(group_by) periods with their
         amounts and a total row, and (HTML) charts.
+      - V(xlsx) (not a default; needs XlsxWriter) is an Excel workbook with the sheets Summary, Costs (the bill), By day
+        (or week, month) and Records (a row per record with the figures the bill is made of); with O(tenants) the
+        tenants overview is a workbook too (C(<name>-tenants-<label>.xlsx) with the sheets Overview, Lines with every
+        tenant's bill lines, and Budgets with O(budgets)), and a tenant's own files are in the other formats only.
+        Figures are number cells, amounts in the currency's format with O(rates.precision) decimals, text never a formula.
+      - With O(budgets), the JSON (C(budgets); a tenant's C(budget)), Markdown and HTML (a Budget section, with an
+        alert when a budget is exceeded or forecast to be) and xlsx files show the budget figures.
     # type, elements, choices and default: from the doc fragment vergeio.billing.report_files
   group_by:
     description:
@@ -487,6 +495,47 @@ tenant_count:
   type: int
   returned: when O(tenants) is set
   sample: 12
+budgets:
+  description:
+    - With O(budgets), the budget figures of the month of the report. Amounts are decimal strings in the currency of
+      O(rates), rounded to O(rates.precision) decimals.
+  type: dict
+  returned: when O(budgets) is set
+  version_added: 0.2.0
+  contains:
+    month:
+      description: The calendar month, V(YYYY-MM).
+      type: str
+      sample: "2026-10"
+    currency:
+      description: The currency of O(rates).
+      type: str
+      sample: EUR
+    system:
+      description:
+        - The system's figures (null with O(tenants_only)). C(month_to_date) the cost so far (the total of the
+          system's bill); C(forecast) month_to_date / hours_measured x hours_in_month (exact, then rounded; null when
+          nothing was measured yet; the cost itself when the month is over); C(budget) (null when none was given);
+          C(over_budget) and C(forecast_over_budget); C(hours_measured) and C(hours_in_month) (hours); C(complete)
+          (the month is over); C(name) (O(name)).
+      type: dict
+      sample: {name: verge-east, month: "2026-10", currency: EUR, complete: false, hours_in_month: 745.0, hours_measured: 320.0,
+               month_to_date: "1520.44", forecast: "3539.77", budget: "3000", over_budget: false, forecast_over_budget: true}
+    tenants:
+      description: The same figures for each tenant of the report, with its C(key) (C($key)) and C(name).
+      type: list
+      elements: dict
+    flagged:
+      description: The names of the system and the tenants that are over their budget or forecast to be.
+      type: list
+      elements: str
+      sample: [verge-east, acme]
+    over_budget:
+      description: Some owner's month-to-date cost is above its budget.
+      type: bool
+    forecast_over_budget:
+      description: Some owner's forecast is above its budget.
+      type: bool
 tenant_sample_count:
   description: Number of tenant statistics samples that bill part of the period (rows of all tenant CSV files).
   type: int
@@ -587,8 +636,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._reports.request i
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.statement import run_statements
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import run_report
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import require_jinja
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.workbook import require_xlsxwriter
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.tenant import merge_tenant_result, run_tenant_reports
-from ansible_collections.vergeio.billing.plugins.module_utils._specs import REPORT_FILES_SPEC, REQUEST_RULES, REQUEST_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import BUDGETS_SPEC, REPORT_FILES_SPEC, REQUEST_RULES, REQUEST_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._time import GROUPS
 
 
@@ -609,12 +659,14 @@ def main():
             minimum_charge=dict(type='raw'),
             tax=dict(type='dict', options=dict(name=dict(type='str'), rate=dict(type='raw'))),
             reissue=dict(type='bool', default=False),
+            budgets=BUDGETS_SPEC,
             **REPORT_FILES_SPEC
         ),
         supports_check_mode=True,
         **REQUEST_RULES
     )
     require_jinja(module, module.params['formats'])
+    require_xlsxwriter(module, module.params['formats'])
     try:
         request = ReportRequest.from_options(module.params)  # every option checked once, before anything is read
     except ValueError as exc:

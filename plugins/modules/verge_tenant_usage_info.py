@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - vergeio.billing.connection
   - vergeio.billing.connection.ATTRIBUTES
   - vergeio.billing.rates
+  - vergeio.billing.budgets
 attributes:
   check_mode:
     description: Runs normally in check mode; it only reads.
@@ -863,6 +864,18 @@ range:
       description: The calendar zone, O(timezone).
       type: str
       sample: UTC
+budgets:
+  description:
+    - "With O(budgets) (and O(view=summary), O(month), O(rates)): the month's figures of each tenant, as
+      RV(vergeio.billing.verge_billing_report#module:budgets) has them: C(month), C(currency), C(system) (null here),
+      C(tenants) (each tenant's C(key), C(name), C(month_to_date), C(forecast), C(budget), C(over_budget),
+      C(forecast_over_budget), C(hours_measured), C(hours_in_month), C(complete)), C(flagged), C(over_budget) and
+      C(forecast_over_budget)."
+    - The month is metered as M(vergeio.billing.verge_billing_report) bills it (each sample prorated to the part of its
+      interval inside the month, on O(basis)), in one more paged read of the history, so the figures are the report's.
+  type: dict
+  returned: when O(budgets) is set
+  version_added: 0.2.0
 history:
   description: The history table read, C(tenant_stats_history_long) or C(tenant_stats_history_short).
   type: str
@@ -873,13 +886,16 @@ history:
 import time
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
-from ansible_collections.vergeio.billing.plugins.module_utils._specs import RATES_SPEC
+from ansible_collections.vergeio.billing.plugins.module_utils._budget import metered_figures, month_meter, parse_budgets
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
+from ansible_collections.vergeio.billing.plugins.module_utils._specs import BUDGETS_SPEC, RATES_SPEC
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     BASES, DEFAULT_PAGE_SIZE, HISTORY, VIEWS, TenantUsage, shape,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._time import (
     GROUPS, get_zone, iso_in, month_range, parse_duration, parse_time, zone_name,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage
 
 
 def main():
@@ -897,6 +913,7 @@ def main():
             group_by=dict(type='str', choices=list(GROUPS)),
             max_gap=dict(type='raw'),
             page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
+            budgets=BUDGETS_SPEC,
         ),
         mutually_exclusive=[('month', 'since'), ('month', 'until')],
         supports_check_mode=True,
@@ -912,6 +929,7 @@ def main():
             since = parse_time(params['since'], 'since', zone=zone)
             until = parse_time(params['until'], 'until', end_of_day=True, zone=zone)
         max_gap = check_options(params, since, until)
+        budgets = check_budgets(params)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
 
@@ -930,11 +948,30 @@ def main():
         result = dict(changed=False, tenants=shape(tenants, view, values), history=usage.endpoint,
                       range=dict(since=iso_in(since, zone), since_epoch=since, until=iso_in(end, zone), until_epoch=end, timezone=zone_name(zone)))
         warnings = usage.messages()
+        if budgets is not None:
+            meter, reader = month_meter(params['month'], zone), Usage(client, page_size=params['page_size'])
+            owners = reader.tenants(meter, usage.endpoint, tenants, params['basis'] or 'allocated', every=not params['tenant'])
+            result['budgets'], notes = metered_figures(budgets, month_range(params['month'], zone)[0], zone, usage.now(),
+                                                       rate_card(params['rates']), meter, tenants=owners)
+            warnings = warnings + notes + reader.messages()
         if warnings:
             result['warnings'] = warnings
         return result
 
     run(module, work)
+
+
+def check_budgets(params):
+    """The ``budgets`` option checked (``_budget.Budgets`` or None): tenants' budgets of a calendar month, priced."""
+    budgets = parse_budgets(params['budgets'])
+    if budgets is None:
+        return None
+    if params['view'] != 'summary' or params['month'] is None or params['rates'] is None:
+        raise ValueError('budgets needs view=summary, month and rates: a budget is compared with the bill of a calendar month')
+    if budgets.system is not None:
+        raise ValueError('budgets.system: verge_tenant_usage_info bills tenants only; the system budget goes to verge_billing_info '
+                         'or verge_billing_report')
+    return budgets
 
 
 def check_options(params, since, until):

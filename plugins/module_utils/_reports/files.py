@@ -35,8 +35,10 @@ import time
 import unicodedata
 from decimal import Decimal
 
-FORMATS = ('csv', 'json', 'markdown', 'html')
-EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html')
+FORMATS = ('csv', 'json', 'markdown', 'html', 'xlsx')
+# xlsx needs XlsxWriter (an optional library): written when asked for, never by default.
+DEFAULT_FORMATS = ('csv', 'json', 'markdown', 'html')
+EXTENSIONS = dict(csv='csv', json='json', markdown='md', html='html', xlsx='xlsx')
 CSV_DELIMITERS = (',', ';')
 CSV_DECIMALS = ('.', ',')
 

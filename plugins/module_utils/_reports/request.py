@@ -25,8 +25,9 @@ from datetime import datetime
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
+from ansible_collections.vergeio.billing.plugins.module_utils._budget import parse_budgets
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import rate_card
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import FORMATS, CsvStyle, parse_mode, safe_name
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import DEFAULT_FORMATS, FORMATS, CsvStyle, parse_mode, safe_name
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.statement import statement_terms
 from ansible_collections.vergeio.billing.plugins.module_utils._time import (
     GROUPS, UTC, get_zone, iso_in, month_range, parse_time, zone_name,
@@ -107,7 +108,8 @@ class ReportRequest:
     now (epoch of the request), zone, asked (``resolve_period``), period() (``describe_period`` of the asked period; ``until`` None when open), rates (a RateCard or None),
     formats (in FORMATS order), csv_style (files.CsvStyle), name, stem (the file stem of name), mode (int or None), dest (absolute path), group_by,
     tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only, statements (None, or
-    the checked statement options: ``_reports.statement.StatementTerms``).
+    the checked statement options: ``_reports.statement.StatementTerms``),
+    budgets (``_budget.Budgets`` or None; only with rates and a month).
     """
 
     def __init__(self, **values):
@@ -118,7 +120,7 @@ class ReportRequest:
         zone = get_zone(options.get('timezone'), 'timezone')
         asked = resolve_period(options.get('month'), options.get('since'), options.get('until'), zone, now)
         rates = rate_card(options.get('rates'))
-        wanted = options.get('formats') or list(FORMATS)
+        wanted = options.get('formats') or list(DEFAULT_FORMATS)
         unknown = [fmt for fmt in wanted if fmt not in FORMATS]
         if unknown:
             raise ValueError('formats: unknown format(s) %s; accepted: %s' % (', '.join(map(str, unknown)), ', '.join(FORMATS)))
@@ -138,10 +140,18 @@ class ReportRequest:
         tenants_only = bool(options.get('tenants_only'))
         if tenants_only and tenants is None:
             raise ValueError('tenants_only needs tenants (true, or a list of tenant names or $key numbers)')
+        budgets = parse_budgets(options.get('budgets'))
+        if budgets is not None and rates is None:
+            raise ValueError('budgets needs rates: a budget is an amount of the rate card\'s currency')
+        if budgets is not None and not asked['month']:
+            raise ValueError('budgets are per calendar month: give month (current, previous or YYYY-MM) rather than since/until')
+        if budgets is not None and budgets.tenants and tenants is None:
+            raise ValueError('budgets.tenants needs tenants (true, or a list of tenant names or $key numbers): the tenant budgets '
+                             'are compared with the tenant reports')
         statements = statement_terms(options, tenants, rates)  # None without statements: true
         return cls(now=int(time.time()) if now is None else int(now), zone=zone, asked=asked, rates=rates, formats=[fmt for fmt in FORMATS if fmt in wanted], name=name, stem=stem,
                    mode=mode, dest=os.path.abspath(os.path.expanduser(str(options['dest']))), group_by=group_by, csv_style=csv_style, tenants=tenants,
-                   tenant_basis=basis, tenants_only=tenants_only, statements=statements)
+                   tenant_basis=basis, tenants_only=tenants_only, statements=statements, budgets=budgets)
 
     def period(self, until=None):
         """The period of the files (``describe_period``): the asked one, an open end closed at ``until``."""

@@ -60,10 +60,12 @@ import time
 from decimal import Decimal
 
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import Billing
+from ansible_collections.vergeio.billing.plugins.module_utils._budget import budget_figures
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
     EXTENSIONS, CsvStyle, FileOwner, FileSet, new_temp, safe_name,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.report_workbook import SystemWorkbook
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
     SYSTEM_METRICS, Bill, Meter, apportion, money, price, system_owner,
@@ -183,6 +185,13 @@ class ReportBuilder:
             self.csv_writer.writerow(self.csv_columns)
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.report-records.')
+        self.workbook = None
+        self.budgets = None
+        if 'xlsx' in formats:  # its sheets are created now (Summary first); Records is filled page by page
+            path, handle = new_temp(work_dir, 'xlsx', binary=True)
+            handle.close()
+            self.temps['xlsx'] = (path, handle)
+            self.workbook = SystemWorkbook(path, 'VergeOS billing report: %s' % name, period[1], rates, group_by)
 
     def _temp(self, fmt, newline=None):
         path, handle = new_temp(self.work_dir, fmt, newline=newline)
@@ -212,6 +221,8 @@ class ReportBuilder:
         if self.csv_writer is not None:  # text cells (the description, the currency) are guarded by the writer
             extra = cost + [[self.rates['currency']] * count] if self.rates else []
             self.csv_writer.write_columns([columns[name] for name in self.record_columns] + extra)
+        if self.workbook is not None:
+            self.workbook.add_page(columns, cost[COST_PARTS.index('total')] if cost else None)
         self.count += count
 
     def lines(self):
@@ -234,17 +245,23 @@ class ReportBuilder:
                                 exact=period['cost']['total']) for period, amount in zip(periods, amounts)]
         return bill, data
 
-    def finish(self, name, period):
-        """Write the JSON, Markdown and HTML temporary files; returns (summary, bill data or None, format -> temporary path)."""
+    def finish(self, name, period, budgets=None):
+        """Write the JSON, Markdown, HTML and xlsx temporary files; returns (summary, bill data or None, format -> temporary
+        path). ``budgets(bill, measured_seconds)``: the budget figures of the system (``_budget.budget_figures``), when
+        budgets were asked for; kept in ``self.budgets``."""
         priced = price(self.lines(), self.rates) if self.rates else None
         summary = self.summary.result(priced)
         bill, bill_data = self.bill(summary)
+        if budgets is not None and bill is not None:
+            self.budgets = budgets(bill, self.meter.hours(self.owner) * 3600)
         if 'csv' in self.temps:
             self.temps['csv'][1].close()
         if self.spool is not None:
             head = (('generator', GENERATOR), ('layout', LAYOUT), ('name', name), ('period', period),
-                    ('rates', self.rates and dict(self.rates)), ('summary', summary), ('bill', bill_data), ('record_count', self.count),
-                    ('record_fields', self.json_fields))
+                    ('rates', self.rates and dict(self.rates)), ('summary', summary), ('bill', bill_data), ('record_count', self.count))
+            if self.budgets is not None:
+                head += (('budgets', self.budgets),)
+            head += (('record_fields', self.json_fields),)
             handle = self._temp('json')
             # One top-level key a line, each value compact (the C encoder; an indented summary of 365 periods is slow).
             handle.write('{\n' + ''.join(' %s: %s,\n' % (_JSON.encode(key), _JSON.encode(value)) for key, value in head))
@@ -267,6 +284,9 @@ class ReportBuilder:
                     handle = self._temp(fmt)
                     handle.write(render(context))
                     handle.close()
+        if self.workbook is not None:
+            self.workbook.finish(name, period, summary, self.count, bill, (bill_data or {}).get('periods'),
+                                 self.budgets['system'] if self.budgets else None)
         return summary, bill_data, dict((fmt, path) for fmt, (path, _handle) in self.temps.items())
 
     def context(self, name, period, summary, bill=None, bill_data=None):
@@ -279,7 +299,11 @@ class ReportBuilder:
         hours = apportion([period['hours'] for period in periods], hours_total, 1)
         amounts = [Decimal(item['amount']) for item in bill_data['periods']] if bill else [None] * len(periods)
         rows = [dict(period, shown_hours=shown, amount=amount) for period, shown, amount in zip(periods, hours, amounts)]
+        from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import budget_view  # pylint: disable=import-outside-toplevel
+        budget = self.budgets['system'] if self.budgets else None
+        budget_lines, budget_alerts, budget_note = budget_view(budget, bill.precision if bill else 2, bill.currency if bill else '')
         return dict(
+            budget=budget, budget_lines=budget_lines, budget_alerts=budget_alerts, budget_note=budget_note,
             generator=GENERATOR, title='VergeOS billing report: %s, %s' % (name, period['label']), name=name, period=period,
             summary=summary, bill=bill, bill_lines=shown_lines(bill) if bill else [], currency=bill.currency if bill else '',
             precision=bill.precision if bill else 2, hours_total=hours_total,
@@ -297,6 +321,8 @@ class ReportBuilder:
                 os.unlink(path)
         if self.spool is not None and not self.spool.closed:
             self.spool.close()
+        if self.workbook is not None:
+            self.workbook.discard()
 
 
 def shown_lines(bill):
@@ -399,7 +425,9 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
         if not builder.count:
             warnings.append('No billing record measured usage in %s .. %s (%s): the report says "no records" and bills nothing.'
                             % (period['since'], period['until'], period['timezone']))
-        summary, bill, temps = builder.finish(name, period)
+        def budgets(bill, seconds):
+            return budget_figures(request.budgets, asked['month'], zone, request.now, rates, system=(bill, seconds))[0]
+        summary, bill, temps = builder.finish(name, period, budgets if request.budgets is not None else None)
         warnings.extend(usage.anomalies.messages())
         problems = billing.problems + builder.problems
         if problems:
@@ -419,6 +447,8 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
                       changed_files=changed, warnings=warnings)
         if bill:
             result['bill'] = bill
+        if builder.budgets is not None:
+            result['budgets'] = builder.budgets
         if diff:
             result['diff'] = report_diff(dict(paths, total=json_path), formats, changed, outcome, check_mode, bill, old)
         return result, builder.lines()

@@ -104,6 +104,41 @@ SVG_MACRO = '''{% macro svg_open(c) -%}
 <div class="card{{ css }}"><div class="label">{{ label }}</div><div class="value">{{ value }}</div><div class="note">{{ note }}</div></div>
 {%- endmacro %}'''
 
+# The budget of one owner (``budget_view``): a section of the system's and each tenant's report, Markdown and HTML.
+BUDGET_HTML = '''{% if budget %}
+<section><h2>Budget, {{ budget.month }}</h2>
+{% for alert in budget_alerts %}
+<p class="alert">{{ alert }}</p>
+{% endfor %}
+<table>
+<tbody>
+{% for label, text in budget_lines %}
+<tr><th scope="row">{{ label }}</th><td>{{ text }}</td></tr>
+{% endfor %}
+</tbody></table>
+<p class="muted">{{ budget_note }}</p>
+</section>
+{% endif %}
+'''
+
+BUDGET_MARKDOWN = '''{% if budget %}
+
+## Budget, {{ budget.month | md }}
+
+{% for alert in budget_alerts %}
+{{ alert | md }}
+
+{% endfor %}
+| Figure | Amount |
+| --- | ---: |
+{% for label, text in budget_lines %}
+| {{ label | md }} | {{ text | md }} |
+{% endfor %}
+
+{{ budget_note | md }}
+{% endif %}
+'''
+
 HTML = SVG_MACRO + '''
 <!DOCTYPE html>
 <html lang="en">
@@ -162,7 +197,7 @@ HTML = SVG_MACRO + '''
 the sum of the amounts shown. Each record's usage is prorated to the part of its interval inside the period.</p>
 </section>
 {% endif %}
-<section><h2>Usage summary</h2>
+''' + BUDGET_HTML + '''<section><h2>Usage summary</h2>
 <table>
 <thead><tr>{% for h in usage_header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
@@ -236,7 +271,7 @@ Period {{ period.since | when }} to {{ period.until | when }} (inclusive, {{ per
 Amount = quantity x unit price (per unit-hour), rounded half up to {{ precision | plural('decimal') }}; the total is the sum of the amounts shown. {#
 #}Each record's usage is prorated to the part of its interval inside the period.
 {% endif %}
-{% if periods %}
+''' + BUDGET_MARKDOWN + '''{% if periods %}
 
 ## By {{ group_by }}
 
@@ -291,6 +326,37 @@ def amount(value, precision=2, currency=''):
 def quantity(value):
     """A quantity in unit-hours with thousands separators and three decimals."""
     return '{:,.3f}'.format(float(value))
+
+
+def budget_view(figures, precision, currency):
+    """What a report shows of one owner's budget figures (``_budget.status``): ``(lines, alerts, note)``, the same for
+    Markdown and HTML and for the system and tenant reports. Amounts as the figures hold them (decimal text)."""
+    if not figures:
+        return [], [], ''
+
+    def shown(value, places=precision):
+        return amount(value, places, currency) if value is not None else 'none'
+
+    budget = figures['budget']
+    places = max(precision, -Decimal(budget).as_tuple().exponent) if budget is not None else precision
+    lines = [('Cost so far' if not figures['complete'] else 'Cost of the month', shown(figures['month_to_date'])),
+             ('Forecast for the month', shown(figures['forecast']) if figures['forecast'] is not None else 'none (nothing measured yet)'),
+             ('Budget', shown(budget, places))]
+    alerts = []
+    if figures['over_budget']:
+        alerts.append('Over budget: %s %s above the budget of %s.' % (
+            'the cost so far is' if not figures['complete'] else 'the cost of the month is',
+            amount(Decimal(figures['month_to_date']) - Decimal(budget), places, currency), shown(budget, places)))
+    elif figures['forecast_over_budget']:
+        alerts.append('Forecast over budget: the month is forecast at %s, %s above the budget of %s.' % (
+            shown(figures['forecast']), amount(Decimal(figures['forecast']) - Decimal(budget), places, currency), shown(budget, places)))
+    if figures['complete']:
+        note = 'The month is over: the forecast is its cost.'
+    else:
+        note = ('Forecast = cost so far / %s hours measured x %s hours of the month (on the calendar of the report), '
+                'rounded half up; it assumes the rest of the month looks like the part measured.'
+                % (num(figures['hours_measured'], 2), num(figures['hours_in_month'], 1)))
+    return lines, alerts, note
 
 
 def rate(value):

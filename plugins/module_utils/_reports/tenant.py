@@ -44,6 +44,7 @@ from collections import OrderedDict
 from decimal import Decimal
 
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import Billing
+from ansible_collections.vergeio.billing.plugins.module_utils._budget import budget_figures, merge_figures
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.charts import Series, chart
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
@@ -52,8 +53,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._records import BYTES_PER_GB, MB_PER_GB, TIERS, to_int
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
-    CsvStyle, FileOwner, FileSet, tenant_stems,
+    CsvStyle, FileOwner, FileSet, new_temp, tenant_stems,
 )
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.report_workbook import OverviewWorkbook
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.system import LAYOUT, ReportBuilder
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import (
     COLUMNS, FIELDS, HISTORY, RAW_FIELDS, TenantUsage, convert_sample, output_names, sample_figures, summarize_samples,
@@ -449,13 +451,17 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
         for (owner, index), values in meter.seconds.items():
             seconds_of.setdefault(owner, {})[index] = values
         currency = card.currency if card else ''
+        priced_of = OrderedDict((owner, price(lines_of[owner], card)) for owner in owners) if card else {}
+        bill_of = OrderedDict((owner, Bill(owner, priced_of[owner], card)) for owner in owners) if card else {}
+        budgets, budget_warnings = tenant_budgets(request, owners, bill_of, seconds_of)
+        budget_of = dict((item['key'], item) for item in budgets['tenants']) if budgets else {}
         entries, bills = [], []
         for owner in owners:
             item = files[owner.key]
             item.close()
             lines = lines_of[owner]
-            priced = price(lines, card) if card else None
-            bill = Bill(owner, priced, card) if card else None
+            priced = priced_of.get(owner)
+            bill = bill_of.get(owner)
             if bill is not None:
                 bills.append(bill)
             summary = summarize_samples([sample + (None,) for sample in item.samples], weights=item.seconds)
@@ -466,18 +472,22 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
             entries.append(dict(tenant, sample_count=item.count, hours=summary['hours'], quantities=quantities(lines), bill=bill,
                                 file_stem=stems[owner.key]))
             if 'json' in formats:
-                item.finish_json(dict(
+                head = dict(
                     generator=GENERATOR, layout=LAYOUT, kind='tenant', name=name, tenant=tenant, period=period, rates=card and dict(card),
                     basis=basis, summary=summary, bill=bill.as_dict() if bill else None,
                     usage=[dict(metric=line.metric, quantity_unit=METRIC[line.metric].quantity_unit, start=line.start, end=line.end,
                                 quantity=line.quantity) for line in lines],
-                    periods=[_plain(row) for row in periods] if group_by else [], sample_count=item.count,
-                    record_fields=list(JSON_FIELDS) + [BILLED]))
+                    periods=[_plain(row) for row in periods] if group_by else [], sample_count=item.count)
+                if budgets is not None:
+                    head['budget'] = budget_of.get(owner.key)
+                head['record_fields'] = list(JSON_FIELDS) + [BILLED]
+                item.finish_json(head)
             context = dict(generator=GENERATOR, title='VergeOS tenant report: %s (%s), %s' % (owner.name, name, period['label']),
                            name=name, tenant=tenant, period=period, summary=summary, basis=basis, bill=bill,
                            bill_rows=bill_rows(bill) if bill else [], currency=currency, usage_rows=usage_rows(summary),
                            periods=periods if group_by else [], group_by=group_by or 'period', parts=PARTS, units=PART_UNITS,
                            charts=[], chart_notes=[])
+            context.update(budget_context(budget_of.get(owner.key), card))
             if 'markdown' in formats:
                 item.write('markdown', _render(_templates().TENANT_MARKDOWN, context, False))
             if 'html' in formats:
@@ -487,13 +497,16 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
         rows, totals = overview_rows(entries, card)
         hours = (end - start) / 3600
         metrics, cost_totals, negative = reconcile(system_lines, all_lines, system_capacity or {}, hours, card, bills, name)
-        warnings = stem_notes + usage.messages()
+        warnings = stem_notes + usage.messages() + budget_warnings
         if negative:
             warnings.append('Unallocated is negative for %s: the tenants (%s basis) were billed more than the system measured in %s .. %s; '
                             'the overview shows it as it is.' % (', '.join(negative), basis, period['since'], period['until']))
         _write_overview(overview, formats, rows, totals, metrics, cost_totals, card, csv_style, dict(
-            generator=GENERATOR, name=name, period=period, basis=basis, hours=hours, warnings=warnings, negative=negative))
+            generator=GENERATOR, name=name, period=period, basis=basis, hours=hours, warnings=warnings, negative=negative,
+            budgets=budgets, bills=bills))
         result = _place_all(files, stems, overview, formats, target, (name, stem), period, diff)
+        if budgets is not None:
+            result['budgets'] = budgets
         result['warnings'][:0] = warnings + ([target.removed_warning()] if target.removed else [])
         if card is not None:
             result['tenant_bills'] = dict((entry['name'], entry['bill'].as_dict()) for entry in entries)
@@ -503,6 +516,22 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
         for item in list(files.values()) + ([overview] if overview is not None else []):
             item.discard()
         target.discard()
+
+
+def tenant_budgets(request, owners, bill_of, seconds_of):
+    """(the budgets block of the tenants, warnings) with ``request.budgets`` (else (None, [])): each tenant's bill and
+    the seconds its samples measured inside the period (``seconds_of``: owner -> charge period -> seconds)."""
+    if request.budgets is None or not bill_of:
+        return None, []
+    measured = [(bill_of[owner], math.fsum(math.fsum(values) for values in seconds_of.get(owner, {}).values())) for owner in owners]
+    return budget_figures(request.budgets, request.asked['month'], request.zone, request.now, request.rates, tenants=measured)
+
+
+def budget_context(figures, card):
+    """The template keys of one tenant's budget section (``templates.budget_view``)."""
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import budget_view  # pylint: disable=import-outside-toplevel
+    lines, alerts, note = budget_view(figures, card.precision if card else 2, card.currency if card else '')
+    return dict(budget=figures, budget_lines=lines, budget_alerts=alerts, budget_note=note)
 
 
 def _templates():
@@ -525,6 +554,46 @@ OVERVIEW_CSV_COLUMNS = ('kind', 'tenant_key', 'tenant', 'state', 'sample_count',
     'quantity_' + part for part, _label, _metrics in PARTS)
 
 
+def reconciliation_rows(metrics, cost_totals, card):
+    """The overview's Unallocated and System rows (``kind`` unallocated / system): per part the shown quantities and
+    amounts of the metrics the system measures, so that the tenants plus Unallocated are the system."""
+    out = []
+    for kind in ('unallocated', 'system'):
+        row = dict(kind=kind, tenant='Unallocated' if kind == 'unallocated' else 'System')
+        for part, _label, part_metrics in PARTS:
+            chosen = [m for m in metrics if m['metric'] in part_metrics and m['system']]
+            if chosen:
+                row['quantity_' + part] = sum((m['shown'][kind] for m in chosen), _zero(QUANTITY_PLACES))
+                if card is not None:
+                    row['cost_' + part] = sum((m['shown'][kind + '_cost'] for m in chosen), _zero(card.precision))
+        if card is not None:
+            row['cost_total'] = cost_totals[kind + '_cost']
+        out.append(row)
+    return out
+
+
+# The overview's workbook: its CSV columns (kind and currency aside: the currency is in the amounts' format).
+OVERVIEW_XLSX_COLUMNS = (('tenant', 'Tenant', 'text'), ('tenant_key', '$key', 'id'), ('state', 'State', 'text'),
+                         ('sample_count', 'Samples', 'int'), ('hours', 'Hours', 'number')) + tuple(
+    ('quantity_' + part, '%s (%s)' % (label, PART_UNITS[part]), 'quantity') for part, label, _metrics in PARTS)
+
+
+def _overview_workbook(overview, rows, totals, extra_rows, card, info):
+    """Overview (a row per tenant; Total, Unallocated and System below the table), Lines (every tenant's bill lines)
+    and, with budgets, Budgets."""
+    columns = list(OVERVIEW_XLSX_COLUMNS) + ([('cost_' + part, label, 'money') for part, label, _metrics in PARTS]
+                                             + [('cost_total', 'Total', 'money'), ('exact_total', 'Exact total', 'exact')] if card else [])
+    path, handle = new_temp(overview.work_dir, 'xlsx', binary=True)
+    handle.close()
+    overview.temps['xlsx'] = (path, handle)
+    book = OverviewWorkbook(path, info['name'], info['period'], card)
+    try:
+        book.write([(title, kind) for _key, title, kind in columns], [[row.get(key) for key, _title, _kind in columns] for row in rows],
+                   [[row.get(key) for key, _title, _kind in columns] for row in [totals] + extra_rows], info['bills'], info['budgets'])
+    finally:
+        book.discard()
+
+
 def _write_overview(overview, formats, rows, totals, metrics, cost_totals, card, csv_style, info):
     currency = card.currency if card else ''
     columns = list(OVERVIEW_CSV_COLUMNS) + (['cost_' + part for part, _label, _metrics in PARTS] + ['cost_total', 'currency'] if card else [])
@@ -536,27 +605,22 @@ def _write_overview(overview, formats, rows, totals, metrics, cost_totals, card,
             row = dict(row, kind=kind, currency=currency)
             writer.writerow([row.get(column) for column in columns])
         # Per metric the system and Unallocated (tenants + unallocated = system); their own lines after the totals.
-        for kind in ('unallocated', 'system'):
-            row = dict(kind=kind, tenant='Unallocated' if kind == 'unallocated' else 'System', currency=currency)
-            for part, _label, part_metrics in PARTS:
-                chosen = [m for m in metrics if m['metric'] in part_metrics and m['system']]
-                if chosen:
-                    row['quantity_' + part] = sum((m['shown'][kind] for m in chosen), _zero(QUANTITY_PLACES))
-                    if card is not None:
-                        row['cost_' + part] = sum((m['shown'][kind + '_cost'] for m in chosen), _zero(card.precision))
-            if card is not None:
-                row['cost_total'] = cost_totals[kind + '_cost']
-            writer.writerow([row.get(column) for column in columns])
+        for row in reconciliation_rows(metrics, cost_totals, card):
+            writer.writerow([dict(row, currency=currency).get(column) for column in columns])
         handle.close()
+    if 'xlsx' in formats:
+        _overview_workbook(overview, rows, totals, reconciliation_rows(metrics, cost_totals, card), card, info)
     if 'json' in formats:
         overview.write('json', json.dumps(_plain(dict(
             generator=info['generator'], layout=LAYOUT, kind='tenants', name=info['name'], period=info['period'],
             rates=card and dict(card), basis=info['basis'], tenants=rows, totals=totals,
             metrics=[dict(metric=m['metric'], label=m['label'], unit=m['unit'], quantity_unit=m['quantity_unit'], capacity=m['capacity'],
                           unit_price=m.get('unit_price'), exact=m['exact'], shown=m['shown']) for m in metrics],
-            metric_totals=cost_totals, warnings=info['warnings'])), indent=1, ensure_ascii=False) + '\n')
+            metric_totals=cost_totals, warnings=info['warnings'], **({'budgets': info['budgets']} if info['budgets'] else {}))),
+            indent=1, ensure_ascii=False) + '\n')
     if 'markdown' in formats or 'html' in formats:
         context = dict(info, title='VergeOS tenants overview: %s, %s' % (info['name'], info['period']['label']), rows=rows, totals=totals,
+                       budget_alerts=overview_alerts(info['budgets'], card), budget_month=(info['budgets'] or {}).get('month'),
                        metrics=metrics, metric_totals=cost_totals, cost=card is not None, currency=currency, parts=PARTS, units=PART_UNITS,
                        bars=cost_bars([(row['tenant'], row['cost_total']) for row in rows], currency) if card is not None and rows else None)
         if 'markdown' in formats:
@@ -565,15 +629,20 @@ def _write_overview(overview, formats, rows, totals, metrics, cost_totals, card,
             overview.write('html', _render(_templates().OVERVIEW_HTML, dict(context, extra_css=_templates().OVERVIEW_CSS), True))
 
 
+# A tenant's own files: every format but xlsx (the overview's workbook has every tenant's lines on its Lines sheet).
+TENANT_FORMATS = ('csv', 'json', 'markdown', 'html')
+
+
 def _place_all(files, stems, overview, formats, target, system, period, diff):
     """Every tenant's files and the overview's as one FileSet: all names are checked before the first is replaced."""
     label = period['label']
     name, stem = system
     result = dict(tenant_files={}, tenant_sha256={}, tenant_changed_files={}, tenants_overview={}, warnings=[])
     ordered = sorted(files.items(), key=lambda pair: (pair[1].name, pair[0]))
+    tenant_formats = [fmt for fmt in formats if fmt in TENANT_FORMATS]
     for key, item in ordered:
         owner = FileOwner.tenant(name, key, item.name)
-        for fmt in formats:
+        for fmt in tenant_formats:
             target.add(owner, '%s-%s' % (stems[key], label), fmt, item.temps[fmt][0])
     for fmt in formats:
         target.add(FileOwner.overview(name), '%s-%s-%s' % (stem, OVERVIEW_STEM, label), fmt, overview.temps[fmt][0])
@@ -583,7 +652,7 @@ def _place_all(files, stems, overview, formats, target, system, period, diff):
     for key, item in ordered:
         tenant_name = item.name
         paths, digests = {}, {}
-        for fmt in formats:
+        for fmt in tenant_formats:
             member, done, digests[fmt] = next(by_file)
             paths[fmt] = member['path']
             if done != 'unchanged':
@@ -606,8 +675,21 @@ def _place_all(files, stems, overview, formats, target, system, period, diff):
     return result
 
 
+def overview_alerts(budgets, card):
+    """One line per tenant over its budget or forecast to be, for the overview's Budgets section."""
+    from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import budget_view  # pylint: disable=import-outside-toplevel
+    out = []
+    for item in (budgets or {}).get('tenants') or ():
+        for alert in budget_view(item, card.precision, card.currency)[1]:
+            out.append('%s ($key %s): %s' % (item['name'], item['key'], alert))
+    return out
+
+
 def merge_tenant_result(result, extra):
-    """Add the keys of run_tenant_reports() to the module result of the system report (or of none)."""
+    """Add the keys of run_tenant_reports() to the module result of the system report (or of none); the budgets of
+    the two join (``_budget.merge_figures``)."""
+    if 'budgets' in extra:
+        extra['budgets'] = merge_figures(result.get('budgets'), extra['budgets'])
     result['changed'] = bool(result.get('changed')) or extra.pop('changed')
     result.setdefault('warnings', []).extend(extra.pop('warnings'))
     lines = extra.pop('diff_lines', None)

@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import BUDGET_HTML, BUDGET_MARKDOWN
+
 # The start of both pages, up to the title (the styles are the system report's, templates.CSS, plus OVERVIEW_CSS).
 PAGE_START = '''<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -81,7 +83,7 @@ Amount: quantity &times; unit price, rounded half up to {{ bill.precision }} dec
 The JSON report holds the exact amounts.</p>
 </section>
 {% endif %}
-<section><h2>Usage summary</h2>
+''' + BUDGET_HTML + '''<section><h2>Usage summary</h2>
 <table>
 <thead><tr><th scope="col">Metric</th><th scope="col">Unit</th><th scope="col">Mean per sample</th><th scope="col">Time-weighted mean</th>{#
 #}<th scope="col">95th percentile</th><th scope="col">Peak</th></tr></thead>
@@ -138,7 +140,7 @@ Note: this tenant is no longer in the tenant list (deleted during the period); i
 
 Amount = quantity x unit price, rounded half up to {{ bill.precision }} decimals; the total is the sum of the rounded lines.
 {% endif %}
-
+''' + BUDGET_MARKDOWN + '''
 ## Usage
 
 | Metric | Unit | Mean per sample | Time-weighted mean | 95th percentile | Peak |
@@ -250,6 +252,9 @@ tenants on the {{ basis }} basis; Unallocated = system usage &minus; tenants: th
 for, so tenants + Unallocated = the system, per metric. Capacity is the newest record's, over the {{ hours | num }} hours of the period.
 IP addresses have no system figure: billing records count none, so they are billed to tenants only (and the tenants' total includes them).</p>
 </section>
+{% for alert in budget_alerts %}{% if loop.first %}<section><h2>Budgets, {{ budget_month }}</h2><ul>{% endif %}<li>{{ alert }}</li>{#
+#}{% if loop.last %}</ul></section>{% endif %}
+{% endfor %}
 {% for warning in warnings %}{% if loop.first %}<section><h2>Warnings</h2><ul>{% endif %}<li>{{ warning }}</li>{% if loop.last %}</ul></section>{% endif %}
 {% endfor %}
 <footer>Made by {{ generator }}. Times in {{ period.timezone }}. Figures are rounded for display; the JSON report holds the exact values.</footer>
@@ -326,6 +331,14 @@ System usage is what the system report bills; Tenants the sum over tenants on th
 
 No rate card was given: no costs.
 {% endif %}
+{% for alert in budget_alerts %}
+{% if loop.first %}
+
+## Budgets, {{ budget_month | md }}
+
+{% endif %}
+- {{ alert | md }}
+{% endfor %}
 {% for warning in warnings %}
 {% if loop.first %}
 
