@@ -86,7 +86,6 @@ class RateCard(dict):
         return self[METRIC[metric].rate_key]
 
 
-
 def rate_number(name, value):
     """One price as a float (None or '' is 0.0); ValueError naming ``rates.<name>``."""
     if value is None or value == '':

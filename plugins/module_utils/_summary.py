@@ -71,6 +71,7 @@ COST_PARTS = ('cpu', 'ram') + TIER_PARTS + ('storage', 'gpu', 'vgpu', 'total')
 # The period of records whose 'created' is not a time a calendar can hold; listed last, start and end null.
 UNKNOWN_PERIOD = 'unknown'
 
+
 def record_figures(raw, problems=None):
     """The figures of one raw record by name: every COLUMNS entry plus created, key, from, to and its totals.
 

@@ -329,8 +329,8 @@ summary:
     - The first eleven keys are those of the VergeOS Python SDK C(get_summary()), with its semantics (each record
       counts once).
     - The weight of a record is its period, max(C(to) - C(from), 0) seconds; a record without C(from) or C(to) has
-      weight 0. With O(period_by=usage), only the seconds of that period inside the range. Time-weighted means (C(twa_*)) are sum(value x weight) / sum(weight), or the plain mean when all
-      weights are 0.
+      weight 0. With O(period_by=usage), only the seconds of that period inside the range. Time-weighted means
+      (C(twa_*)) are sum(value x weight) / sum(weight), or the plain mean when all weights are 0.
     - 95th percentiles (C(p95_*)) are nearest-rank over records, the value at rank ceil(0.95 x n) of the values
       sorted ascending.
     - Figures are not rounded. With no records, numbers are 0 and times null.
@@ -903,8 +903,8 @@ def main():
         elif view == 'latest':
             result['record'] = billing.latest(since, until, params['filter'], rates=rates)
         elif view == 'summary' and params['period_by'] == 'usage':
-            result['summary'], pinned, sent, notes, meter = billing.usage_summary(since, until, params['filter'], params['group_by'], rates,
-                                                                                 zone=zone)
+            result['summary'], pinned, sent, notes, meter = billing.usage_summary(
+                since, until, params['filter'], params['group_by'], rates, zone=zone)
             result['range'] = describe_range(since, pinned, sent, zone)
             if budgets is not None:
                 result['budgets'] = metered_figures(budgets, month, zone, billing.now(), rate_card(rates), meter,

@@ -140,8 +140,8 @@ options:
         The sample taken before the start bills its part.
       - Each tenant's files are C(<dest>/<name>-<tenant>-<label>.<ext>) (the tenant's name made a stem as O(name) is;
         a name without a Latin letter or digit, such as one in CJK only, is C(tenant-<$key>), and tenants whose names
-        make the same stem get C(-<$key>) appended, with a warning), in every format of O(formats). CSV has one row per statistics sample that bills part of the period, oldest
-        first, with the fields of M(vergeio.billing.verge_tenant_usage_info)
+        make the same stem get C(-<$key>) appended, with a warning), in every format of O(formats). CSV has one row per
+        statistics sample that bills part of the period, oldest first, with the fields of M(vergeio.billing.verge_tenant_usage_info)
         RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].records) (times in O(timezone)) and C(billed_seconds),
         the seconds it bills inside the period. JSON (C(layout 1), C(kind tenant)) has the period, rate card, basis,
         C(summary) (the statistics of RV(vergeio.billing.verge_tenant_usage_info#module:tenants[].summary), each sample
@@ -451,8 +451,8 @@ bill:
       type: str
       sample: "17490.13"
     exact:
-      description: The sum of the lines' C(exact) (equal to RV(summary.cost.total)); it may differ from C(total) by the
-        rounding of each line.
+      description: The sum of the lines' C(exact) (equal to C(total) of C(cost) in RV(summary)); it may differ from C(total)
+        by the rounding of each line.
       type: float
       sample: 17490.12579
     periods:

@@ -85,8 +85,8 @@ def test_a_system_forecast_over_its_budget_is_flagged_published_and_fails_the_pl
     assert passing.rc == 0, stdout_of(passing)[-3000:]
     assert artifact_data(passing)[expected_key('verge-east')]['budgets']['system']['forecast_over_budget']
     # a budget the month stays within: no flag, no failure
-    within = run(base, 'within', play(base, 'within', role_vars(base, billing_report_budgets=dict(system=10 ** 9),
-                                                                 billing_report_fail_on_budget=True)))
+    variables = role_vars(base, billing_report_budgets=dict(system=10 ** 9), billing_report_fail_on_budget=True)
+    within = run(base, 'within', play(base, 'within', variables))
     assert within.rc == 0, stdout_of(within)[-3000:]
     published = artifact_data(within)[expected_key('verge-east')]['budgets']
     assert published['flagged'] == [] and not published['forecast_over_budget']
@@ -95,8 +95,8 @@ def test_a_system_forecast_over_its_budget_is_flagged_published_and_fails_the_pl
 def test_a_tenant_forecast_over_its_budget_is_flagged_published_and_fails_the_play(system):  # pylint: disable=redefined-outer-name
     base, first = system['base'], system['tenants'][0]
     budgets = dict(system=10 ** 9, tenants={first: 1})
-    failing = run(base, 'tenant', play(base, 'tenant', role_vars(base, billing_report_tenants=True, billing_report_budgets=budgets,
-                                                                  billing_report_fail_on_budget=True)))
+    variables = role_vars(base, billing_report_tenants=True, billing_report_budgets=budgets, billing_report_fail_on_budget=True)
+    failing = run(base, 'tenant', play(base, 'tenant', variables))
     output = stdout_of(failing)
     assert failing.rc != 0, output[-3000:]
     assert re.search(r'tenant %s: [0-9.,]+ EUR so far, forecast [0-9.,]+ EUR, budget 1 EUR \(over budget\)' % re.escape(first), output), output[-3000:]

@@ -203,8 +203,8 @@ def test_local_csv_reads_back_to_the_same_numbers(sim, tmp_path):  # pylint: dis
     assert totals[rows[0].index('tenant')] == 'Total' and total == float(overview['totals']['cost_total'])  # shown amounts: text in the JSON
     # the fleet report too
     outcome = dict(name='prod', ok=True, period=local.result['period'], summary=local.result['summary'], files=local.result['files'])
-    fleet = run_module('verge_billing_fleet_report', dict(systems=[outcome], dest=str(tmp_path / 'fleet'), csv_delimiter=';', csv_decimal=',',
-                                                         formats=['csv']), sim_env(None))
+    fleet_args = dict(systems=[outcome], dest=str(tmp_path / 'fleet'), csv_delimiter=';', csv_decimal=',', formats=['csv'])
+    fleet = run_module('verge_billing_fleet_report', fleet_args, sim_env(None))
     assert fleet.rc == 0, fleet.output[-3000:]
     rows = assert_csv_inert(fleet.result['files']['csv'], ';', ',')
     system = json.load(open(local.result['files']['json']))

@@ -83,8 +83,8 @@ def test_every_tenant_sample_of_the_previous_month_is_served(printed):  # pylint
         resp.raise_for_status()
         return resp.json()
     acme = [row['$key'] for row in get('tenants', fields='$key,name,is_snapshot', filter="name eq 'acme' and is_snapshot eq false")]
-    stamps = set(int(float(row['timestamp'])) for row in get('tenant_stats_history_long', fields='tenant,timestamp',
-                                                               filter='tenant eq %d' % acme[0]))
+    history = get('tenant_stats_history_long', fields='tenant,timestamp', filter='tenant eq %d' % acme[0])
+    stamps = set(int(float(row['timestamp'])) for row in history)
     for zone in ('UTC', 'Europe/Berlin'):
         here = datetime.now(ZoneInfo(zone))
         stop = here.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -44,7 +44,7 @@ HOSTILE = '=HYPERLINK("http://evil.example/","pay")'
 
 
 def rows_of(path, sheet):
-    return [[cell for cell in row] for row in openpyxl.load_workbook(path)[sheet].iter_rows()]
+    return [list(row) for row in openpyxl.load_workbook(path)[sheet].iter_rows()]
 
 
 def read_csv(path):

@@ -84,8 +84,8 @@ class SystemWorkbook:
         self.book = Workbook(path, card.currency if card else '', card.precision if card else 2, created=created, title=title)
         self.summary = self.book.sheet('Summary', PAIR_COLUMNS)
         self.costs = self.book.sheet('Costs', BILL_COLUMNS) if card else None
-        self.periods = self.book.sheet('By %s' % (group_by or 'period'), PERIOD_COLUMNS + ((('Amount', 'money'), ('Exact amount', 'exact'))
-                                                                                         if card else ()))
+        amounts = (('Amount', 'money'), ('Exact amount', 'exact')) if card else ()
+        self.periods = self.book.sheet('By %s' % (group_by or 'period'), PERIOD_COLUMNS + amounts)
         self.records = self.book.sheet('Records', [(title, kind) for title, kind, _field in RECORD_COLUMNS] + ([('Cost', 'exact')] if card else []))
 
     def add_page(self, columns, cost=None):

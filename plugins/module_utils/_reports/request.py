@@ -105,7 +105,8 @@ def tenant_selectors(value):
 class ReportRequest:
     """What a report is asked for, checked once (see the module docstring). Attributes:
 
-    now (epoch of the request), zone, asked (``resolve_period``), period() (``describe_period`` of the asked period; ``until`` None when open), rates (a RateCard or None),
+    now (epoch of the request), zone, asked (``resolve_period``), period() (``describe_period`` of the asked period;
+    ``until`` None when open), rates (a RateCard or None),
     formats (in FORMATS order), csv_style (files.CsvStyle), name, stem (the file stem of name), mode (int or None), dest (absolute path), group_by,
     tenants (None: no tenant reports; []: every tenant; else names or $keys), tenant_basis, tenants_only, statements (None, or
     the checked statement options: ``_reports.statement.StatementTerms``),
@@ -149,7 +150,8 @@ class ReportRequest:
             raise ValueError('budgets.tenants needs tenants (true, or a list of tenant names or $key numbers): the tenant budgets '
                              'are compared with the tenant reports')
         statements = statement_terms(options, tenants, rates)  # None without statements: true
-        return cls(now=int(time.time()) if now is None else int(now), zone=zone, asked=asked, rates=rates, formats=[fmt for fmt in FORMATS if fmt in wanted], name=name, stem=stem,
+        return cls(now=int(time.time()) if now is None else int(now), zone=zone, asked=asked, rates=rates,
+                   formats=[fmt for fmt in FORMATS if fmt in wanted], name=name, stem=stem,
                    mode=mode, dest=os.path.abspath(os.path.expanduser(str(options['dest']))), group_by=group_by, csv_style=csv_style, tenants=tenants,
                    tenant_basis=basis, tenants_only=tenants_only, statements=statements, budgets=budgets)
 

@@ -425,6 +425,7 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
         if not builder.count:
             warnings.append('No billing record measured usage in %s .. %s (%s): the report says "no records" and bills nothing.'
                             % (period['since'], period['until'], period['timezone']))
+
         def budgets(bill, seconds):
             return budget_figures(request.budgets, asked['month'], zone, request.now, rates, system=(bill, seconds))[0]
         summary, bill, temps = builder.finish(name, period, budgets if request.budgets is not None else None)

@@ -227,7 +227,8 @@ total apportioned over the {{ group_by }}s by largest remainder (each gets its e
 missing go to the largest remainders), so they add up to the total.</p>
 </details></section>
 {% endif %}
-<footer>Made by {{ generator }} from {{ summary.record_count | plural('VergeOS billing record') }} whose usage overlaps the period. Times in {{ period.timezone }}.
+<footer>Made by {{ generator }} from {{ summary.record_count | plural('VergeOS billing record') }} whose usage overlaps the period.
+{{- ' ' }}Times in {{ period.timezone }}.
 Figures are rounded for display; the JSON and CSV reports hold the exact values.</footer>
 </main>
 </body>

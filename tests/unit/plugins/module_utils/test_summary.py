@@ -539,8 +539,7 @@ def test_p95_is_the_nearest_rank(n, expected):
     ('', '', 0.0, None, None),
 ])
 def test_record_periods(start, end, hours, period_start, period_end):
-    s = summary_of([{'$key': 1, 'created': 10, 'from': start, 'to': end, 'used_cores': 4}],
-                  rates={'core_hour': 1})
+    s = summary_of([{'$key': 1, 'created': 10, 'from': start, 'to': end, 'used_cores': 4}], rates={'core_hour': 1})
     assert s['hours'] == hours and s['cost']['cpu'] == 4 * hours
     assert s['period_start'] == period_start and s['period_end'] == period_end
     assert s['twa_cpu_cores'] == 4.0
@@ -583,8 +582,7 @@ def test_times_no_datetime_can_hold_do_not_crash_the_summary(raw):
     # the records view turns such times into null (and notes them); one such record must not end a whole summary
     row = dict(raw, **{'$key': 1, 'used_cores': 3})
     for group_by in (None, 'day', 'week', 'month'):
-        s = summary_of([row, {'$key': 2, 'created': 1735866014, 'used_cores': 5}], group_by=group_by,
-                      problems=ConversionProblems())
+        s = summary_of([row, {'$key': 2, 'created': 1735866014, 'used_cores': 5}], group_by=group_by, problems=ConversionProblems())
         assert s['record_count'] == 2 and s['peak_cpu_cores'] == 5, group_by
 
 

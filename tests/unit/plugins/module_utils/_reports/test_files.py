@@ -110,8 +110,8 @@ def test_tenant_stems_clash_with_a_fallback_and_a_suffix():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 60), st.sampled_from(['a', 'A', 'a!', 'a-1', 'a-2', 'tenants', '東', 'tenant-3', 'b (x)', 'b [x]',
-                                                                  'x' * 90, 'x' * 89 + 'y'])),
+@given(st.lists(st.tuples(st.integers(1, 60), st.sampled_from(['a', 'A', 'a!', 'a-1', 'a-2', 'tenants', '東', 'tenant-3', 'b (x)',
+                                                               'b [x]', 'x' * 90, 'x' * 89 + 'y'])),
                 max_size=12, unique_by=lambda pair: pair[0]), st.randoms())
 def test_tenant_stems_are_unique_and_independent_of_order(tenants, rng):
     stems, _notes = tenant_stems(tenants, reserved=('tenants',))
