@@ -174,8 +174,7 @@ class Sheet:
             if type(value) is not float or value - value != 0:  # pylint: disable=unidiomatic-typecheck  # not a finite float
                 value = as_number(value, self._where(col))
             write_number(row, col, value, formats[col])
-            if value > largest[col] or -value > largest[col]:
-                largest[col] = abs(value)
+            largest[col] = max(largest[col], abs(value))
         self.row += 1
         return None
 
