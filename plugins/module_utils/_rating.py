@@ -33,9 +33,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
+import operator
 from collections import OrderedDict, namedtuple
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from ansible_collections.vergeio.billing.plugins.module_utils._records import MAX_COUNTER
 from ansible_collections.vergeio.billing.plugins.module_utils._time import calendar_bucket
 
 TIERS = range(6)
@@ -334,6 +336,25 @@ class Meter:
                 self.parts.setdefault((owner, metric, index), []).append(value * seconds)
         return inside
 
+    def add_columns(self, owner, begins, finishes, levels):
+        """``add`` for many measurements at once, column by column: ``begins``/``finishes`` one a measurement, ``levels``
+        metric -> one clean level a measurement. The same parts as ``add`` on each (value x seconds, in a list that
+        math.fsum sums), grouped by charge period first so each metric's products are made by one ``map``."""
+        self.owners.setdefault(owner, True)
+        groups = OrderedDict()  # index -> ([measurement, ...], [seconds, ...])
+        pieces = self._pieces
+        for row, (begin, finish) in enumerate(zip(begins, finishes)):
+            for index, seconds in pieces(begin, finish):
+                found = groups.get(index)
+                if found is None:
+                    found = groups[index] = ([], [])
+                found[0].append(row)
+                found[1].append(seconds)
+        for index, (rows, seconds) in groups.items():
+            self.seconds.setdefault((owner, index), []).extend(seconds)
+            for metric, column in levels.items():
+                self.parts.setdefault((owner, metric, index), []).extend(map(operator.mul, [column[row] for row in rows], seconds))
+
     def lines(self):
         """Every UsageLine, by owner (in the order first met), metric (METRICS order), then time."""
         order = dict((name, position) for position, name in enumerate(METRIC_NAMES))
@@ -367,6 +388,12 @@ def price(lines, card):
     """THE cost formula: each line's amount = quantity x the card's unit price of its metric (exact, unrounded)."""
     return [PricedLine(line.owner, line.metric, line.start, line.end, line.quantity, card.price_of(line.metric),
                        line.quantity * card.price_of(line.metric)) for line in lines]
+
+
+def price_quantities(metric, quantities, card):
+    """``price`` for a column of quantities of one metric (a page of records): the amounts, the same product."""
+    unit_price = card.price_of(metric)
+    return [quantity * unit_price for quantity in quantities]
 
 
 BillLine = namedtuple('BillLine', 'metric label quantity quantity_unit unit_price amount exact')
@@ -415,6 +442,38 @@ RECORD_LEVELS = OrderedDict([('cores', ('used_cores', 1)), ('ram', ('used_ram', 
     ('tier%d' % tier, ('tier_%d_used' % tier, BYTES_PER_GB)) for tier in TIERS] + [('gpus', ('gpus', 1)), ('vgpus', ('vgpus', 1))])
 # The raw fields the engine reads of a billing record.
 RECORD_FIELDS = ('$key', 'from', 'to') + tuple(field for field, _divisor in RECORD_LEVELS.values())
+
+
+def _clean_counters(column, low):
+    """Whether a column of raw values is plain integers in ``low``..MAX_COUNTER (no conversion, nothing to note)."""
+    return bool(column) and set(map(type, column)) == _JUST_INT and low <= min(column) and max(column) <= MAX_COUNTER
+
+
+_JUST_INT = frozenset([int])
+
+
+def meter_records(meter, owner, rows, anomalies, number):
+    """``meter_record`` over a page of raw records, column by column: the same lines, anomalies and conversion notes.
+
+    Pages of plain integer counters (every real page) are metered as columns (``Meter.add_columns``); a page with any
+    null, negative, string or out-of-range value goes record by record through ``meter_record``, so its notes come in
+    the order a record-by-record reading makes them."""
+    begins = [raw.get('from') for raw in rows]
+    finishes = [raw.get('to') for raw in rows]
+    if not (_clean_counters(begins, -MAX_COUNTER) and _clean_counters(finishes, -MAX_COUNTER)):
+        for raw in rows:
+            meter_record(meter, owner, raw, anomalies, number)
+        return
+    usable = [row for row, (begin, finish) in enumerate(zip(begins, finishes)) if begin > 0 and finish > begin]
+    levels = OrderedDict()
+    for metric, (field, divisor) in RECORD_LEVELS.items():
+        column = [rows[row].get(field) for row in usable]
+        if usable and not _clean_counters(column, 0):
+            for raw in rows:
+                meter_record(meter, owner, raw, anomalies, number)
+            return
+        levels[metric] = [value / divisor for value in column] if divisor != 1 else column
+    meter.add_columns(owner, [begins[row] for row in usable], [finishes[row] for row in usable], levels)
 
 
 def meter_record(meter, owner, raw, anomalies, number):

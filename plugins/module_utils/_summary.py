@@ -38,7 +38,7 @@ from array import array
 from bisect import bisect_right
 from collections import OrderedDict
 
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import HOUR, UsageLine, edges, price, rate_card
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import HOUR, UsageLine, edges, price, price_quantities, rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, to_int,
 )
@@ -116,13 +116,9 @@ def record_cost_columns(page, card, weights=None):
     """The cost of each record of a page (a _Page), part -> one value a record: each record's usage lines (its level
     of each metric x its weight / 3600, or x ``weights``: the seconds of each record to bill) priced by the engine."""
     weights = page.floats['weight'] if weights is None else weights
-    lines = []
-    for metric, (column, _part) in METRIC_FIGURES.items():
-        lines.extend(UsageLine(row, metric, None, None, value * weight / HOUR)
-                     for row, (value, weight) in enumerate(zip(_held(page.column(column)), weights)))
-    out = dict((part, [0.0] * page.size) for _column, part in METRIC_FIGURES.values())
-    for line in price(lines, card):
-        out[METRIC_FIGURES[line.metric][1]][line.owner] = line.amount
+    out = {}
+    for metric, (column, part) in METRIC_FIGURES.items():
+        out[part] = price_quantities(metric, [value * weight / HOUR for value, weight in zip(_held(page.column(column)), weights)], card)
     out['storage'] = list(map(math.fsum, zip(*[out[part] for part in TIER_PARTS])))
     out['total'] = list(map(math.fsum, zip(*[out[part] for _column, part in METRIC_FIGURES.values()])))
     return out
@@ -473,13 +469,16 @@ class Summary:
         out = self.all.result(self.rates, self.newest_totals, priced)
         if self.group_by:
             periods = []
+            by_start = {}
+            for line in priced or ():
+                by_start.setdefault(line.start, []).append(line)
             ordered = sorted(self.buckets.values(), key=lambda item: (item[0] is None, item[0] or 0))
             for b_start, b_end, group, label in ordered:
                 if b_start is None:
                     period = dict(period=label, start=None, end=None)
                 else:
                     period = dict(period=label, start=iso_in(b_start, self.zone), end=iso_in(b_end, self.zone))
-                mine = None if priced is None else [line for line in priced if line.start == b_start]
+                mine = None if priced is None else by_start.get(b_start, [])
                 period.update(group.result(self.rates, priced=mine))
                 periods.append(period)
             out['periods'] = periods

@@ -7,7 +7,7 @@
 - **System**: the billing records whose usage interval overlaps the period, ``to gt START and from lt END`` (not
   ``created``: a record created at 00:00:14 on the 1st measured the last hour of the previous month, and a bill
   created on the 1st for a whole month measured that month). Each record's usage is prorated to the part of its
-  ``from``..``to`` interval inside the period and inside each charge period (``_rating.meter_record``).
+  ``from``..``to`` interval inside the period and inside each charge period (``_rating.meter_records``).
 - **Tenants**: the statistics history samples of the tenants. A sample stands for the time from its timestamp
   until the next sample, capped at twice the median gap; the newest stands for the median gap
   (``_stats.sample_weights``). Samples from ``LOOKBACK`` seconds before the period are read too, so that the sample
@@ -29,7 +29,7 @@ from collections import OrderedDict
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.vergeio.billing.plugins.module_utils._billing import ENDPOINT as BILLING
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import RECORD_FIELDS, Anomalies, meter_record, tenant_owner
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import RECORD_FIELDS, Anomalies, meter_records, tenant_owner
 from ansible_collections.vergeio.billing.plugins.module_utils._records import ConversionProblems, to_int
 from ansible_collections.vergeio.billing.plugins.module_utils._stats import sample_weights
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import TENANTS, basis_fields, sample_levels
@@ -79,8 +79,7 @@ class Usage:
         count = [0]
 
         def page(rows):
-            for raw in rows:
-                meter_record(meter, owner, raw, self.anomalies, self.number)
+            meter_records(meter, owner, rows, self.anomalies, self.number)
             count[0] += len(rows)
             if on_page is not None:
                 on_page(rows)

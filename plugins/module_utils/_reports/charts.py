@@ -198,8 +198,8 @@ def minmax_points(xs, ys, limit=MAX_POINTS):
     for first in range(0, count, size):
         last = min(first + size, count)
         chunk = ys[first:last]
-        low = first + min(range(len(chunk)), key=chunk.__getitem__)
-        high = first + max(range(len(chunk)), key=chunk.__getitem__)
+        low = first + chunk.index(min(chunk))  # the first lowest and the first highest point of the run
+        high = first + chunk.index(max(chunk))
         for index in sorted(set((low, high))):
             out.append((xs[index], ys[index]))
     return out

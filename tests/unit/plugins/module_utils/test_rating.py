@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
-    RECORD_FIELDS, Anomalies, Bill, Meter, apportion, edges, meter_record, money, price, rate_card, system_owner, tenant_owner, unallocated,
+    RECORD_FIELDS, Anomalies, Bill, Meter, apportion, edges, meter_record, meter_records, money, price, rate_card, system_owner, tenant_owner,
+    unallocated,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._records import to_int
+from ansible_collections.vergeio.billing.plugins.module_utils._records import ConversionProblems, to_int
 from ansible_collections.vergeio.billing.plugins.module_utils._time import get_zone, month_range
 
 BERLIN = get_zone('Europe/Berlin')
@@ -181,3 +182,34 @@ def test_apportion_gives_the_cents_to_the_largest_remainders():
     assert apportion([1.005, 2.005], Decimal('3.01')) == [Decimal('1.01'), Decimal('2.00')]  # a tie: the earlier part
     assert apportion([5.0, 5.0], Decimal('9.99')) == [Decimal('5.00'), Decimal('4.99')]  # below the parts: taken back from the last
     assert apportion([], Decimal('0.00')) == []
+
+
+_counter = st.one_of(st.integers(0, 10 ** 13), st.integers(-5, -1), st.none(), st.sampled_from(['12', 'junk', 2.5, 2 ** 64, True]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(-2, 60), st.integers(-1, 8), st.lists(_counter, min_size=len(RECORD_FIELDS) - 3,
+                                                                         max_size=len(RECORD_FIELDS) - 3), st.booleans()),
+                min_size=1, max_size=12), st.sampled_from([None, 'day']))
+def test_a_page_metered_as_columns_equals_each_record_metered_alone(records, group_by):
+    """meter_records (columns; record by record when a page holds anything unclean) makes the very lines, anomalies
+    and conversion notes that meter_record makes record by record."""
+    start = _epoch(2026, 10, 1)
+    bounds = edges(start, start + 3 * 86400, group_by, BERLIN)
+    pages = []
+    for number, (hour, hours, counters, clean) in enumerate(records):
+        raw = {'$key': number, 'from': start + hour * 3600 - 1800, 'to': start + (hour + hours) * 3600 - 1800}
+        for field, value in zip(RECORD_FIELDS[3:], counters):
+            raw[field] = (value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 7) if clean else value
+        pages.append(raw)
+    one, many = Meter(bounds), Meter(bounds)
+    notes_one, notes_many = Anomalies(), Anomalies()
+    problems_one, problems_many = ConversionProblems(), ConversionProblems()
+    owner = system_owner('east')
+    for raw in pages:
+        meter_record(one, owner, raw, notes_one, lambda value, field: to_int(value, field, problems_one))
+    meter_records(many, owner, pages, notes_many, lambda value, field: to_int(value, field, problems_many))
+    assert many.lines() == one.lines()
+    assert many.hours(owner) == one.hours(owner)
+    assert notes_many.messages() == notes_one.messages()
+    assert problems_many == problems_one
