@@ -682,10 +682,11 @@ def main():
             # the period of the system report (its open end pinned to the newest record), or the asked one; the
             # system's usage lines (None with tenants_only: the tenant reports read them themselves)
             period = result.get('period') or request.period(request.now - 1)
-            extra = run_tenant_reports(client, request, period, system_lines=system_lines, check_mode=module.check_mode, diff=module._diff)
+            extra, bills = run_tenant_reports(client, request, period, system_lines=system_lines, check_mode=module.check_mode,
+                                              diff=module._diff)
             merge_tenant_result(result, extra)
-            if request.statements is not None:
-                statements = run_statements(client, request, period, check_mode=module.check_mode, diff=module._diff)
+            if request.statements is not None:  # from the tenant reports' own bills: a statement shows what its report shows
+                statements = run_statements(request, period, bills, check_mode=module.check_mode, diff=module._diff)
                 merge_tenant_result(result, dict(statements, period=period))
         return result
 

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 from datetime import datetime, timezone
 from fractions import Fraction
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -145,10 +146,15 @@ def test_statements_add_up_and_a_rerun_writes_nothing(sim, tmp_path):
     subtotals = sorted(sum((half_up(q * Fraction(str(RATES[METRICS[m][2]]))) for m, q in brute.items()), Fraction(0)) for brute in brutes.values())
     minimum = str(half_up((subtotals[0] + subtotals[-1]) / 2))
     minimum = '%.2f' % float(Fraction(minimum))
+    sim.reset_log()
     run = run_module('verge_billing_report', args_for(dest, customers=customers, minimum_charge=minimum), sim_env(sim))
     assert run.rc == 0, run.output
     result = run.result
     assert result['changed'] is True
+    # one read of the tenant history serves the tenant reports and the statements (a second read could see late samples)
+    history = [entry for entry in sim.requests_log() if entry['path'].rstrip('/').endswith('tenant_stats_history_long')]
+    offsets = [dict(parse_qsl(entry['query'])).get('offset', '0') for entry in history]
+    assert len(set(offsets)) == len(offsets) > 0, history
     statements = result['statements']
     assert len(statements) == len(tenants)
     assert result['statements_reissued'] == []
@@ -166,6 +172,10 @@ def test_statements_add_up_and_a_rerun_writes_nothing(sim, tmp_path):
             data = json.load(handle)
         assert data['period']['label'] == '2026-10' and data['tenant']['key'] == key
         total = check_statement(data, brutes[key], minimum)
+        # a statement's lines are its tenant report's bill lines, amount for amount
+        report_lines = dict((line['metric'], line) for line in result['tenant_bills'][tenant['name']]['lines'])
+        assert data['lines'] and all(Fraction(line['amount']) == Fraction(report_lines[line['metric']]['amount'])
+                                     and line['quantity'] == report_lines[line['metric']]['quantity'] for line in data['lines']), data['lines']
         assert entry['total'] == data['total'] and Fraction(entry['total']) == total
         uplifted += Fraction(data['minimum_charge']['uplift']) > 0
         # what finance reads is what the JSON holds

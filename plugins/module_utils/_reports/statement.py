@@ -48,11 +48,8 @@ from collections import OrderedDict
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import Bill, Meter, edges, price
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import EXTENSIONS, _prepare_dest, place, safe_name, sha256_of
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import amount
-from ansible_collections.vergeio.billing.plugins.module_utils._tenants import HISTORY, TenantUsage
-from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
 LAYOUT = 1
@@ -515,24 +512,14 @@ def _paths(folder, stem, number, formats):
 
 # ---- the module's hook ------------------------------------------------------------------------------------------------
 
-def tenant_bills(client, request, period, page_size=10000):
-    """[(owner, Bill)] of every tenant of the request over the period (deleted tenants too when every tenant was asked
-    for), and the read's warnings. The tenant reports' lines could be handed over here instead of a read of its own."""
-    start, end = period['since_epoch'], period['until_epoch'] + 1
-    chosen = TenantUsage(client, page_size=page_size).tenants(request.tenants or None)
-    meter = Meter(edges(start, end, None))
-    usage = Usage(client, page_size)
-    owners = usage.tenants(meter, HISTORY['long'], chosen, request.tenant_basis, every=not request.tenants)
-    priced = price(meter.lines(), request.rates)
-    return [(owner, Bill(owner, priced, request.rates)) for owner in owners], usage.messages()
-
-
-def run_statements(client, request, period, check_mode=False, diff=False, page_size=10000):
-    """Issue the statements of the request's tenants for ``period``; returns the result keys ``statements`` (tenant name ->
-    number, total, currency, state, files), ``statements_reissued``, ``statements_changed``, ``changed``, ``warnings``
-    (and ``diff_lines``). Every statement is checked against what is issued before the first file is written."""
+def run_statements(request, period, bills, check_mode=False, diff=False):
+    """Issue the statements of the request's tenants for ``period`` from ``bills``, ``[(owner, _rating.Bill)]`` of the
+    tenant reports of the same run (``tenant.run_tenant_reports``: one read of the history, so a statement shows what
+    its tenant report shows); returns the result keys ``statements`` (tenant name -> number, total, currency, state,
+    files), ``statements_reissued``, ``statements_changed``, ``changed``, ``warnings`` (and ``diff_lines``). Every
+    statement is checked against what is issued before the first file is written."""
     terms = request.statements
-    bills, warnings = tenant_bills(client, request, period, page_size)
+    warnings = []
     label = period['label']
     folder = os.path.join(request.dest, FOLDER, safe_name(label))
     issued = issued_statements(folder, request.stem, request.name)

@@ -399,9 +399,10 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
     ``_rating.UsageLine``), as the module hands them over, so the overview's system figures are the system report's;
     without them (``tenants_only``) the billing records are read here. ``system_capacity``: metric -> the newest
     record's capacity; without it, one request reads the newest record of the period.
-    Returns the result keys: ``tenant_files``, ``tenants_overview``, ``tenant_sha256``, ``tenant_changed_files``,
-    ``tenant_count``, ``tenant_sample_count``, ``tenant_bills`` (with a rate card), ``changed``, ``warnings`` (and
-    ``diff`` lines)."""
+    Returns ``(result, bills)``: the result keys ``tenant_files``, ``tenants_overview``, ``tenant_sha256``,
+    ``tenant_changed_files``, ``tenant_count``, ``tenant_sample_count``, ``tenant_bills`` (with a rate card), ``changed``,
+    ``warnings`` (and ``diff`` lines), and ``[(owner, _rating.Bill)]`` of every tenant billed (empty without a rate
+    card): the very bills the reports show, which the statements are issued from (``statement.run_statements``)."""
     selectors, zone, card, basis, formats = request.tenants, request.zone, request.rates, request.tenant_basis, request.formats
     name, stem, mode, dest, group_by = request.name, request.stem, request.mode, request.dest, request.group_by
     csv_style = request.csv_style
@@ -511,7 +512,7 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
         if card is not None:
             result['tenant_bills'] = dict((entry['name'], entry['bill'].as_dict()) for entry in entries)
         result['period'] = period
-        return result
+        return result, list(bill_of.items())
     finally:
         for item in list(files.values()) + ([overview] if overview is not None else []):
             item.discard()
