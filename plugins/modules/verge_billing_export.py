@@ -96,8 +96,13 @@ options:
     choices: [day, hour]
     default: day
   dest:
-    description: The directory of the export (its C(data/) and C(metadata/) folders), on the host the module runs on.
-      Created when missing.
+    description:
+      - The directory of the export (its C(data/) and C(metadata/) folders), on the host the module runs on.
+        Created when missing. Many systems may share one (AWX job slices); each writes only its own account's files.
+      - The first export of a billing account claims its file name in C(DEST/.vergeio-billing/focus+ACCOUNT.owner). An
+        export of another system, or of another billing account whose name makes the same file name (C(acme (prod))
+        and C(acme [prod])), fails before anything is read and names the owner, instead of replacing its rows. An
+        export written before claims existed is recognised by its manifest.
     type: path
     required: true
   name:

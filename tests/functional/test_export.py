@@ -218,8 +218,9 @@ def test_each_system_replaces_only_its_own_files_of_the_period(sim, tmp_path):
         for month in ('2026-09', '2026-10'):
             assert export(sim, tmp_path, name=name, month=month).rc == 0
     files = sorted(os.path.relpath(os.path.join(folder, entry), str(tmp_path)) for folder, _dirs, entries in os.walk(str(tmp_path)) for entry in entries)
-    assert files == sorted('data/BILLING_PERIOD=%s/%s.csv.gz' % (month, name) for name in ('east', 'west') for month in ('2026-09', '2026-10')) + sorted(
-        'metadata/BILLING_PERIOD=%s/%s-Manifest.json' % (month, name) for name in ('east', 'west') for month in ('2026-09', '2026-10'))
+    assert files == sorted(['data/BILLING_PERIOD=%s/%s.csv.gz' % (month, name) for name in ('east', 'west') for month in ('2026-09', '2026-10')] + [
+        'metadata/BILLING_PERIOD=%s/%s-Manifest.json' % (month, name) for name in ('east', 'west') for month in ('2026-09', '2026-10')] + [
+        '.vergeio-billing/focus+east.owner', '.vergeio-billing/focus+west.owner'])  # each account's claim on its file name
     # a killed run of east left a temporary file; a run of west is writing one at this moment
     (tmp_path / 'data' / 'BILLING_PERIOD=2026-10' / '.focus-east+k1ll3d.tmp').write_text('half a file')
     (tmp_path / 'data' / 'BILLING_PERIOD=2026-10' / '.focus-west+wr1t1ng.tmp').write_text('in progress')
@@ -238,6 +239,31 @@ def test_each_system_replaces_only_its_own_files_of_the_period(sim, tmp_path):
     assert parquet.result['removed_files'] == [str(tmp_path / 'data' / 'BILLING_PERIOD=2026-10' / 'east.csv.gz')]
     assert 'removed %s' % parquet.result['removed_files'][0] in parquet.stdout
     assert sorted(os.listdir(str(tmp_path / 'data' / 'BILLING_PERIOD=2026-10'))) == ['east.parquet', 'west.csv.gz']
+
+
+def test_two_systems_whose_accounts_make_one_file_name_are_refused_before_a_read(sim, tmp_path):
+    first = export(sim, tmp_path, name='acme (prod)')
+    assert first.rc == 0, first.output
+    data, account = first.result['files']['data'], first.result['billing_account_id']
+    assert os.path.basename(data) == account + '.csv.gz'
+    with open(data, 'rb') as handle:
+        before = handle.read()
+    for name, extra in (('acme [prod]', {}), ('acme-west', dict(billing_account_id=account))):
+        sim.reset_log()
+        second = export(sim, tmp_path, name=name, **extra)
+        assert second.rc != 0, second.output
+        message = ' '.join(second.result['msg'].split())
+        assert "the FOCUS export of system 'acme (prod)'" in message and 'billing_account_id' in message, message
+        assert not [entry for entry in sim.requests_log() if entry['path'].startswith('/api/')]  # refused before any read
+        with open(data, 'rb') as handle:
+            assert handle.read() == before  # the first system's rows are intact
+    # an export of 0.2.0 (no claim yet) is recognised by its manifest
+    os.unlink(str(tmp_path / '.vergeio-billing' / ('focus+%s.owner' % account)))
+    third = export(sim, tmp_path, name='acme [prod]')
+    assert third.rc != 0 and "system 'acme (prod)'" in third.result['msg'], third.output
+    again = export(sim, tmp_path, name='acme (prod)')  # the owner itself goes on (and claims the name again)
+    assert again.rc == 0 and again.result['changed'] is False, again.output
+    assert os.path.isfile(str(tmp_path / '.vergeio-billing' / ('focus+%s.owner' % account)))
 
 
 def test_parquet_without_pyarrow_fails_naming_it(sim, tmp_path):

@@ -439,6 +439,10 @@ class FileOwner:
         return cls('tenants:%s' % system, 'the tenants overview of system %r' % (system,))
 
     @classmethod
+    def focus(cls, account_id, system):
+        return cls('focus:%s:%s' % (account_id, system), 'the FOCUS export of system %r as billing account %r' % (system, account_id))
+
+    @classmethod
     def fleet(cls, name):
         return cls('fleet:%s' % name, 'the fleet report %r' % (name,))
 

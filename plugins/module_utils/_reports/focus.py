@@ -47,7 +47,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._client import Ver
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
     METRIC, SYSTEM_METRICS, TENANT, UNALLOCATED, Meter, UsageLine, edges, price, system_owner, unallocated, unallocated_owner,
 )
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import _prepare_dest, place, safe_name, sha256_of
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
+    OWNER_DIR, FileOwner, _claim, _prepare_dest, _read_claim, place, safe_name, sha256_of,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._tenants import HISTORY, TenantUsage
 from ansible_collections.vergeio.billing.plugins.module_utils._usage import Usage
 from ansible_collections.vergeio.billing.plugins.module_utils._version import COLLECTION_NAME, COLLECTION_VERSION
@@ -450,6 +452,9 @@ def run_export(client, request, settings, check_mode=False, diff=False, page_siz
     card, currency = request.rates, settings['currency']
     until = request.asked['until_epoch'] if request.asked['until_epoch'] is not None else request.now - 1
     period = request.period(until)
+    owner = FileOwner.focus(settings['account_id'], request.name)
+    claim_stem = 'focus+%s' % safe_name(settings['account_id'])  # '+': no report's stem (safe_name) has one
+    _check_owner(request.dest, claim_stem, owner, period)  # before anything is read: another system's files are never replaced
     try:
         lines, owners, messages = meter_period(client, request, settings, period, page_size)
     except VergeError as exc:
@@ -505,6 +510,10 @@ def run_export(client, request, settings, check_mode=False, diff=False, page_siz
         temps.append(temp_manifest)
         with os.fdopen(descriptor, 'w', encoding='utf-8') as handle:
             handle.write(json.dumps(manifest, indent=1, ensure_ascii=False) + '\n')
+        if not check_mode:
+            holder = _claim(dest, claim_stem, owner)  # atomic: of two runs of one account name at once, one goes on
+            if holder != owner:
+                raise ValueError(_taken(dest, claim_stem, owner, holder))
         outcome = OrderedDict()
         outcome['data'] = _place(temp_data, data_path, request.mode, check_mode)
         stale = [os.path.join(data_dir, other) for other in _others(data_dir, settings['account_id'], name)]
@@ -534,6 +543,35 @@ def run_export(client, request, settings, check_mode=False, diff=False, page_siz
                 os.unlink(path)
         if check_mode and work and os.path.isdir(work):
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _check_owner(dest, claim_stem, owner, period):
+    """ValueError when the account's files in ``dest`` belong to another system or another billing account whose name
+    makes the same file name: by the claim (``<dest>/.vergeio-billing/focus+<account>.owner``, written by the first
+    export) or, for exports written before claims, by the manifest of the period (its ``system`` and
+    ``billing_account_id``). Without this, the second system would replace the first one's rows without a word."""
+    claim = os.path.join(os.path.abspath(os.path.expanduser(str(dest))), OWNER_DIR, claim_stem + '.owner')
+    holder = _read_claim(claim) if os.path.isfile(claim) else None
+    if holder is None:
+        account = claim_stem[len('focus+'):]
+        manifest = os.path.join(str(dest), 'metadata', partition(period['label']), '%s-Manifest.json' % account)
+        try:
+            with open(manifest, encoding='utf-8') as handle:
+                data = json.load(handle)
+            if isinstance(data, dict) and isinstance(data.get('system'), str) and isinstance(data.get('billing_account_id'), str):
+                holder = FileOwner.focus(data['billing_account_id'], data['system'])
+        except (OSError, ValueError):
+            holder = None
+    if holder is not None and holder != owner:
+        raise ValueError(_taken(dest, claim_stem, owner, holder))
+
+
+def _taken(dest, claim_stem, owner, holder):
+    account = claim_stem[len('focus+'):]
+    return ('dest: %s would write data/BILLING_PERIOD=*/%s.* and metadata/BILLING_PERIOD=*/%s-Manifest.json in %s, but those '
+            'files are %s. Two exports whose billing accounts make the same file name cannot share a dest: give each system '
+            'its own billing_account_id (or another dest); when %s is gone for good, remove its files and %s'
+            % (owner.text, account, account, dest, holder.text, holder.text, os.path.join(str(dest), OWNER_DIR, claim_stem + '.owner')))
 
 
 def _temp_prefix(account_id):
