@@ -187,10 +187,12 @@ def test_apportion_gives_the_cents_to_the_largest_remainders():
 _counter = st.one_of(st.integers(0, 10 ** 13), st.integers(-5, -1), st.none(), st.sampled_from(['12', 'junk', 2.5, 2 ** 64, True]))
 
 
+_counters = st.lists(_counter, min_size=len(RECORD_FIELDS) - 3, max_size=len(RECORD_FIELDS) - 3)
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(-2, 60), st.integers(-1, 8), st.lists(_counter, min_size=len(RECORD_FIELDS) - 3,
-                                                                         max_size=len(RECORD_FIELDS) - 3), st.booleans()),
-                min_size=1, max_size=12), st.sampled_from([None, 'day']))
+@given(st.lists(st.tuples(st.integers(-2, 60), st.integers(-1, 8), _counters, st.booleans()), min_size=1, max_size=12),
+       st.sampled_from([None, 'day']))
 def test_a_page_metered_as_columns_equals_each_record_metered_alone(records, group_by):
     """meter_records (columns; record by record when a page holds anything unclean) makes the very lines, anomalies
     and conversion notes that meter_record makes record by record."""
