@@ -15,6 +15,7 @@ __metaclass__ = type
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 
@@ -114,8 +115,9 @@ def sim_env(sim, auth='api_key', extra=None, ca=True, api_key=API_KEY, username=
     return env
 
 
-def run_module(module, args, env, check=False, verbosity=0, timeout=300):
-    """``ansible localhost -m vergeio.billing.MODULE -a JSON``."""
+def run_module(module, args, env, check=False, verbosity=0, timeout=300, open_files=None):
+    """``ansible localhost -m vergeio.billing.MODULE -a JSON``; ``open_files``: the soft limit of open file descriptors
+    of the run (RLIMIT_NOFILE, inherited by the module process), as a host with a low ``ulimit -n`` has it."""
     command = [os.path.join(BIN, 'ansible'), 'localhost', '-m', 'vergeio.billing.%s' % module]
     if args:
         command += ['-a', json.dumps(args)]
@@ -123,7 +125,12 @@ def run_module(module, args, env, check=False, verbosity=0, timeout=300):
         command.append('--check')
     if verbosity:
         command.append('-' + 'v' * verbosity)
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    def limit():
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, hard))
+
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+                          preexec_fn=limit if open_files else None)  # pylint: disable=subprocess-popen-preexec-fn
     return AnsibleRun(proc, command)
 
 

@@ -367,3 +367,24 @@ def test_tenant_usage_info_month_on_the_berlin_calendar(sim):
     assert both.rc != 0 and 'mutually exclusive' in both.result['msg']
     bad = run_module('verge_tenant_usage_info', dict(view='summary', month='2026-13'), sim_env(sim))
     assert bad.rc != 0 and 'month must be a calendar month' in bad.result['msg'] and 'Traceback' not in bad.output
+
+
+def test_many_tenants_need_few_open_files(tmp_path):
+    """400 tenants (two temporary files each while their samples arrive) under a limit of 200 open files: each
+    tenant's files are open only while its samples arrive, so every report is written and no temporary file is left."""
+    with Simulator(records=48, seed=11, end=END, quirks=False) as server:
+        server.set_tenant_data(make_tenant_data(400, seed=11, end=END, days=2, quirks=False))
+        dest = tmp_path / 'out'
+        args = dict(since='2026-10-31', until='2026-10-31', dest=str(dest), name='east', tenants=True, rates=RATES)
+        run = run_module('verge_billing_report', args, sim_env(server), open_files=200)
+    assert run.rc == 0, run.output
+    listed_tenants = [tenant for tenant in server.tenant_data['tenants'] if not tenant['is_snapshot']]
+    assert run.result['tenant_count'] == len(listed_tenants) >= 390
+    for name, files in run.result['tenant_files'].items():
+        assert sorted(files) == ['csv', 'html', 'json', 'markdown'], name
+        with open(files['json'], encoding='utf-8') as handle:
+            report = json.load(handle)
+        with open(files['csv'], encoding='utf-8', newline='') as handle:
+            rows = list(csv.reader(handle))
+        assert len(rows) - 1 == len(report['records']) == report['sample_count'], name  # header + one row a sample
+    assert not [entry for entry in os.listdir(str(dest)) if entry.endswith('.tmp')]

@@ -208,17 +208,18 @@ class CsvStyle:
             value = json.dumps(value, sort_keys=True, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
         return csv_text(value)
 
-    def writer(self, handle):
-        return CsvWriter(handle, self)
+    def writer(self, handle, bom=True):
+        """A CsvWriter on ``handle``; ``bom=False`` for a file that is appended to (its BOM, when asked, is there)."""
+        return CsvWriter(handle, self, bom)
 
 
 class CsvWriter:
     """Rows (or columns) of values to a text handle opened with ``newline=''``: the BOM first when asked, CRLF line
     ends, every cell through ``CsvStyle.cell``."""
 
-    def __init__(self, handle, style=None):
+    def __init__(self, handle, style=None, bom=True):
         self.style = style or CsvStyle()
-        if self.style.bom:
+        if self.style.bom and bom:
             handle.write(u'\ufeff')
         self._writer = csv.writer(handle, delimiter=self.style.delimiter, lineterminator='\r\n')
         self._handle = handle

@@ -39,7 +39,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from collections import OrderedDict
 from decimal import Decimal
 
@@ -106,7 +105,11 @@ def capacity_of(raw):
 
 class _TenantFiles:
     """The files of one tenant while its samples arrive: CSV rows and JSON record arrays, the samples and the seconds
-    each bills inside the period."""
+    each bills inside the period.
+
+    Its temporary files are open only while its samples arrive (``suspend`` closes them; a later ``add`` opens them
+    again to append): ``_usage.Usage.tenants`` hands the samples over tenant by tenant, so one tenant's files are open
+    at a time, and 10,000 tenants never need 20,000 file descriptors (a common limit is 1,024)."""
 
     def __init__(self, key, name, formats, zone, work_dir, csv_style=None):
         self.key, self.name, self.zone = key, name, zone
@@ -116,15 +119,37 @@ class _TenantFiles:
         self.count = 0
         self.csv = self.spool = None
         self.work_dir = work_dir
-        if 'csv' in formats:
-            self.csv = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
-            self.csv.writerow(CSV_NAMES + [BILLED])
-        if 'json' in formats:
-            self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.tenant-records.')
+        self.formats = formats
+        self.csv_style = csv_style or CsvStyle()
 
     _temp = ReportBuilder._temp  # a temporary file in work_dir, kept in self.temps (the system report's)
 
+    def _open(self):
+        """The CSV writer and the JSON record spool, opened (made with the CSV header the first time)."""
+        if 'csv' in self.formats and self.csv is None:
+            if 'csv' in self.temps:
+                self.csv = self.csv_style.writer(self._reopen('csv', newline=''), bom=False)
+            else:
+                self.csv = self.csv_style.writer(self._temp('csv', newline=''))
+                self.csv.writerow(CSV_NAMES + [BILLED])
+        if 'json' in self.formats and self.spool is None:
+            self.spool = self._reopen('records') if 'records' in self.temps else self._temp('records')
+
+    def _reopen(self, kind, newline=None):
+        path = self.temps[kind][0]
+        handle = open(path, 'a', encoding='utf-8', newline=newline)  # pylint: disable=consider-using-with
+        self.temps[kind] = (path, handle)
+        return handle
+
+    def suspend(self):
+        """Close the open files (the next ``add`` appends to them)."""
+        for _path, handle in self.temps.values():
+            if not handle.closed:
+                handle.close()
+        self.csv = self.spool = None
+
     def add(self, raw, seconds, problems):
+        self._open()
         sample = convert_sample(raw, problems)
         self.samples.append((sample['timestamp_epoch'], sample['key'], sample_figures(sample)))
         self.seconds.append(seconds)
@@ -145,25 +170,21 @@ class _TenantFiles:
     def finish_json(self, head):
         """The JSON file: ``head`` (a dict) with ``records`` appended from the spool."""
         text = json.dumps(head, indent=1, ensure_ascii=False)
-        self.spool.seek(0)
-        with self._temp('json') as handle:
+        with open(self.temps['records'][0], encoding='utf-8') as spool, self._temp('json') as handle:
             handle.write(text[:-2] + ',\n "records": [')
-            shutil.copyfileobj(self.spool, handle)
+            shutil.copyfileobj(spool, handle)
             handle.write('\n ]\n}\n')
-        self.spool.close()
 
     def close(self):
-        for _path, handle in self.temps.values():
-            if not handle.closed:
-                handle.close()
+        """The files complete (a tenant without samples gets its CSV header and an empty spool) and closed."""
+        self._open()
+        self.suspend()
 
     def discard(self):
-        self.close()
+        self.suspend()
         for path, _handle in self.temps.values():
             if os.path.exists(path):
                 os.unlink(path)
-        if self.spool is not None and not self.spool.closed:
-            self.spool.close()
 
 
 def usage_rows(summary):
@@ -420,10 +441,16 @@ def run_tenant_reports(client, request, period, check_mode=False, diff=False, no
             files[key] = _TenantFiles(key, tenant_name, formats, zone, work_dir, csv_style)
         overview = _TenantFiles(None, OVERVIEW_STEM, [], zone, work_dir, csv_style)
 
+        current = []  # the tenant whose files are open (samples come tenant by tenant)
+
         def add(owner, raw, seconds):
             item = files.get(owner.key)
             if item is None:  # a tenant deleted during the period: its own files too
                 item = files[owner.key] = _TenantFiles(owner.key, owner.name, formats, zone, work_dir, csv_style)
+            if current and current[0] is not item:
+                current.pop().suspend()
+            if not current:
+                current.append(item)
             item.add(raw, seconds, usage.problems)
 
         try:
