@@ -444,7 +444,7 @@ RECORD_LEVELS = OrderedDict([('cores', ('used_cores', 1)), ('ram', ('used_ram', 
 RECORD_FIELDS = ('$key', 'from', 'to') + tuple(field for field, _divisor in RECORD_LEVELS.values())
 
 
-def _clean_counters(column, low):
+def plain_counters(column, low):
     """Whether a column of raw values is plain integers in ``low``..MAX_COUNTER (no conversion, nothing to note)."""
     return bool(column) and set(map(type, column)) == _JUST_INT and low <= min(column) and max(column) <= MAX_COUNTER
 
@@ -460,7 +460,7 @@ def meter_records(meter, owner, rows, anomalies, number):
     the order a record-by-record reading makes them."""
     begins = [raw.get('from') for raw in rows]
     finishes = [raw.get('to') for raw in rows]
-    if not (_clean_counters(begins, -MAX_COUNTER) and _clean_counters(finishes, -MAX_COUNTER)):
+    if not (plain_counters(begins, -MAX_COUNTER) and plain_counters(finishes, -MAX_COUNTER)):
         for raw in rows:
             meter_record(meter, owner, raw, anomalies, number)
         return
@@ -468,7 +468,7 @@ def meter_records(meter, owner, rows, anomalies, number):
     levels = OrderedDict()
     for metric, (field, divisor) in RECORD_LEVELS.items():
         column = [rows[row].get(field) for row in usable]
-        if usable and not _clean_counters(column, 0):
+        if usable and not plain_counters(column, 0):
             for raw in rows:
                 meter_record(meter, owner, raw, anomalies, number)
             return

@@ -38,7 +38,7 @@ from array import array
 from bisect import bisect_right
 from collections import OrderedDict
 
-from ansible_collections.vergeio.billing.plugins.module_utils._rating import HOUR, UsageLine, edges, price, price_quantities, rate_card
+from ansible_collections.vergeio.billing.plugins.module_utils._rating import HOUR, UsageLine, edges, plain_counters, price, price_quantities, rate_card
 from ansible_collections.vergeio.billing.plugins.module_utils._records import (
     BYTES_PER_GB, MAX_COUNTER, MB_PER_GB, TIERS, to_int,
 )
@@ -141,7 +141,6 @@ _USAGE_COUNT = len(CONVERT_ORDER) - len(TOTAL_FIELDS)
 # Figures kept as integers (exact peaks and percentiles); the others are floats, 8 bytes a record in an array('d').
 INT_COLUMNS = ('cores', 'gpus', 'vgpus')
 FLOAT_COLUMNS = tuple(name for name in COLUMNS if name not in INT_COLUMNS)
-_JUST_INT = frozenset([int])
 _NO_TOTALS = dict(gpus_total=0, vgpus_total=0, tiers_total_gb=[0.0] * len(TIERS))
 
 
@@ -160,7 +159,7 @@ class _Notes(list):
 def _int_column(rows, field, position, notes):
     """``to_int`` of ``field`` over ``rows``; plain in-range ints (nearly every value) are taken as they are."""
     column = [row.get(field) for row in rows]
-    if set(map(type, column)) == _JUST_INT and -MAX_COUNTER <= min(column) and max(column) <= MAX_COUNTER:
+    if plain_counters(column, -MAX_COUNTER):
         return column
     found = _Notes(position)
     for row, value in enumerate(column):
