@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from datetime import datetime, timezone
 from fractions import Fraction
 from urllib.parse import parse_qsl
@@ -202,8 +203,14 @@ def test_statements_add_up_and_a_rerun_writes_nothing(sim, tmp_path):
             with open(full, 'w', encoding='utf-8') as handle:
                 json.dump(data, handle, indent=1)
     before = digests(folder)
+    # a run killed while writing a statement left its temporary file (another host's, untouched for two days)
+    stale = os.path.join(folder, '.report-json.elsewhere-1a2b.4242.q1w2e3.tmp')
+    with open(stale, 'w', encoding='utf-8') as handle:
+        handle.write('{"half": ')
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
     again = run_module('verge_billing_report', args_for(dest, customers=customers, minimum_charge=minimum), sim_env(sim))
     assert again.rc == 0, again.output
+    assert not os.path.exists(stale) and 'Removed 1 temporary file(s) that killed runs had left in %s' % folder in ' '.join(again.output.split())
     assert again.result['changed'] is False
     assert again.result['statements_changed'] == {}
     assert all(entry['state'] == 'unchanged' and entry['issue_date'] == '2026-11-02' for entry in again.result['statements'].values())

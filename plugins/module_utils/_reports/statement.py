@@ -43,12 +43,13 @@ import os
 import re
 import shutil
 import string
-import tempfile
 from collections import OrderedDict
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import EXTENSIONS, _prepare_dest, place, safe_name, sha256_of
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.files import (
+    EXTENSIONS, _prepare_dest, new_temp, place, removed_warning, safe_name, sha256_of, sweep_temporaries,
+)
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import amount
 
 GENERATOR = 'vergeio.billing.verge_billing_report'
@@ -576,6 +577,10 @@ def _write(plan, folder, request, formats, check_mode, diff, warnings):
     result = dict(statements={}, statements_reissued=[], statements_changed={}, warnings=warnings)
     outcome = []
     work = _prepare_dest(folder, check_mode) if plan else None
+    if plan and not check_mode:  # the temporary files killed runs left here (as the report files' dest is swept)
+        removed = removed_warning(folder, sweep_temporaries(folder))
+        if removed:
+            warnings.append(removed)
     try:
         for owner, state, statement in plan:
             paths = _paths(folder, request.stem, statement['number'], formats)
@@ -584,8 +589,8 @@ def _write(plan, folder, request, formats, check_mode, diff, warnings):
                     continue  # an issued file is never touched
                 if state != 'unchanged' and os.path.exists(final):
                     raise ValueError('statements: %s exists although no issued statement JSON names it; move it away' % final)
-                descriptor, temp = tempfile.mkstemp(dir=work, prefix='.statement-%s.' % fmt, suffix='.tmp')
-                with os.fdopen(descriptor, 'w', encoding='utf-8') as handle:
+                temp, handle = new_temp(work, fmt)  # .report-<fmt>.<host>.<pid>.*.tmp: a later run removes it if this one is killed
+                with handle:
                     handle.write(render(OrderedDict((k, v) for k, v in statement.items() if k != '_path'), fmt))
                 try:
                     done = place(temp, final, request.mode, check_mode)
