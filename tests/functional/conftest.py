@@ -125,6 +125,7 @@ def run_module(module, args, env, check=False, verbosity=0, timeout=300, open_fi
         command.append('--check')
     if verbosity:
         command.append('-' + 'v' * verbosity)
+
     def limit():
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, hard))
