@@ -197,6 +197,8 @@ options:
         figure is the sum of those shown above it.
       - The quantities are those of the rating engine on O(tenant_basis), prorated to the period's exact hours;
         metrics the rate card does not price (rate 0) and metrics the tenant did not use are left out (they bill 0).
+        The lines are the tenant report's bill of the same run (one read of the tenant history), so a statement and its
+        tenant report show the same quantities and amounts.
       - Files are C(<dest>/statements/<label>/<name>-<number>.<ext>) (the period's folder, so several systems and months
         share one O(dest); C(<name>) and C(<number>) with the characters of O(name)), C(json) always (the record a rerun
         compares against), and C(md) and C(html) when O(formats) has V(markdown) and V(html). The HTML prints on A4 and
