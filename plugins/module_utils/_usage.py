@@ -134,7 +134,8 @@ class Usage:
                                  'for their samples as: %s' % (len(deleted), ', '.join(owner.name for owner in deleted[:10])
                                                                + (' and %d more' % (len(deleted) - 10) if len(deleted) > 10 else '')))
         for key, owner in owners.items():
-            found = sorted(samples.get(key, ()), key=lambda sample: (sample[0], sample[1]))
+            # popped: each tenant's raw rows are freed once metered, while the report keeps only its figures
+            found = sorted(samples.pop(key, ()), key=lambda sample: (sample[0], sample[1]))
             weights = sample_weights([sample[0] for sample in found])[0]
             for (stamp, sample_key, raw), weight in zip(found, weights):
                 levels = sample_levels(raw, basis, self.anomalies, sample_key, self.problems)
