@@ -458,22 +458,29 @@ def meter_records(meter, owner, rows, anomalies, number):
     Pages of plain integer counters (every real page) are metered as columns (``Meter.add_columns``); a page with any
     null, negative, string or out-of-range value goes record by record through ``meter_record``, so its notes come in
     the order a record-by-record reading makes them."""
-    begins = [raw.get('from') for raw in rows]
-    finishes = [raw.get('to') for raw in rows]
-    if not (plain_counters(begins, -MAX_COUNTER) and plain_counters(finishes, -MAX_COUNTER)):
+    columns = _plain_page(rows)
+    if columns is None:
         for raw in rows:
             meter_record(meter, owner, raw, anomalies, number)
         return
+    meter.add_columns(owner, *columns)
+
+
+def _plain_page(rows):
+    """(begins, finishes, metric -> levels) of the records with a usable interval, or None when any value the engine
+    reads needs a conversion or a note."""
+    begins = [raw.get('from') for raw in rows]
+    finishes = [raw.get('to') for raw in rows]
+    if not (plain_counters(begins, -MAX_COUNTER) and plain_counters(finishes, -MAX_COUNTER)):
+        return None
     usable = [row for row, (begin, finish) in enumerate(zip(begins, finishes)) if begin > 0 and finish > begin]
     levels = OrderedDict()
     for metric, (field, divisor) in RECORD_LEVELS.items():
         column = [rows[row].get(field) for row in usable]
         if usable and not plain_counters(column, 0):
-            for raw in rows:
-                meter_record(meter, owner, raw, anomalies, number)
-            return
+            return None
         levels[metric] = [value / divisor for value in column] if divisor != 1 else column
-    meter.add_columns(owner, [begins[row] for row in usable], [finishes[row] for row in usable], levels)
+    return [begins[row] for row in usable], [finishes[row] for row in usable], levels
 
 
 def meter_record(meter, owner, raw, anomalies, number):

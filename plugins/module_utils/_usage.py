@@ -141,7 +141,7 @@ class Usage:
                 levels = sample_levels(raw, basis, self.anomalies, sample_key, self.problems)
                 # The whole weight, as verge_tenant_usage_info bills it: a median gap of an even number of gaps can end
                 # in .5 s, which is billed too (whole seconds stay integers, so billed_seconds reads 3600, not 3600.0).
-                inside = meter.add(owner, stamp, stamp + (int(weight) if float(weight).is_integer() else weight), levels)
+                inside = meter.add(owner, stamp, stamp + (int(weight) if weight.is_integer() else weight), levels)
                 if on_sample is not None and (inside or meter.start <= stamp < meter.end):
                     on_sample(owner, raw, inside)
         return list(owners.values())
