@@ -201,11 +201,12 @@ def add_derived(out):
     return out
 
 
-def convert_columns(rows, problems=None, zone=None):
+def convert_columns(rows, problems=None, zone=None, times=True):
     """convert_record over a list of raw records, column by column: output name -> list of values, one a record.
 
     The same values as convert_record (a unit test checks), computed a field at a time: for pages of thousands of
-    records this is several times faster. ISO times carry the offset of ``zone`` (None: UTC, as convert_record).
+    records this is several times faster. ISO times carry the offset of ``zone`` (None: UTC, as convert_record);
+    ``times=False`` leaves them out where it can (a third of the work; the ``*_epoch`` columns are always there).
     A column holding anything but plain integers in range (numbers as strings, nulls, junk, times beyond the year
     9999; null is 0, as in to_int) sends the whole list through convert_record instead, so its values and the order of its conversion notes
     are exactly convert_record's.
@@ -224,7 +225,8 @@ def convert_columns(rows, problems=None, zone=None):
         if values and (min(values) < 0 or max(values) > (MAX_EPOCH if kind == 'epoch' else MAX_COUNTER)):
             return _slow_columns(rows, problems, zone)
         if kind == 'epoch':
-            out[name] = [datetime.fromtimestamp(epoch, zone or UTC).isoformat() if epoch else None for epoch in values]
+            if times:
+                out[name] = [datetime.fromtimestamp(epoch, zone or UTC).isoformat() if epoch else None for epoch in values]
             out[EPOCH_NAMES[name]] = [epoch or None for epoch in values] if name in OPTIONAL_TIMES else values
             continue
         out[name] = values

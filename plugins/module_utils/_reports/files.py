@@ -229,6 +229,12 @@ class CsvWriter:
     def writerow(self, row):
         self._writer.writerow([self._cell(value) for value in row])
 
+    def flush(self):
+        self._handle.flush()
+
+    def close(self):
+        self._handle.close()
+
     def writerows(self, rows):
         cell = self._cell
         self._writer.writerows([cell(value) for value in row] for row in rows)

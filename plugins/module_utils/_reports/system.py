@@ -66,6 +66,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._reports.files imp
     EXTENSIONS, CsvStyle, FileOwner, FileSet, new_temp, safe_name,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.report_workbook import SystemWorkbook
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.worker import ForkedWorker, can_fork
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
     SYSTEM_METRICS, Bill, Meter, apportion, money, price, system_owner,
@@ -153,15 +154,54 @@ def _plain(value):
     return '{:,.1f}'.format(value)
 
 
+class _RowWriter:
+    """The CSV rows and the JSON record rows (a spool the JSON file takes them from) of a report's records, page by
+    page. ``write`` takes converted pages; ``add``/``finish`` are the interface of a ``worker.ForkedWorker``, whose
+    helper process converts each page itself (the same ``convert_columns``, so the same values)."""
+
+    def __init__(self, zone, csv_writer, spool, record_columns, currency):
+        self.zone = zone
+        self.csv_writer = csv_writer
+        self.spool = spool
+        self.record_columns = record_columns
+        self.currency = currency
+        self.count = 0
+
+    def write(self, columns, cost):
+        """One converted page (columns by name) and its cost columns (in COST_PARTS order; [] without rates)."""
+        count = len(columns['key'])
+        if self.spool is not None:
+            rows_text = ',\n'.join(map(_JSON.encode, zip(*([columns[name] for name in JSON_RECORD_FIELDS] + cost))))
+            self.spool.write((',\n' if self.count else '\n') + rows_text)
+        if self.csv_writer is not None:  # text cells (the description, the currency) are guarded by the writer
+            extra = cost + [[self.currency] * count] if cost else []
+            self.csv_writer.write_columns([columns[name] for name in self.record_columns] + extra)
+        self.count += count
+
+    def add(self, rows, cost):
+        """One page of raw records (its conversion notes are the parent's, which converts the page too)."""
+        self.write(convert_columns(rows, ConversionProblems(), self.zone), cost)
+
+    def finish(self):
+        """Close the CSV and flush the spool (the parent reads it)."""
+        if self.csv_writer is not None:
+            self.csv_writer.close()
+        if self.spool is not None:
+            self.spool.flush()
+
+
 class ReportBuilder:
     """Streams pages of raw records (oldest first) into the summary, the CSV file, the JSON record spool and the
     charts; ``meter`` (a ``_rating.Meter`` at the ``group_by`` charge periods of ``period``) is what the records are
     metered into (by ``_usage.Usage.system``), ``owner`` the system's ``_rating.Owner``.
 
     ``period``: the billing period (start, end), epoch seconds, end exclusive; ``csv_style``: the CSV dialect
-    (``files.CsvStyle``, default comma and dot)."""
+    (``files.CsvStyle``, default comma and dot). ``fork``: write the CSV and JSON rows in a helper process
+    (``worker.ForkedWorker``) while this one meters, summarises, draws and renders, where that is possible
+    (``worker.can_fork``). Both convert each page (``convert_columns``): the helper for its rows, this process for the
+    charts, the newest record, the workbook and the conversion notes."""
 
-    def __init__(self, formats, rates, group_by, zone, work_dir, period, name='vergeos', csv_style=None):
+    def __init__(self, formats, rates, group_by, zone, work_dir, period, name='vergeos', csv_style=None, fork=False):
         self.formats = formats
         self.rates = rates
         self.zone = zone
@@ -173,25 +213,30 @@ class ReportBuilder:
         self.count = 0
         self.pages = 0
         self.newest = None
-        self.record_columns = output_names()
-        self.csv_columns = self.record_columns + (list(COST_COLUMNS) + ['currency'] if rates else [])
+        record_columns = output_names()
+        self.csv_columns = record_columns + (list(COST_COLUMNS) + ['currency'] if rates else [])
         self.json_fields = list(JSON_RECORD_FIELDS) + (list(COST_COLUMNS) if rates else [])
         self.temps = {}
-        self.csv_writer = None
-        self.spool = None
         self.work_dir = work_dir
+        csv_writer = self.spool = self.workbook = self.helper = None
         if 'csv' in formats:
-            self.csv_writer = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
-            self.csv_writer.writerow(self.csv_columns)
+            csv_writer = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
+            csv_writer.writerow(self.csv_columns)
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.report-records.')
-        self.workbook = None
+        self.rows = _RowWriter(zone, csv_writer, self.spool, record_columns, rates['currency'] if rates else None)
         self.budgets = None
         if 'xlsx' in formats:  # its sheets are created now (Summary first); Records is filled page by page
             path, handle = new_temp(work_dir, 'xlsx', binary=True)
             handle.close()
             self.temps['xlsx'] = (path, handle)
             self.workbook = SystemWorkbook(path, 'VergeOS billing report: %s' % name, period[1], rates, group_by)
+        if fork and (csv_writer is not None or self.spool is not None) and can_fork():
+            if csv_writer is not None:
+                csv_writer.flush()  # the header: from here on the CSV is the helper's
+            self.helper = ForkedWorker(self.rows, work_dir)
+            if csv_writer is not None:
+                csv_writer.close()  # this process' copy of it
 
     def _temp(self, fmt, newline=None):
         path, handle = new_temp(self.work_dir, fmt, newline=newline)
@@ -205,22 +250,21 @@ class ReportBuilder:
         if page is None:
             return
         count = len(rows)
-        columns = convert_columns(rows, self.problems, self.zone)  # the CSV shows times in the zone; *_epoch stay UTC
         cost = []
         if self.rates:
             parts = record_cost_columns(page, self.rates)  # the page's weights: each record's seconds inside the period
             cost = [parts[part] for part in COST_PARTS]
+        if self.helper is not None:
+            self.helper.add(rows, cost)  # first, so that the helper works while this process converts the page too
+        # the CSV shows times in the zone (*_epoch stay UTC); with the helper writing the rows, no ISO times are needed here
+        columns = convert_columns(rows, self.problems, self.zone, times=self.helper is None or self.workbook is not None)
+        if self.helper is None:
+            self.rows.write(columns, cost)
         newest = max(zip(columns['created_epoch'], columns['key'], range(count)))
         if self.newest is None or newest[:2] > self.newest[0]:
             self.newest = (newest[:2], dict((name, columns[name][newest[2]]) for name in ('total_cores', 'total_ram_gb')))
         if self.charts is not None:
             self.charts.add(columns)
-        if self.spool is not None:
-            rows_text = ',\n'.join(map(_JSON.encode, zip(*([columns[name] for name in JSON_RECORD_FIELDS] + cost))))
-            self.spool.write((',\n' if self.count else '\n') + rows_text)
-        if self.csv_writer is not None:  # text cells (the description, the currency) are guarded by the writer
-            extra = cost + [[self.rates['currency']] * count] if self.rates else []
-            self.csv_writer.write_columns([columns[name] for name in self.record_columns] + extra)
         if self.workbook is not None:
             self.workbook.add_page(columns, cost[COST_PARTS.index('total')] if cost else None)
         self.count += count
@@ -248,29 +292,12 @@ class ReportBuilder:
     def finish(self, name, period, budgets=None):
         """Write the JSON, Markdown, HTML and xlsx temporary files; returns (summary, bill data or None, format -> temporary
         path). ``budgets(bill, measured_seconds)``: the budget figures of the system (``_budget.budget_figures``), when
-        budgets were asked for; kept in ``self.budgets``."""
+        budgets were asked for; kept in ``self.budgets``. The JSON file comes last: it takes the helper's rows."""
         priced = price(self.lines(), self.rates) if self.rates else None
         summary = self.summary.result(priced)
         bill, bill_data = self.bill(summary)
         if budgets is not None and bill is not None:
             self.budgets = budgets(bill, self.meter.hours(self.owner) * 3600)
-        if 'csv' in self.temps:
-            self.temps['csv'][1].close()
-        if self.spool is not None:
-            head = (('generator', GENERATOR), ('layout', LAYOUT), ('name', name), ('period', period),
-                    ('rates', self.rates and dict(self.rates)), ('summary', summary), ('bill', bill_data), ('record_count', self.count))
-            if self.budgets is not None:
-                head += (('budgets', self.budgets),)
-            head += (('record_fields', self.json_fields),)
-            handle = self._temp('json')
-            # One top-level key a line, each value compact (the C encoder; an indented summary of 365 periods is slow).
-            handle.write('{\n' + ''.join(' %s: %s,\n' % (_JSON.encode(key), _JSON.encode(value)) for key, value in head))
-            handle.write(' "records": [')
-            self.spool.seek(0)
-            shutil.copyfileobj(self.spool, handle)
-            handle.write('\n ]\n}\n')
-            handle.close()
-            self.spool.close()
         if 'markdown' in self.formats or 'html' in self.formats:
             # Imported here: Jinja2 is needed for these two formats only (and checked by the module before any read).
             from ansible_collections.vergeio.billing.plugins.module_utils._reports.templates import (  # pylint: disable=import-outside-toplevel
@@ -287,6 +314,26 @@ class ReportBuilder:
         if self.workbook is not None:
             self.workbook.finish(name, period, summary, self.count, bill, (bill_data or {}).get('periods'),
                                  self.budgets['system'] if self.budgets else None)
+        if self.spool is not None:
+            head = (('generator', GENERATOR), ('layout', LAYOUT), ('name', name), ('period', period),
+                    ('rates', self.rates and dict(self.rates)), ('summary', summary), ('bill', bill_data), ('record_count', self.count))
+            if self.budgets is not None:
+                head += (('budgets', self.budgets),)
+            head += (('record_fields', self.json_fields),)
+            # One top-level key a line, each value compact (the C encoder; an indented summary of 365 periods is slow).
+            head_text = '{\n' + ''.join(' %s: %s,\n' % (_JSON.encode(key), _JSON.encode(value)) for key, value in head)
+        if self.helper is not None:
+            self.helper.finish()  # every row is written and the CSV closed
+        else:
+            self.rows.finish()
+        if self.spool is not None:
+            handle = self._temp('json')
+            handle.write(head_text + ' "records": [')
+            self.spool.seek(0)
+            shutil.copyfileobj(self.spool, handle)
+            handle.write('\n ]\n}\n')
+            handle.close()
+            self.spool.close()
         return summary, bill_data, dict((fmt, path) for fmt, (path, _handle) in self.temps.items())
 
     def context(self, name, period, summary, bill=None, bill_data=None):
@@ -314,6 +361,8 @@ class ReportBuilder:
 
     def discard(self):
         """Close and remove every temporary file (after a failure, or once the files are in place)."""
+        if self.helper is not None:
+            self.helper.stop()
         for path, handle in self.temps.values():
             if not handle.closed:
                 handle.close()
@@ -412,7 +461,7 @@ def run_report(client, request, check_mode=False, diff=False, now=None, page_siz
             until = pin if pin is not None and pin >= since else (int(time.time()) if now is None else int(now))
         period = request.period(until)
         start, end = period['since_epoch'], period['until_epoch'] + 1
-        builder = ReportBuilder(formats, rates, request.group_by, zone, files.work_dir, (start, end), name, request.csv_style)
+        builder = ReportBuilder(formats, rates, request.group_by, zone, files.work_dir, (start, end), name, request.csv_style, fork=True)
         usage = Usage(client, page_size=page_size)
         warnings = []
         if newest is not None:
