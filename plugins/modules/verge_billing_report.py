@@ -125,6 +125,16 @@ options:
     type: str
     choices: [day, week, month]
     default: day
+  return_periods:
+    description:
+      - Return the O(group_by) periods of the summary (C(summary.periods), about 80 figures each) in the task's result
+        too. They are always in the JSON report (C(summary.periods)), and the bill's periods (RV(bill.periods), the
+        amounts) are always returned.
+      - Off by default since 0.3.0, so that the result stays small whatever the period. A year by day made a result of
+        0.8 MB that Ansible took 0.3 s to pass on, that V(-v) prints and that AWX stores with every job event.
+    type: bool
+    default: false
+    version_added: 0.3.0
   tenants:
     description:
       - Also write one report per tenant, from the VergeOS tenant statistics history (as
@@ -392,8 +402,9 @@ summary:
       M(vergeio.billing.verge_billing_info) RV(vergeio.billing.verge_billing_info#module:summary) with
       O(vergeio.billing.verge_billing_info#module:period_by=usage) (C(record_count), averages, peaks, time-weighted
       means, 95th percentiles, C(tiers), C(hours), the hours of the period the records cover, 745 for October 2026 in
-      V(Europe/Berlin)), C(cost) with O(rates) (exact, equal to the bill's lines before rounding), and C(periods), one
-      per O(group_by) period (C(start)/C(end) with the offset of O(timezone)).
+      V(Europe/Berlin)), C(cost) with O(rates) (exact, equal to the bill's lines before rounding), and with
+      O(return_periods) C(periods), one per O(group_by) period (C(start)/C(end) with the offset of O(timezone)); the
+      JSON report always has them.
   type: dict
   returned: unless O(tenants_only)
 bill:
@@ -649,6 +660,7 @@ def main():
         dict(
             REQUEST_SPEC,
             group_by=dict(type='str', choices=list(GROUPS), default='day'),
+            return_periods=dict(type='bool', default=False),
             tenants_only=dict(type='bool', default=False),
             validate_only=dict(type='bool', default=False),
             # tenant statements (checked by _reports.statement.statement_terms through ReportRequest)
@@ -680,6 +692,8 @@ def main():
         result, system_lines = {}, None
         if not request.tenants_only:
             result, system_lines = run_report(client, request, check_mode=module.check_mode, diff=module._diff)
+            if not module.params['return_periods']:  # in the JSON report; the result stays small (see the option)
+                result['summary'] = dict((key, value) for key, value in result['summary'].items() if key != 'periods')
         if request.tenants is not None:
             # the period of the system report (its open end pinned to the newest record), or the asked one; the
             # system's usage lines (None with tenants_only: the tenant reports read them themselves)
