@@ -154,18 +154,24 @@ def _plain(value):
     return '{:,.1f}'.format(value)
 
 
-class _RowWriter:
-    """The CSV rows and the JSON record rows (a spool the JSON file takes them from) of a report's records, page by
-    page. ``write`` takes converted pages; ``add``/``finish`` are the interface of a ``worker.ForkedWorker``, whose
-    helper process converts each page itself (the same ``convert_columns``, so the same values)."""
+class _RecordFiles:
+    """Files a report writes a row per record in: the CSV, the JSON record rows (a spool the JSON file takes them
+    from) and the xlsx Records sheet (``report_workbook.SystemWorkbook``), each optional. ``write`` takes converted
+    pages; ``add``/``finish`` are also the interface of a ``worker.ForkedWorker``, whose helper process converts each
+    page itself (the same ``convert_columns``, so the same values)."""
 
-    def __init__(self, zone, csv_writer, spool, record_columns, currency):
+    def __init__(self, zone, record_columns, currency, csv_writer=None, spool=None, workbook=None):
         self.zone = zone
-        self.csv_writer = csv_writer
-        self.spool = spool
         self.record_columns = record_columns
         self.currency = currency
+        self.csv_writer = csv_writer
+        self.spool = spool
+        self.workbook = workbook
         self.count = 0
+
+    def needs_times(self):
+        """Whether the pages must carry the ISO times (the CSV and the workbook show them; the JSON rows do not)."""
+        return self.csv_writer is not None or self.workbook is not None
 
     def write(self, columns, cost):
         """One converted page (columns by name) and its cost columns (in COST_PARTS order; [] without rates)."""
@@ -176,18 +182,23 @@ class _RowWriter:
         if self.csv_writer is not None:  # text cells (the description, the currency) are guarded by the writer
             extra = cost + [[self.currency] * count] if cost else []
             self.csv_writer.write_columns([columns[name] for name in self.record_columns] + extra)
+        if self.workbook is not None:
+            self.workbook.add_page(columns, cost[COST_PARTS.index('total')] if cost else None)
         self.count += count
 
     def add(self, rows, cost):
         """One page of raw records (its conversion notes are the parent's, which converts the page too)."""
-        self.write(convert_columns(rows, ConversionProblems(), self.zone), cost)
+        self.write(convert_columns(rows, ConversionProblems(), self.zone, times=self.needs_times()), cost)
 
-    def finish(self):
-        """Close the CSV and flush the spool (the parent reads it)."""
+    def finish(self, book):
+        """Close the CSV, flush the spool (the JSON file takes it), write the workbook's other sheets and the file
+        (``book``: the arguments of ``SystemWorkbook.finish``)."""
         if self.csv_writer is not None:
             self.csv_writer.close()
         if self.spool is not None:
             self.spool.flush()
+        if self.workbook is not None:
+            self.workbook.finish(*book)
 
 
 class ReportBuilder:
@@ -196,10 +207,10 @@ class ReportBuilder:
     metered into (by ``_usage.Usage.system``), ``owner`` the system's ``_rating.Owner``.
 
     ``period``: the billing period (start, end), epoch seconds, end exclusive; ``csv_style``: the CSV dialect
-    (``files.CsvStyle``, default comma and dot). ``fork``: write the CSV and JSON rows in a helper process
-    (``worker.ForkedWorker``) while this one meters, summarises, draws and renders, where that is possible
-    (``worker.can_fork``). Both convert each page (``convert_columns``): the helper for its rows, this process for the
-    charts, the newest record, the workbook and the conversion notes."""
+    (``files.CsvStyle``, default comma and dot). ``fork``: let a helper process (``worker.ForkedWorker``) write the
+    workbook, or without one the CSV and JSON rows, while this one meters, summarises, draws and renders (and writes
+    the rest), where that is possible (``worker.can_fork``). Both convert each page (``convert_columns``): the helper
+    for its files, this process for the charts, the newest record, its own files and the conversion notes."""
 
     def __init__(self, formats, rates, group_by, zone, work_dir, period, name='vergeos', csv_style=None, fork=False):
         self.formats = formats
@@ -224,18 +235,23 @@ class ReportBuilder:
             csv_writer.writerow(self.csv_columns)
         if 'json' in formats:
             self.spool = tempfile.TemporaryFile(mode='w+', encoding='utf-8', dir=work_dir, prefix='.report-records.')
-        self.rows = _RowWriter(zone, csv_writer, self.spool, record_columns, rates['currency'] if rates else None)
         self.budgets = None
         if 'xlsx' in formats:  # its sheets are created now (Summary first); Records is filled page by page
             path, handle = new_temp(work_dir, 'xlsx', binary=True)
             handle.close()
             self.temps['xlsx'] = (path, handle)
             self.workbook = SystemWorkbook(path, 'VergeOS billing report: %s' % name, period[1], rates, group_by)
-        if fork and (csv_writer is not None or self.spool is not None) and can_fork():
-            if csv_writer is not None:
+        currency = rates['currency'] if rates else None
+        self.files = [_RecordFiles(zone, record_columns, currency, csv_writer, self.spool)]
+        if self.workbook is not None:
+            self.files.append(_RecordFiles(zone, record_columns, currency, workbook=self.workbook))
+        moved = self.files[-1]  # the heaviest: the workbook (XlsxWriter takes microseconds a cell), else the CSV and JSON
+        if fork and (moved.needs_times() or moved.spool is not None) and can_fork():
+            if csv_writer is not None and moved.csv_writer is csv_writer:
                 csv_writer.flush()  # the header: from here on the CSV is the helper's
-            self.helper = ForkedWorker(self.rows, work_dir)
-            if csv_writer is not None:
+            self.helper = ForkedWorker(moved, work_dir)
+            self.files.remove(moved)
+            if csv_writer is not None and moved.csv_writer is csv_writer:
                 csv_writer.close()  # this process' copy of it
 
     def _temp(self, fmt, newline=None):
@@ -256,17 +272,15 @@ class ReportBuilder:
             cost = [parts[part] for part in COST_PARTS]
         if self.helper is not None:
             self.helper.add(rows, cost)  # first, so that the helper works while this process converts the page too
-        # the CSV shows times in the zone (*_epoch stay UTC); with the helper writing the rows, no ISO times are needed here
-        columns = convert_columns(rows, self.problems, self.zone, times=self.helper is None or self.workbook is not None)
-        if self.helper is None:
-            self.rows.write(columns, cost)
+        # the CSV and the workbook show times in the zone (*_epoch stay UTC); without them here, no ISO times are made
+        columns = convert_columns(rows, self.problems, self.zone, times=any(files.needs_times() for files in self.files))
+        for files in self.files:
+            files.write(columns, cost)
         newest = max(zip(columns['created_epoch'], columns['key'], range(count)))
         if self.newest is None or newest[:2] > self.newest[0]:
             self.newest = (newest[:2], dict((name, columns[name][newest[2]]) for name in ('total_cores', 'total_ram_gb')))
         if self.charts is not None:
             self.charts.add(columns)
-        if self.workbook is not None:
-            self.workbook.add_page(columns, cost[COST_PARTS.index('total')] if cost else None)
         self.count += count
 
     def lines(self):
@@ -311,9 +325,9 @@ class ReportBuilder:
                     handle = self._temp(fmt)
                     handle.write(render(context))
                     handle.close()
-        if self.workbook is not None:
-            self.workbook.finish(name, period, summary, self.count, bill, (bill_data or {}).get('periods'),
-                                 self.budgets['system'] if self.budgets else None)
+        book = (name, period, summary, self.count, bill, (bill_data or {}).get('periods'), self.budgets['system'] if self.budgets else None)
+        for files in self.files:
+            files.finish(book)
         if self.spool is not None:
             head = (('generator', GENERATOR), ('layout', LAYOUT), ('name', name), ('period', period),
                     ('rates', self.rates and dict(self.rates)), ('summary', summary), ('bill', bill_data), ('record_count', self.count))
@@ -321,19 +335,18 @@ class ReportBuilder:
                 head += (('budgets', self.budgets),)
             head += (('record_fields', self.json_fields),)
             # One top-level key a line, each value compact (the C encoder; an indented summary of 365 periods is slow).
-            head_text = '{\n' + ''.join(' %s: %s,\n' % (_JSON.encode(key), _JSON.encode(value)) for key, value in head)
-        if self.helper is not None:
-            self.helper.finish()  # every row is written and the CSV closed
-        else:
-            self.rows.finish()
-        if self.spool is not None:
+            text = '{\n' + ''.join(' %s: %s,\n' % (_JSON.encode(key), _JSON.encode(value)) for key, value in head) + ' "records": ['
+            if self.helper is not None and not self.files:  # the helper writes the JSON rows: wait for them
+                self.helper.finish(book)
             handle = self._temp('json')
-            handle.write(head_text + ' "records": [')
+            handle.write(text)
             self.spool.seek(0)
             shutil.copyfileobj(self.spool, handle)
             handle.write('\n ]\n}\n')
             handle.close()
             self.spool.close()
+        if self.helper is not None and self.helper.pid is not None:
+            self.helper.finish(book)  # every file of the helper is written
         return summary, bill_data, dict((fmt, path) for fmt, (path, _handle) in self.temps.items())
 
     def context(self, name, period, summary, bill=None, bill_data=None):

@@ -3,14 +3,15 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """A helper process for the second CPU core: ``ForkedWorker`` runs an object's ``add(*args)`` calls in a forked
-child, in order, while the caller goes on; ``finish()`` returns what the object's ``finish()`` returned there.
+child, in order, while the caller goes on; ``finish(*args)`` returns what the object's ``finish(*args)`` returned there.
 
-Why: a report of a year reads 8,760 records and writes each of them twice (CSV and JSON rows, 11 MB of text);
-Python runs that on one core while the other waits. The report's rows are converted and written by the child while
-the parent meters, summarises, draws and renders (``_reports.system``). What crosses the pipe is pickled (the raw
-records of a page and their costs): the parent appends each message to an unnamed spill file and sends its offset and
-length down a pipe, so the parent never waits for the child (a pipe holds 64 KiB; a page is 1.5 MB); what comes
-back is ``finish()``'s answer.
+Why: a report of a year reads 8,760 records and writes each of them twice (CSV and JSON rows, 11 MB of text), and
+with xlsx a third time (162,000 cells); Python runs that on one core while the other waits. The child converts and
+writes the rows of one kind of file (the workbook, else the CSV and JSON rows) while the parent meters, summarises,
+draws, renders and writes the rest (``_reports.system``). What crosses the pipe is pickled (the raw records of a
+page and their costs): the parent appends each message to an unnamed spill file and sends its offset and length
+down a pipe, so the parent never waits for the child (a pipe holds 64 KiB; a page is 1.5 MB); what comes back is
+``finish``'s answer.
 
 When it is used (``can_fork``): on Linux only (macOS' system frameworks are not safe in a forked child, and Windows
 has no ``fork``), and only while the process runs a single thread (a fork beside another thread can copy a lock
@@ -50,7 +51,7 @@ def can_fork():
 
 
 class ForkedWorker:
-    """``worker`` (an object with ``add(*args)`` and ``finish()``) driven in a forked child. Files ``worker`` holds
+    """``worker`` (an object with ``add(*args)`` and ``finish(*args)``) driven in a forked child. Files ``worker`` holds
     open are written by the child only: flush them before, and do not write them here after (``finish`` first).
     ``spill_dir``: where the unnamed spill file is made (the report's work directory)."""
 
@@ -92,9 +93,9 @@ class ForkedWorker:
         except (BrokenPipeError, ConnectionResetError):
             self._failed()
 
-    def finish(self):
-        """Wait for the child to do every ``add`` and its ``finish``; returns what that returned."""
-        self._send(('finish', ()))
+    def finish(self, *args):
+        """Wait for the child to do every ``add`` and its ``finish(*args)``; returns what that returned."""
+        self._send(('finish', args))
         try:
             self._out.close()
         except (BrokenPipeError, ConnectionResetError):
@@ -168,7 +169,7 @@ def _serve(worker, reader, spill, writer):
             if kind == 'add':
                 worker.add(*args)
                 continue
-            answer = ('done', worker.finish())
+            answer = ('done', worker.finish(*args))
             break
     except OSError as exc:
         answer = ('os', (exc.errno, exc.strerror, exc.filename) if exc.errno is not None else (str(exc),))

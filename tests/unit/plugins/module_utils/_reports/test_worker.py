@@ -181,11 +181,14 @@ def report(work, fork, raws, formats, rates, style=None):
 @pytest.mark.parametrize('quirks', [False, True])
 @pytest.mark.parametrize('rated', [False, True])
 @pytest.mark.parametrize('style', [None, CsvStyle(delimiter=';', decimal=',', bom=True)])
-def test_a_report_written_by_the_helper_is_the_same_bytes(monkeypatch, quirks, rated, style):
+@pytest.mark.parametrize('with_xlsx', [False, True])  # with a workbook the helper writes it, and this process the CSV and JSON
+def test_a_report_written_by_the_helper_is_the_same_bytes(monkeypatch, quirks, rated, style, with_xlsx):
     monkeypatch.setattr(system, 'can_fork', lambda: True)  # the test runner may run threads of its own: fork anyway
     raws = raw_records(300, quirks)
     rates = rate_card(dict(core_hour=0.02, ram_gb_hour=0.01, tier1_gb_hour=0.0001, gpu_hour=1.5, currency='EUR')) if rated else None
-    formats = ['csv', 'json', 'markdown', 'html']
+    formats = ['csv', 'json', 'markdown', 'html'] + (['xlsx'] if with_xlsx else [])
+    if with_xlsx:
+        pytest.importorskip('xlsxwriter')
     with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
         alone = report(one, False, raws, formats, rates, style)
         helped = report(two, True, raws, formats, rates, style)
@@ -201,13 +204,17 @@ def test_a_report_written_by_the_helper_is_the_same_bytes(monkeypatch, quirks, r
 
 def test_a_failing_helper_fails_the_report_and_leaves_nothing(monkeypatch, tmp_path):
     monkeypatch.setattr(system, 'can_fork', lambda: True)
+    parent = os.getpid()
+    real_write = system._RecordFiles.write  # pylint: disable=protected-access
 
     def broken_write(self, columns, cost):
-        raise OSError(errno.ENOSPC, 'No space left on device', 'records.csv')
-    monkeypatch.setattr(system._RowWriter, 'write', broken_write)  # pylint: disable=protected-access
+        if os.getpid() != parent:  # the helper's writes fail (a full disk); this process' own go on
+            raise OSError(errno.ENOSPC, 'No space left on device', 'records.csv')
+        real_write(self, columns, cost)
+    monkeypatch.setattr(system._RecordFiles, 'write', broken_write)  # pylint: disable=protected-access
     with pytest.raises(OSError) as caught:
         report(str(tmp_path), True, raw_records(100), ['csv', 'json'], None)
-    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == 'records.csv'
     assert os.listdir(str(tmp_path)) == []
 
 
