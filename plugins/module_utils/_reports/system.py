@@ -230,6 +230,7 @@ class ReportBuilder:
         self.temps = {}
         self.work_dir = work_dir
         csv_writer = self.spool = self.workbook = self.helper = None
+        self.helper_writes_json = False
         if 'csv' in formats:
             csv_writer = (csv_style or CsvStyle()).writer(self._temp('csv', newline=''))
             csv_writer.writerow(self.csv_columns)
@@ -250,6 +251,7 @@ class ReportBuilder:
             if csv_writer is not None and moved.csv_writer is csv_writer:
                 csv_writer.flush()  # the header: from here on the CSV is the helper's
             self.helper = ForkedWorker(moved, work_dir)
+            self.helper_writes_json = moved.spool is not None  # the JSON file waits for the helper's rows
             self.files.remove(moved)
             if csv_writer is not None and moved.csv_writer is csv_writer:
                 csv_writer.close()  # this process' copy of it
@@ -336,7 +338,7 @@ class ReportBuilder:
             head += (('record_fields', self.json_fields),)
             # One top-level key a line, each value compact (the C encoder; an indented summary of 365 periods is slow).
             text = '{\n' + ''.join(' %s: %s,\n' % (_JSON.encode(key), _JSON.encode(value)) for key, value in head) + ' "records": ['
-            if self.helper is not None and not self.files:  # the helper writes the JSON rows: wait for them
+            if self.helper is not None and self.helper_writes_json:  # the helper writes the JSON rows: wait for them
                 self.helper.finish(book)
             handle = self._temp('json')
             handle.write(text)
@@ -345,7 +347,7 @@ class ReportBuilder:
             handle.write('\n ]\n}\n')
             handle.close()
             self.spool.close()
-        if self.helper is not None and self.helper.pid is not None:
+        if self.helper is not None and not self.helper_writes_json:
             self.helper.finish(book)  # every file of the helper is written
         return summary, bill_data, dict((fmt, path) for fmt, (path, _handle) in self.temps.items())
 

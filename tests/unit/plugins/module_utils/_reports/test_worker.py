@@ -202,6 +202,27 @@ def test_a_report_written_by_the_helper_is_the_same_bytes(monkeypatch, quirks, r
     assert files['csv'].count(b'\r\n') == 301
 
 
+@pytest.mark.parametrize('formats', [['csv'], ['json'], ['json', 'markdown'], ['csv', 'xlsx'], ['json', 'xlsx'], ['html', 'xlsx']])
+def test_each_set_of_formats_is_the_same_bytes_with_the_helper(monkeypatch, formats):
+    """Whichever files the helper takes (the workbook, else the CSV and JSON rows), the files are the same."""
+    if 'xlsx' in formats:
+        pytest.importorskip('xlsxwriter')
+    monkeypatch.setattr(system, 'can_fork', lambda: True)
+    raws = raw_records(120, quirks=True)
+    rates = rate_card(dict(core_hour=0.02, currency='EUR'))
+    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
+        alone = report(one, False, raws, formats, rates)
+        helped = report(two, True, raws, formats, rates)
+    assert sorted(helped[0]) == sorted(formats) and helped == alone
+
+
+def test_no_helper_when_it_would_write_nothing(monkeypatch, tmp_path):
+    monkeypatch.setattr(system, 'can_fork', lambda: True)
+    builder = system.ReportBuilder(['markdown', 'html'], None, 'day', None, str(tmp_path), (T0, T0 + 86400), fork=True)
+    assert builder.helper is None
+    builder.discard()
+
+
 def test_a_failing_helper_fails_the_report_and_leaves_nothing(monkeypatch, tmp_path):
     monkeypatch.setattr(system, 'can_fork', lambda: True)
     parent = os.getpid()
