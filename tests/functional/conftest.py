@@ -115,9 +115,11 @@ def sim_env(sim, auth='api_key', extra=None, ca=True, api_key=API_KEY, username=
     return env
 
 
-def run_module(module, args, env, check=False, verbosity=0, timeout=300, open_files=None):
+def run_module(module, args, env, check=False, verbosity=0, timeout=300, open_files=None, file_size=None):
     """``ansible localhost -m vergeio.billing.MODULE -a JSON``; ``open_files``: the soft limit of open file descriptors
-    of the run (RLIMIT_NOFILE, inherited by the module process), as a host with a low ``ulimit -n`` has it."""
+    of the run (RLIMIT_NOFILE, inherited by the module process), as a host with a low ``ulimit -n`` has it;
+    ``file_size``: the largest file the run may write, in bytes (RLIMIT_FSIZE; a write beyond it fails with EFBIG, as
+    on a full disk: Python ignores SIGXFSZ)."""
     command = [os.path.join(BIN, 'ansible'), 'localhost', '-m', 'vergeio.billing.%s' % module]
     if args:
         command += ['-a', json.dumps(args)]
@@ -127,11 +129,13 @@ def run_module(module, args, env, check=False, verbosity=0, timeout=300, open_fi
         command.append('-' + 'v' * verbosity)
 
     def limit():
-        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, hard))
+        if open_files:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        if file_size:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False,
-                          preexec_fn=limit if open_files else None)  # pylint: disable=subprocess-popen-preexec-fn
+                          preexec_fn=limit if open_files or file_size else None)  # pylint: disable=subprocess-popen-preexec-fn
     return AnsibleRun(proc, command)
 
 

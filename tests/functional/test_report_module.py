@@ -314,6 +314,24 @@ def test_a_dest_that_cannot_be_written_fails_cleanly(berlin_sim, tmp_path, dest_
     assert 'Traceback' not in run.output
 
 
+@pytest.mark.parametrize('formats', [['csv', 'json'], ['xlsx']])  # xlsx alone: the helper process writes the workbook
+def test_a_write_that_fails_ends_the_report_with_a_message(berlin_sim, tmp_path, formats):
+    """A file larger than the host allows (RLIMIT_FSIZE: EFBIG, as a full disk gives ENOSPC) fails the task with a
+    message naming dest and the file, no traceback, and leaves nothing in dest."""
+    if 'xlsx' in formats:
+        pytest.importorskip('xlsxwriter')
+    dest = tmp_path / 'reports'
+    dest.mkdir()
+    # three months: every file of them is larger than the limit, which is above what Ansible itself writes (its
+    # module payload) and below the report's files (the CSV 2 MB, the JSON 1.3 MB, the workbook's Records sheet)
+    run = run_module('verge_billing_report', dict(since='2026-08-01', until='2026-10-31', dest=str(dest), formats=formats),
+                     sim_env(berlin_sim), file_size=400 * 1000)
+    assert run.rc != 0, run.output[-3000:]
+    assert run.result['msg'] == 'Writing the report files in %s failed ([Errno 27] File too large); no file was replaced.' % dest
+    assert 'Traceback' not in run.output
+    assert [name for name in os.listdir(str(dest)) if name != '.vergeio-billing'] == []
+
+
 @pytest.mark.parametrize('args, words', [
     (dict(month='2026-13'), 'month must be a calendar month like 2026-10'),
     (dict(month='2026-10', timezone='Mars/Olympus'), 'timezone: unknown time zone'),

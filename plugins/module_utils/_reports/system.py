@@ -66,7 +66,7 @@ from ansible_collections.vergeio.billing.plugins.module_utils._reports.files imp
     EXTENSIONS, CsvStyle, FileOwner, FileSet, new_temp, safe_name,
 )
 from ansible_collections.vergeio.billing.plugins.module_utils._reports.report_workbook import SystemWorkbook
-from ansible_collections.vergeio.billing.plugins.module_utils._reports.worker import ForkedWorker, can_fork
+from ansible_collections.vergeio.billing.plugins.module_utils._reports.worker import ForkedWorker, WorkerFailed, can_fork
 from ansible_collections.vergeio.billing.plugins.module_utils._client import VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._rating import (
     SYSTEM_METRICS, Bill, Meter, apportion, money, price, system_owner,
@@ -261,7 +261,19 @@ class ReportBuilder:
         self.temps[fmt] = (path, handle)
         return handle
 
+    def _write_failed(self, exc):
+        """The error of a write that failed (a full disk, a file size limit, the helper that died): a message, no traceback."""
+        text = '%s: %s' % (exc.strerror, exc.filename) if isinstance(exc, OSError) and exc.strerror and exc.filename else str(exc)
+        return ValueError('Writing the report files in %s failed (%s); no file was replaced.' % (self.work_dir, text))
+
     def add_page(self, rows):
+        """One page of raw records (``_add_page``); a write that fails ends the report with a message."""
+        try:
+            self._add_page(rows)
+        except (OSError, WorkerFailed) as exc:
+            raise self._write_failed(exc)
+
+    def _add_page(self, rows):
         """One page of raw records, column by column: summary, costs, CSV rows, JSON rows, chart points."""
         self.pages += 1
         page = self.summary.add_rows(rows)
@@ -308,7 +320,14 @@ class ReportBuilder:
     def finish(self, name, period, budgets=None):
         """Write the JSON, Markdown, HTML and xlsx temporary files; returns (summary, bill data or None, format -> temporary
         path). ``budgets(bill, measured_seconds)``: the budget figures of the system (``_budget.budget_figures``), when
-        budgets were asked for; kept in ``self.budgets``. The JSON file comes last: it takes the helper's rows."""
+        budgets were asked for; kept in ``self.budgets``. A write that fails ends the report with a message."""
+        try:
+            return self._finish(name, period, budgets)
+        except (OSError, WorkerFailed) as exc:
+            raise self._write_failed(exc)
+
+    def _finish(self, name, period, budgets):
+        """``finish``. The JSON file comes last: it takes the helper's rows."""
         priced = price(self.lines(), self.rates) if self.rates else None
         summary = self.summary.result(priced)
         bill, bill_data = self.bill(summary)

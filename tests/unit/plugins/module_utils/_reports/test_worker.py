@@ -233,9 +233,26 @@ def test_a_failing_helper_fails_the_report_and_leaves_nothing(monkeypatch, tmp_p
             raise OSError(errno.ENOSPC, 'No space left on device', 'records.csv')
         real_write(self, columns, cost)
     monkeypatch.setattr(system._RecordFiles, 'write', broken_write)  # pylint: disable=protected-access
-    with pytest.raises(OSError) as caught:
+    with pytest.raises(ValueError) as caught:
         report(str(tmp_path), True, raw_records(100), ['csv', 'json'], None)
-    assert caught.value.errno == errno.ENOSPC and caught.value.filename == 'records.csv'
+    assert str(caught.value) == ('Writing the report files in %s failed (No space left on device: records.csv); no file was '
+                                 'replaced.' % tmp_path)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_helper_that_dies_fails_the_report_with_a_message(monkeypatch, tmp_path):
+    monkeypatch.setattr(system, 'can_fork', lambda: True)
+    parent = os.getpid()
+    real_write = system._RecordFiles.write  # pylint: disable=protected-access
+
+    def dying_write(self, columns, cost):
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer would
+        real_write(self, columns, cost)
+    monkeypatch.setattr(system._RecordFiles, 'write', dying_write)  # pylint: disable=protected-access
+    with pytest.raises(ValueError) as caught:
+        report(str(tmp_path), True, raw_records(100), ['json'], None)
+    assert 'the process writing the records was ended by signal 9 before it was done' in str(caught.value)
     assert os.listdir(str(tmp_path)) == []
 
 
