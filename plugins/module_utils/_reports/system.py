@@ -250,11 +250,15 @@ class ReportBuilder:
         if fork and (moved.needs_times() or moved.spool is not None) and can_fork():
             if csv_writer is not None and moved.csv_writer is csv_writer:
                 csv_writer.flush()  # the header: from here on the CSV is the helper's
-            self.helper = ForkedWorker(moved, work_dir)
-            self.helper_writes_json = moved.spool is not None  # the JSON file waits for the helper's rows
-            self.files.remove(moved)
-            if csv_writer is not None and moved.csv_writer is csv_writer:
-                csv_writer.close()  # this process' copy of it
+            try:
+                self.helper = ForkedWorker(moved, work_dir)
+            except OSError:  # no process to spare (ulimit -u): this process writes everything, as where it cannot fork
+                self.helper = None
+            else:
+                self.helper_writes_json = moved.spool is not None  # the JSON file waits for the helper's rows
+                self.files.remove(moved)
+                if csv_writer is not None and moved.csv_writer is csv_writer:
+                    csv_writer.close()  # this process' copy of it
 
     def _temp(self, fmt, newline=None):
         path, handle = new_temp(self.work_dir, fmt, newline=newline)

@@ -58,9 +58,17 @@ class ForkedWorker:
     def __init__(self, worker, spill_dir=None):
         self._spill = tempfile.TemporaryFile(dir=spill_dir, prefix='.report-pages.')
         self._end = 0
-        to_child, from_parent = os.pipe()
-        to_parent, from_child = os.pipe()
-        self.pid = os.fork()
+        ends = []
+        try:
+            ends.extend(os.pipe())
+            ends.extend(os.pipe())
+            self.pid = os.fork()  # may fail (EAGAIN: the user's process limit); the caller then does the work itself
+        except OSError:
+            for end in ends:
+                os.close(end)
+            self._spill.close()
+            raise
+        to_child, from_parent, to_parent, from_child = ends
         if self.pid == 0:  # the child: serve, then leave without running anything of the parent's
             code = 1
             try:

@@ -223,6 +223,29 @@ def test_no_helper_when_it_would_write_nothing(monkeypatch, tmp_path):
     builder.discard()
 
 
+def test_a_fork_that_fails_leaves_the_work_to_this_process(monkeypatch, tmp_path):
+    """``ulimit -u`` reached: os.fork fails with EAGAIN; the report is written here, the same bytes, nothing left open."""
+    monkeypatch.setattr(system, 'can_fork', lambda: True)
+
+    def no_fork():
+        raise OSError(errno.EAGAIN, 'Resource temporarily unavailable')
+    monkeypatch.setattr(worker_module.os, 'fork', no_fork)
+    raws = raw_records(50)
+    with tempfile.TemporaryDirectory() as one:
+        alone = report(one, False, raws, ['csv', 'json'], None)
+    opened = len(os.listdir('/proc/self/fd'))
+    zone = get_zone('Europe/Berlin')
+    builder = system.ReportBuilder(['csv', 'json'], None, 'day', zone, str(tmp_path), (T0, T0 + 745 * 3600), 'sys', fork=True)
+    assert builder.helper is None
+    Usage(Pages(raws, 40)).system(builder.meter, builder.owner, on_page=builder.add_page)
+    period = describe_period(dict(month='2026-10', since_epoch=T0, until_epoch=T0 + 745 * 3600 - 1), zone)
+    _summary, _bill, temps = builder.finish('sys', period)
+    with open(temps['csv'], 'rb') as handle:
+        assert handle.read() == alone[0]['csv']
+    builder.discard()
+    assert len(os.listdir('/proc/self/fd')) == opened  # the spill file and the pipes were closed
+
+
 def test_a_failing_helper_fails_the_report_and_leaves_nothing(monkeypatch, tmp_path):
     monkeypatch.setattr(system, 'can_fork', lambda: True)
     parent = os.getpid()
