@@ -98,8 +98,9 @@ class ForkedWorker:
         try:
             self._out.write(_MESSAGE.pack(offset, len(data)))
             self._out.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            self._failed()
+        except (BrokenPipeError, ConnectionResetError):  # the child is gone: its answer says why
+            self._conclude()
+            raise WorkerFailed('the process writing the records ended before it was done; nothing was written')
 
     def finish(self, *args):
         """Wait for the child to do every ``add`` and its ``finish(*args)``; returns what that returned."""
@@ -107,36 +108,29 @@ class ForkedWorker:
         try:
             self._out.close()
         except (BrokenPipeError, ConnectionResetError):
-            self._failed()
-        return self._failed_or(self._answer())
+            pass  # the answer (or its absence) tells
+        return self._conclude()
 
-    def _answer(self):
+    def _conclude(self):
+        """Read the child's answer and collect the child: the payload of ``finish``, or the error the child had (an
+        OSError stays one), or how it ended without an answer."""
         try:
-            return pickle.load(self._in)
+            answer = pickle.load(self._in)
         except (EOFError, pickle.UnpicklingError):
-            return None
-
-    def _failed_or(self, answer):
+            answer = None
+        status = self.stop(wait=True)  # it has answered, or ended: either way it is gone or about to be
         if answer is None:
-            self._failed()
-        self.stop(wait=True)  # it has answered: it is about to end by itself
+            if status is not None and os.WIFSIGNALED(status):
+                how = 'was ended by signal %d' % os.WTERMSIG(status)
+            else:
+                how = 'ended with status %s' % (os.WEXITSTATUS(status) if status is not None else 'unknown')
+            raise WorkerFailed('the process writing the records %s before it was done (out of memory?); nothing was written' % how)
         kind, payload = answer
-        if kind == 'done':
-            return payload
         if kind == 'os':
             raise OSError(*payload)
-        raise WorkerFailed('the process writing the records failed: %s' % payload)
-
-    def _failed(self):
-        answer = self._answer()
-        if answer is not None:
-            self._failed_or(answer)
-        status = self.stop(wait=True)
-        if status is not None and os.WIFSIGNALED(status):
-            how = 'was ended by signal %d' % os.WTERMSIG(status)
-        else:
-            how = 'ended with status %s' % (os.WEXITSTATUS(status) if status is not None else 'unknown')
-        raise WorkerFailed('the process writing the records %s before it was done (out of memory?); nothing was written' % how)
+        if kind != 'done':
+            raise WorkerFailed('the process writing the records failed: %s' % payload)
+        return payload
 
     def stop(self, wait=False):
         """Collect the child, ended first unless ``wait``; returns its wait status (None if it was collected)."""
