@@ -46,6 +46,9 @@ def main():
         config = dict(
             verge_host=sim.host, verge_api_key=API_KEY, verge_username=USERNAME, verge_password=PASSWORD,
             verge_ca_path=sim.ca_path, verge_sim_url=sim.url,
+            # the hour the simulator's data ends at (its clock at start, floored): the tenant samples are frozen there,
+            # so a target compares with it, never with the time it runs at (an hour may begin during the run)
+            verge_sim_end=sim.end,
         )
         config_path = os.path.join(args.tree, 'tests', 'integration', 'integration_config.yml')
         with open(config_path, 'w') as handle:

@@ -33,6 +33,8 @@ ACTIONS = 'billing_actions'
 # server a fixed share of work (filtering and sorting the whole table), which 21 pages pay twice as often:
 # docs/benchmarks.md has the figures.
 DEFAULT_PAGE_SIZE = 10000
+# Rows asked for the newest record (latest_raw): two show whether another record shares its second.
+PIN_ROWS = 2
 _WORD = re.compile(r'[A-Za-z_$][A-Za-z0-9_$]*')
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
@@ -91,6 +93,11 @@ class Billing:
     def now(self):
         return int(time.time()) if self._now is None else self._now
 
+    def server_now(self):
+        """Now by VergeOS's clock, which stamps the records' ``created``: this controller's clock moved by the offset
+        the newest answer's Date header showed (``client.clock_offset``); this controller's when no answer had one."""
+        return self.now() + (getattr(self.client, 'clock_offset', None) or 0)
+
     def records(self, since=None, until=None, user_filter=None, limit=None, offset=None, rates=None):
         """Converted records, newest first, every one matching (or ``limit`` of them from ``offset``)."""
         rates = rate_card(rates)
@@ -124,15 +131,36 @@ class Billing:
         return self._convert(raw, rate_card(rates))
 
     def latest_raw(self, since=None, until=None, user_filter=None, fields=RAW_FIELDS):
-        params = dict(fields=_fields(fields, user_filter), sort='-created', limit=1, offset=0)
+        """The newest raw record (in the range, matching the filter), or None: the greatest (``created``, ``$key``).
+
+        ``created`` has one-second resolution, and the order the server gives records of the same second is not
+        documented (the simulator gives the lower ``$key`` first). A record made in the newest record's own second
+        (a bill generated at the minute a scheduled one was made) must still be the newest: a summary pinned to
+        the older one left it out, and a generate waiting for it never saw it. So the request asks for the newest
+        ``PIN_ROWS`` (``sort=-created``) and takes the highest ``$key`` of the newest second; when every row it
+        got shares that second, it asks again for eight times as many, until a row of an older second (or the
+        end of the records) shows it has them all.
+        """
+        fields = tuple(fields) + (() if '$key' in fields else ('$key',))
+        params = dict(fields=_fields(fields, user_filter), sort='-created', offset=0)
         query = build_filter(since, until, user_filter)
         if query:
             params['filter'] = query
-        rows = self.client.request('GET', ENDPOINT, params=params, expect=list)
-        if rows and not isinstance(rows[0], dict):
-            raise VergeError('GET /api/v4/%s returned a list holding a %s where objects were expected' % (ENDPOINT, type(rows[0]).__name__),
-                             method='GET', path=ENDPOINT)
-        return rows[0] if rows else None
+        limit = PIN_ROWS
+        while True:
+            params['limit'] = limit
+            rows = self.client.request('GET', ENDPOINT, params=params, expect=list)
+            if rows and not all(isinstance(row, dict) for row in rows):
+                raise VergeError('GET /api/v4/%s returned a list holding a %s where objects were expected'
+                                 % (ENDPOINT, type(next(row for row in rows if not isinstance(row, dict))).__name__),
+                                 method='GET', path=ENDPOINT)
+            if not rows:
+                return None
+            second = to_int(rows[0].get('created'))
+            same = [row for row in rows if to_int(row.get('created')) == second]
+            if len(same) < len(rows) or len(rows) < limit:
+                return max(same, key=lambda row: to_int(row.get('$key')))
+            limit *= 8
 
     def latest(self, since=None, until=None, user_filter=None, rates=None):
         """The newest converted record (in the range, matching the filter), or None when there is none."""
@@ -141,7 +169,7 @@ class Billing:
         return None if raw is None else self._convert(raw, rates)
 
     def pin_until(self, since, until, user_filter):
-        """(upper bound, newest raw record) of a range: one request, ``sort=-created limit=1``.
+        """(upper bound, newest raw record) of a range: one request (``latest_raw``, ``sort=-created limit=2``).
 
         The bound is ``until`` when given, else the newest matching record's ``created`` as the server holds it (not
         the controller's clock, which may run behind or ahead of VergeOS); None when no record matches. The newest
@@ -217,14 +245,18 @@ class Billing:
         except VergeError as exc:
             raise exc.reworded('Nothing was sent: reading the newest billing record before generating a new one failed. %s' % exc.msg)
         previous = None if before is None else self._convert(before)
+        notes = []
         if min_interval and previous and previous['created_epoch']:
-            age = self.now() - previous['created_epoch']
+            # By VergeOS's clock, the one `created` is stamped with: measured by a controller whose clock runs an
+            # hour ahead, a record made a minute ago looked an hour old, and min_interval: 1h let a second bill through.
+            age = self.server_now() - previous['created_epoch']
+            notes = clock_notes(getattr(self.client, 'clock_offset', None))
             if age < min_interval:
-                return Generated(False, previous, record=previous, skipped_reason=(
-                    'the newest billing record (key %s, created %s) is %ds old, younger than min_interval (%ds): nothing sent'
-                    % (previous['key'], previous['created'], age, min_interval)))
+                return Generated(False, previous, record=previous, warnings=notes, skipped_reason=(
+                    'the newest billing record (key %s, created %s) is %ds old by VergeOS\'s clock, younger than min_interval '
+                    '(%ds): nothing sent' % (previous['key'], previous['created'], age, min_interval)))
         if check_mode:
-            return Generated(True, previous)
+            return Generated(True, previous, warnings=notes)
         unknown = 'The outcome of the generate request is unknown'
         rerun = ('Check the billing records (view: latest) before running this again, or use min_interval so a rerun '
                  'cannot create a second bill.')
@@ -240,12 +272,12 @@ class Billing:
             if appeared is None:
                 raise exc.reworded('%s. %s: no new billing record appeared within %ss, but VergeOS may still create it. The '
                                    'request was NOT resent. %s' % (exc.msg.rstrip('.'), unknown, format_number(grace), rerun))
-            return Generated(True, previous, record=appeared, warning=(
+            return Generated(True, previous, record=appeared, warnings=notes + [
                 '%s; the request was not resent, and a new billing record (key %s) did appear, so the report was generated.'
-                % (exc.msg.rstrip('.'), appeared['key'])))
+                % (exc.msg.rstrip('.'), appeared['key'])])
         response = response if isinstance(response, dict) else ({} if response is None else {'body': response})
         if not wait:
-            return Generated(True, previous, response=response)
+            return Generated(True, previous, response=response, warnings=notes)
         try:
             record = self._wait_newer(before, wait_timeout, poll_interval)
         except VergeError as exc:
@@ -255,7 +287,7 @@ class Billing:
             raise VergeError(
                 'The generate request was accepted, but no new billing record appeared within wait_timeout (%ds). The request '
                 'was not resent; raise wait_timeout, or check the billing records later.' % wait_timeout)
-        return Generated(True, previous, response=response, record=record)
+        return Generated(True, previous, response=response, record=record, warnings=notes)
 
     def _wait_newer(self, before, timeout, poll_interval):
         """The first record newer than ``before`` seen within ``timeout`` seconds (converted), else None.
@@ -299,9 +331,21 @@ def _order(raw):
 
 
 # What Billing.generate did, as data: whether a request was (or, in check mode, would be) sent, the newest record
-# before it, the server's answer, the new (or, when skipped, the newest) record, why nothing was sent, and a warning
-# when the outcome was unknown but a new record appeared.
-Generated = namedtuple('Generated', 'sent previous response record skipped_reason warning', defaults=(None, None, None, None))
+# before it, the server's answer, the new (or, when skipped, the newest) record, why nothing was sent, and warnings
+# (VergeOS's clock a minute or more off this controller's; the outcome unknown but a new record appeared).
+Generated = namedtuple('Generated', 'sent previous response record skipped_reason warnings', defaults=(None, None, None, ()))
+
+# A difference between VergeOS's clock and this controller's that is worth a word (seconds): a Date header has no
+# fraction and the request takes its time, so a few seconds are noise.
+CLOCK_NOTE_SECONDS = 60
+
+
+def clock_notes(offset):
+    """A warning (in a list) when VergeOS's clock differs from this controller's by CLOCK_NOTE_SECONDS or more."""
+    if offset is None or abs(offset) < CLOCK_NOTE_SECONDS:
+        return []
+    return ["VergeOS's clock is %ds %s this controller's (the Date of its answers): min_interval is measured by VergeOS's "
+            "clock, the one that stamps the records' created times. Check NTP on both." % (abs(offset), 'ahead of' if offset > 0 else 'behind')]
 
 
 def describe_range(since, until, query, zone=None):

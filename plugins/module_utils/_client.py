@@ -110,22 +110,34 @@ class RetryPolicy:
         value = BACKOFF_FACTOR * 2 ** min(errors - 1, 30) + random.uniform(0, BACKOFF_JITTER)
         return min(value, self.max_wait)
 
-    def retry_after(self, header):
-        """Seconds a Retry-After header asks for (seconds or an HTTP date), capped; None when absent or unreadable."""
+    def retry_after(self, header, date=None):
+        """Seconds a Retry-After header asks for (seconds or an HTTP date), capped; None when absent or unreadable.
+
+        An HTTP date is counted from the answer's own ``date`` header when it has one (RFC 9110: the server's clock,
+        which may run ahead of or behind this controller's), else from this controller's clock."""
         if header is None:
             return None
         text = str(header).strip()
-        try:
-            if text.isdigit():
-                seconds = float(text)
-            else:
-                parsed = email.utils.parsedate_tz(text)
-                if parsed is None:
-                    return None
-                seconds = email.utils.mktime_tz(parsed) - time.time()
-        except (ValueError, OverflowError):
-            return None
+        if text.isdigit():
+            seconds = float(text)
+        else:
+            then = http_date(text)
+            if then is None:
+                return None
+            sent = http_date(date)
+            seconds = then - (time.time() if sent is None else sent)
         return min(max(seconds, 0.0), self.max_wait)
+
+
+def http_date(text):
+    """Epoch seconds of an HTTP date (``Sat, 05 Dec 2026 03:00:00 GMT``), None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        parsed = email.utils.parsedate_tz(str(text).strip())
+        return None if parsed is None else email.utils.mktime_tz(parsed)
+    except (ValueError, OverflowError, TypeError):
+        return None
 
 
 class Auth:
@@ -209,6 +221,9 @@ class VergeClient:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.spent = 0.0  # seconds of failed tries and waits, against retry.budget
+        # seconds VergeOS's clock is ahead of this controller's (negative: behind), from the Date header of the
+        # newest answer that had one; None until then
+        self.clock_offset = None
         self.trace = []
         self.retried = []
         self._secrets = auth.secrets()
@@ -251,6 +266,11 @@ class VergeClient:
         try:
             response = self._send(method, path, params, json_body, where, attempt)
             entry['status'] = response.status_code
+            said = http_date(response.headers.get('Date'))
+            if said is not None:
+                # a Date header has no fraction (the server's clock, floored): the middle of its second is the best
+                # guess, and the offset is known to within a second
+                self.clock_offset = int(round(said + 0.5 - time.time()))
             entry['bytes'] = len(response.content)
             return self._decode(response, method, path, where, expect, attempt)
         finally:
@@ -280,7 +300,8 @@ class VergeClient:
                 raise self._error(exc, method, path, where, attempt)
             if method == 'GET' and response.status_code in RETRY_STATUSES:
                 self.spent += max(0.0, time.monotonic() - began)
-                wait = self.retry.retry_after(response.headers.get('Retry-After')) or self.retry.backoff(attempt.tries)
+                wait = (self.retry.retry_after(response.headers.get('Retry-After'), response.headers.get('Date'))
+                        or self.retry.backoff(attempt.tries))
                 attempt.failures.append('HTTP %d' % response.status_code)
                 if self._wait_for_next_try(attempt, wait):
                     continue

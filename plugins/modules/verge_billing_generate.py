@@ -51,6 +51,9 @@ options:
     description:
       - Do nothing when the newest billing record was created less than this long ago; the task then reports
         C(changed=false) and returns that record.
+      - The age is measured by VergeOS's clock (the C(Date) header of its answers), the clock that stamps the
+        records' C(created), not by the controller's; a difference of a minute or more between the two is reported
+        as a warning.
       - Seconds (V(86400)) or a number with a unit, V(30m), V(12h), V(7d), V(2w).
     type: str
   poll_interval:
@@ -157,7 +160,7 @@ skipped_reason:
   description: Why nothing was sent, when O(min_interval) stopped the request.
   type: str
   returned: when O(min_interval) stopped the request
-  sample: the newest billing record (key 36, created 2026-11-27T05:00:04+00:00) is 3600s old, younger than min_interval (82800s)
+  sample: the newest billing record (key 36, created 2026-11-27T05:00:04+00:00) is 3600s old by VergeOS's clock, younger than min_interval (82800s)
 '''
 
 from ansible_collections.vergeio.billing.plugins.module_utils._base import new_module, run
@@ -192,8 +195,8 @@ def main():
         result = dict(changed=done.sent, response=done.response, record=done.record, previous=done.previous)
         if done.skipped_reason:
             result['skipped_reason'] = done.skipped_reason
-        if done.warning:
-            result['warnings'] = [done.warning]
+        if done.warnings:
+            result['warnings'] = list(done.warnings)
         return result
 
     run(module, work)

@@ -220,8 +220,8 @@ def bench_size(records, args, env, workdir):
         warm_latest = measure(ansible('vergeio.billing.verge_billing_info', 'view=latest'), conn, sim)
         if not warm_summary['queries'] or not warm_latest['queries']:
             raise SystemExit('ours sent no request: is the collection at %s? (make tree, or --collections)' % args.collections)
-        # The page query (not the one that reads the newest record, limit=1, for the bound and the capacities).
-        pages = [query for query in warm_summary['queries'] if dict(parse_qsl(query)).get('limit') != '1']
+        # The page query (not the one that reads the newest record, limit=2, for the bound and the capacities).
+        pages = [query for query in warm_summary['queries'] if dict(parse_qsl(query)).get('limit') != '2']
         floor_query = dict(parse_qsl(pages[0], keep_blank_values=True))
         floor_query.pop('offset', None)
         floor_query['limit'] = '0'

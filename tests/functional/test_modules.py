@@ -13,7 +13,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import email.utils
 import math
+import re
 import subprocess
 import sys
 import time
@@ -191,6 +193,47 @@ def test_generate_min_interval_is_idempotent(sim):
     assert second.result['changed'] is False
     assert second.result['record']['key'] == first.result['record']['key']
     assert not posts(sim)
+
+
+@pytest.mark.parametrize('offset', [-3700, 3700])
+def test_min_interval_is_measured_by_the_vergeos_clock(offset):
+    """VergeOS's clock, not the controller's, measures the newest record's age: its created is stamped by that clock.
+
+    Behind by 3,700 s, a record made a minute ago (by VergeOS's clock) looked 3,760 s old to the controller, and
+    min_interval: 1h let a second bill through; ahead by 3,700 s, a record two hours old looked 3,500 s old and
+    min_interval: 1h held back a bill that was due. Expected ages come from the simulator's records and clock."""
+    # the newest record: a minute old (behind) or two hours old (ahead), by the simulator's clock
+    server_now = int(time.time()) + offset
+    end = server_now - 60 if offset < 0 else server_now - 7200
+    with Simulator(records=30, seed=21, interval=600, end=end, clock_offset=offset) as server:
+        newest = max(server.records, key=lambda record: int(record['created']))
+        run = run_module('verge_billing_generate', dict(min_interval='1h'), sim_env(server))
+        assert run.rc == 0, run.output
+        age = server.now() - int(newest['created'])
+        # a warning Ansible printed (it may wrap it); a Date header has whole seconds, so the offset is +-1 s
+        told = re.search(r"VergeOS's clock is (\d+)s (ahead of|behind) this controller's", ' '.join(run.output.split()))
+        assert told and abs(int(told.group(1)) - abs(offset)) <= 1, run.output
+        assert told.group(2) == ('ahead of' if offset > 0 else 'behind')
+        if offset < 0:
+            assert age < 3600
+            assert run.result['changed'] is False and not posts(server)
+            assert "old by VergeOS's clock, younger than min_interval (3600s)" in run.result['skipped_reason']
+            assert run.result['record']['key'] == int(newest['$key'])
+        else:
+            assert age > 3600
+            assert run.result['changed'] is True and len(posts(server)) == 1
+
+
+def test_retry_after_as_a_date_is_counted_by_the_servers_clock():
+    """A Retry-After date is counted from the answer's own Date (RFC 9110): VergeOS's clock an hour behind asks
+    for 1 s, not for "an hour ago" (0 s) nor, ahead, for the capped maximum."""
+    with Simulator(records=5, seed=22, clock_offset=-3600) as server:
+        server.add_fault(method='GET', path='/api/v4/billing', action='status', status=503, times=1,
+                         retry_after=email.utils.formatdate(server.now() + 2, usegmt=True))
+        run = run_module('verge_billing_info', dict(view='latest', retry_max_wait=30), sim_env(server), verbosity=3)
+        assert run.rc == 0, run.output
+        (retried,) = [entry for entry in run.result['api_requests'] if entry['tries'] == 2]
+        assert 1000 <= retried['ms'] < 10000
 
 
 def test_missing_credentials_say_what_to_set(sim):

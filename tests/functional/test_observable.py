@@ -73,7 +73,7 @@ def test_vvv_lists_every_request_with_path_status_bytes_time_and_tries(sim):
         assert mine['method'] == theirs['method'] == 'GET' and mine['path'] == theirs['path'] == BILLING
         assert mine['status'] == 200 and mine['bytes'] == theirs['bytes'] and mine['ms'] > 0
         assert dict((k, str(v)) for k, v in mine['query'].items()) == dict(parse_qsl(theirs['query']))
-    assert trace[0]['query']['limit'] == 1 and trace[0]['query']['sort'] == '-created'
+    assert trace[0]['query']['limit'] == 2 and trace[0]['query']['sort'] == '-created'
     assert [entry['query']['offset'] for entry in trace[1:]] == [0, 1000, 2000]
     # the retried pin waited at least 2 backoffs of 0.2s (capped), which its time includes
     assert trace[0]['ms'] >= 400

@@ -17,6 +17,8 @@ import threading
 import time
 from urllib.parse import parse_qs
 
+import pytest
+
 from conftest import run_module, sim_env  # pylint: disable=import-error
 from simulator.vergeos_sim import Simulator  # pylint: disable=import-error
 
@@ -33,19 +35,19 @@ def pages_for(rows, page_size):
 
 
 def page_requests(sim):
-    """The page requests of a summary: GETs of the billing list, without the one (limit=1) that reads the newest record."""
+    """The page requests of a summary: GETs of the billing list, without the one (limit=2, PIN_ROWS) that reads the newest record."""
     return [entry for entry in sim.requests_log() if entry['method'] == 'GET' and entry['path'] == BILLING
-            and query(entry).get('limit') != '1']
+            and query(entry).get('limit') != '2']
 
 
 def billing_requests(sim):
-    """Every GET of the billing list, in order: the one that pins the range (limit=1), then the pages."""
+    """Every GET of the billing list, in order: the one that pins the range (limit=2), then the pages."""
     return [entry for entry in sim.requests_log() if entry['method'] == 'GET' and entry['path'] == BILLING]
 
 
 def pin_requests(sim):
     return [entry for entry in sim.requests_log() if entry['method'] == 'GET' and entry['path'] == BILLING
-            and query(entry).get('limit') == '1']
+            and query(entry).get('limit') == '2']
 
 
 def query(entry):
@@ -57,9 +59,9 @@ def in_range(sim, until):
 
 
 def split(requests):
-    """The request that pins a summary's range (the newest record: limit 1), and the pages after it."""
+    """The request that pins a summary's range (the newest record: limit 2, so a second record of its second shows), and the pages after it."""
     pin = query(requests[0])
-    assert (pin['limit'], pin['sort'], pin['offset']) == ('1', '-created', '0'), pin
+    assert (pin['limit'], pin['sort'], pin['offset']) == ('2', '-created', '0'), pin
     return requests[0], requests[1:]
 
 
@@ -187,6 +189,32 @@ def test_a_record_of_the_pinned_second_created_after_the_pin_is_not_counted():
         assert run.result['summary'] == quiet.result['summary']  # ... but not counted
         assert run.result['summary']['record_count'] == 120 and run.result['summary']['peak_cpu_cores'] < 10 ** 6
         assert pin['time'] < pages[0]['time']
+
+
+@pytest.mark.parametrize('sharing', [2, 3, 20])
+def test_records_sharing_the_newest_second_are_all_counted(sharing):
+    """Records of the newest record's own second (a bill generated in the second a scheduled one was made) are all
+    counted, and the newest is the highest $key: the simulator, like a stable sort, serves the lower $key of a second
+    first, and a summary pinned to it left the others out as "created after the pin"."""
+    end = int(time.time()) // 3600 * 3600 - 7200
+    with Simulator(records=100, seed=15, end=end) as sim:
+        records = sim.records
+        newest = max(records, key=lambda record: int(record['created']))
+        extra = [dict(newest, **{'$key': 1000 + number, 'used_cores': 7 + number}) for number in range(sharing - 1)]
+        sim.set_records(records + extra)
+        sim.reset_log()
+        run = run_module('verge_billing_info', dict(view='summary', page_size=40), sim_env(sim))
+        assert run.rc == 0, run.output
+        assert run.result['summary']['record_count'] == len(records) + sharing - 1 == len(sim.records)
+        assert run.result['range']['until_epoch'] == int(newest['created'])
+        # the newest-record requests: two rows, then eight times as many while every row shares the newest second
+        pins = [query(entry) for entry in billing_requests(sim) if query(entry)['limit'] != '40']
+        assert [pin['limit'] for pin in pins] == {2: ['2', '16'], 3: ['2', '16'], 20: ['2', '16', '128']}[sharing]
+        assert all(pin['sort'] == '-created' and pin['offset'] == '0' for pin in pins)
+        latest = run_module('verge_billing_info', dict(view='latest'), sim_env(sim))
+        assert latest.rc == 0, latest.output
+        assert latest.result['record']['key'] == 1000 + sharing - 2
+        assert latest.result['record']['used_cores'] == 7 + sharing - 2
 
 
 def test_summary_pages_of_5000_with_only_its_fields():

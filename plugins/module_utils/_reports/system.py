@@ -9,7 +9,7 @@ written atomically.
 
 1. The period (``request.ReportRequest``, validated once): a calendar ``month`` or ``since``/``until`` on the calendar
    of ``timezone``; the billing period is [since, until + 1 s). The read is pinned to the newest record the server
-   held when the task started (its ``created``, one ``sort=-created limit=1`` request): a record created while the
+   held when the task started (its ``created``, one ``sort=-created limit=2`` request, ``Billing.latest_raw``): a record created while the
    pages are read cannot slip into some files. An open ``until`` ends at that record's ``created``.
 2. ONE read of the records whose **usage** overlaps the period (``_usage.Usage.system``: ``to gt START and from lt
    END``, not ``created``: the record of 23:00-24:00 on the last day is created after midnight, and a monthly bill

@@ -67,6 +67,18 @@ def test_retry_after_as_a_date():
     assert policy.retry_after('Fri, 31 Dec 9999 23:59:59 GMT') == 60.0
 
 
+@pytest.mark.parametrize('skew', [-7200, -30, 0, 45, 86400])
+def test_retry_after_as_a_date_counts_from_the_answers_date(skew):
+    # the server's clock is `skew` seconds off this one: its Retry-After date is 12 s after its own Date
+    policy = RetryPolicy(retries=1, max_wait=60.0, budget=100.0)
+    server_now = int(time.time()) + skew
+    date = email.utils.formatdate(server_now, usegmt=True)
+    assert policy.retry_after(email.utils.formatdate(server_now + 12, usegmt=True), date) == 12.0
+    assert policy.retry_after(email.utils.formatdate(server_now - 12, usegmt=True), date) == 0.0
+    # an unreadable Date: counted from this clock, as before
+    assert policy.retry_after(email.utils.formatdate(time.time() + 30, usegmt=True), 'yesterday') >= 25
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The one retry loop, with a stand-in session (tests/functional/test_faults.py has the same against the simulator)
 
