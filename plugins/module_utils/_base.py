@@ -9,7 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import math
+
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
 from ansible_collections.vergeio.billing.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, VergeError
 from ansible_collections.vergeio.billing.plugins.module_utils._connection import (
@@ -29,7 +31,11 @@ def new_module(argument_spec, **kwargs):
     origin = Origin()
     spec = connection_argument_spec(origin)
     spec.update(argument_spec)
-    module = AnsibleModule(argument_spec=spec, **kwargs)
+    try:
+        module = AnsibleModule(argument_spec=spec, **kwargs)
+    except OverflowError:
+        _fail_infinite_int(spec, kwargs)
+        raise
     module.verge_origin = origin
     # A host like https://user:password@... is refused; its user info must not show in the invocation echo either.
     module.no_log_values.update(host_secrets(module.params.get('host')))
@@ -38,6 +44,33 @@ def new_module(argument_spec, **kwargs):
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     return module
+
+
+def _fail_infinite_int(spec, kwargs):
+    """Fail naming the whole-number options given an infinite number (``limit: .inf``); return when there is none.
+
+    ansible-core 2.21's int check (``check_type_int``) ends in an OverflowError for an infinite float, where other
+    versions and other bad values get its "unable to convert to int" message: the task failed with "Module failed:
+    cannot convert Infinity to integer", naming no option. The options are read as Ansible passed them
+    (``_load_params``, which the module read already) and the module is made again with those options taken as
+    they are, only to fail with a message naming them.
+    """
+    params = _load_params()
+    named = []
+    for name, option in spec.items():
+        if option.get('type') != 'int':
+            continue
+        for given in [name] + list(option.get('aliases') or []):
+            value = params.get(given)
+            if isinstance(value, float) and not math.isfinite(value):
+                named.append((name, given, value))
+    if not named:
+        return
+    loose = dict(spec)
+    for name, _given, _value in named:
+        loose[name] = dict(spec[name], type='raw')
+    module = AnsibleModule(argument_spec=loose, **kwargs)
+    module.fail_json(msg='; '.join('%s must be a whole number, got %r' % (given, value) for _name, given, value in named))
 
 
 def run(module, work):

@@ -571,7 +571,7 @@ def _error_reply(status, message, headers=None):
 FAULT_ACTIONS = ("status", "reset", "eof", "delay", "malformed", "after_effect")
 MALFORMED_KINDS = ("html", "truncated", "invalid", "wrong_type", "empty", "huge")
 _RULE_KEYS = {
-    "method", "path", "match_query", "times", "skip", "action", "status", "retry_after", "body",
+    "method", "path", "match_query", "times", "skip", "action", "status", "retry_after", "retry_after_in", "body",
     "content_type", "seconds", "kind", "apply", "then",
 }
 
@@ -618,6 +618,9 @@ def normalize_rule(rule):
         out["content_type"] = rule.get("content_type") or "application/json"
         if rule.get("retry_after") is not None:
             out["retry_after"] = str(rule["retry_after"])
+        if rule.get("retry_after_in") is not None:
+            # seconds after the answer, as an HTTP date by the server's clock (the same clock as its Date header)
+            out["retry_after_in"] = int(rule["retry_after_in"])
     elif out["action"] == "delay":
         if out["seconds"] <= 0:
             raise ValueError("delay action needs 'seconds' > 0")
@@ -771,6 +774,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             status = rule["status"]
             text = rule["body"] if rule["body"] is not None else json.dumps({"err": "injected %d" % status})
             extra = {"Retry-After": rule["retry_after"]} if "retry_after" in rule else {}
+            if "retry_after_in" in rule:
+                extra["Retry-After"] = email.utils.formatdate(int(sim.now()) + rule["retry_after_in"], usegmt=True)
             sim.log_status(entry, status, fault=action)
             self._write(Reply(status, raw=text.encode("utf-8"), content_type=rule["content_type"], headers=extra), entry=entry)
         elif action == "malformed":
