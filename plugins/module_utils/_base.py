@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import math
+import decimal
 
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
@@ -20,6 +20,9 @@ from ansible_collections.vergeio.billing.plugins.module_utils._connection import
 
 # From this verbosity (-vvv) on, a result carries api_requests: one entry per HTTP request.
 TRACE_VERBOSITY = 3
+# A whole-number option with a larger decimal exponent is refused before Ansible's int check builds the number
+# (no count of records, offset, key, page size or seconds comes near 10**31).
+WHOLE_NUMBER_DIGITS = 30
 
 
 def new_module(argument_spec, **kwargs):
@@ -31,11 +34,8 @@ def new_module(argument_spec, **kwargs):
     origin = Origin()
     spec = connection_argument_spec(origin)
     spec.update(argument_spec)
-    try:
-        module = AnsibleModule(argument_spec=spec, **kwargs)
-    except OverflowError:
-        _fail_infinite_int(spec, kwargs)
-        raise
+    _refuse_unbounded_whole_numbers(spec, kwargs)
+    module = AnsibleModule(argument_spec=spec, **kwargs)
     module.verge_origin = origin
     # A host like https://user:password@... is refused; its user info must not show in the invocation echo either.
     module.no_log_values.update(host_secrets(module.params.get('host')))
@@ -46,14 +46,15 @@ def new_module(argument_spec, **kwargs):
     return module
 
 
-def _fail_infinite_int(spec, kwargs):
-    """Fail naming the whole-number options given an infinite number (``limit: .inf``); return when there is none.
+def _refuse_unbounded_whole_numbers(spec, kwargs):
+    """Fail naming the whole-number options given an infinite number or one with a huge exponent; else return.
 
-    ansible-core 2.21's int check (``check_type_int``) ends in an OverflowError for an infinite float, where other
-    versions and other bad values get its "unable to convert to int" message: the task failed with "Module failed:
-    cannot convert Infinity to integer", naming no option. The options are read as Ansible passed them
-    (``_load_params``, which the module read already) and the module is made again with those options taken as
-    they are, only to fail with a message naming them.
+    ansible-core's int check (``check_type_int``) reads a value through ``decimal.Decimal``: on 2.21 an infinite one
+    (``limit: .inf``, ``limit: "inf"``) ends in an OverflowError ("Module failed: cannot convert Infinity to
+    integer", no option named), and a text like ``"1e99999999"`` is turned into an integer of a hundred million
+    digits, which took more than a minute (the task hung). So the options are read first as Ansible passed them
+    (``_load_params``, which AnsibleModule then reads again from its cache); a bad one makes the module with that
+    option taken as it is, only to fail with a message naming it.
     """
     params = _load_params()
     named = []
@@ -62,15 +63,28 @@ def _fail_infinite_int(spec, kwargs):
             continue
         for given in [name] + list(option.get('aliases') or []):
             value = params.get(given)
-            if isinstance(value, float) and not math.isfinite(value):
-                named.append((name, given, value))
+            if isinstance(value, bool) or not isinstance(value, (float, str)):
+                continue
+            try:
+                number = decimal.Decimal(value.strip() if isinstance(value, str) else value)
+            except (decimal.DecimalException, ValueError):
+                continue  # not a number at all: Ansible's own check says so, naming the option
+            if not number.is_finite():
+                named.append((name, '%s must be a whole number, got %s' % (given, _shown(value))))
+            elif number.adjusted() > WHOLE_NUMBER_DIGITS:
+                named.append((name, '%s must be a whole number of at most %d digits, got %s' % (given, WHOLE_NUMBER_DIGITS + 1, _shown(value))))
     if not named:
         return
     loose = dict(spec)
-    for name, _given, _value in named:
+    for name, _message in named:
         loose[name] = dict(spec[name], type='raw')
     module = AnsibleModule(argument_spec=loose, **kwargs)
-    module.fail_json(msg='; '.join('%s must be a whole number, got %r' % (given, value) for _name, given, value in named))
+    module.fail_json(msg='; '.join(message for _name, message in named))
+
+
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + '...'
 
 
 def run(module, work):
