@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import decimal
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
 from ansible_collections.vergeio.billing.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, VergeError
@@ -54,8 +55,12 @@ def _refuse_unbounded_whole_numbers(spec, kwargs):
     integer", no option named), and a text like ``"1e99999999"`` is turned into an integer of a hundred million
     digits, which took more than a minute (the task hung). So the options are read first as Ansible passed them
     (``_load_params``, which AnsibleModule then reads again from its cache); a bad one makes the module with that
-    option taken as it is, only to fail with a message naming it.
+    option taken as it is, only to fail with a message naming it. Only when Ansible launched the module (AnsiballZ
+    has left the options in ``basic._ANSIBLE_ARGS``, read the way ansible-core's own ``respawn`` reads them):
+    ansible-test's argument-spec introspection and a debugger leave AnsibleModule to read them.
     """
+    if getattr(basic, '_ANSIBLE_ARGS', None) is None:
+        return
     params = _load_params()
     named = []
     for name, option in spec.items():
