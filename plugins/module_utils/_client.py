@@ -119,7 +119,10 @@ class RetryPolicy:
             return None
         text = str(header).strip()
         if text.isdigit():
-            seconds = float(text)
+            try:
+                seconds = float(text)
+            except ValueError:  # digits of other scripts ('²', '٣') are digits to isdigit, not to float
+                return None
         else:
             then = http_date(text)
             if then is None:

@@ -874,7 +874,8 @@ def test_an_unbounded_whole_number_fails_naming_its_option(sim, tally, tmp_path)
     assert not api_requests(sim, 'POST', ACTIONS)
 
 
-FUZZ_CASES = 30
+# Options fuzzed per run; VERGE_FUZZ_CASES=500 for a longer hunt by hand (CI keeps 30: new draws each run).
+FUZZ_CASES = int(os.environ.get('VERGE_FUZZ_CASES', '30'))
 
 
 def test_fuzzed_options_fail_cleanly_through_ansible(sim, tally, tmp_path):  # pylint: disable=redefined-outer-name

@@ -54,7 +54,7 @@ def test_backoff_is_capped_and_starts_at_zero():
 
 @pytest.mark.parametrize('header, expected', [
     ('5', 5.0), ('0', 0.0), (' 7 ', 7.0), ('3600', 60.0), ('9' * 400, 60.0),
-    ('soon', None), ('', None), ('-5', None), ('1.5', None), (None, None),
+    ('soon', None), ('', None), ('-5', None), ('1.5', None), (None, None), ('\u00b2', None), ('\u0663', 3.0),
 ])
 def test_retry_after_is_read_and_capped(header, expected):
     assert RetryPolicy(retries=1, max_wait=60.0, budget=100.0).retry_after(header) == expected
