@@ -39,7 +39,8 @@ options:
     description:
       - V(records) returns RV(records) (and RV(count)).
       - V(latest) returns the newest record (created in O(since)..O(until) and matching O(filter), when given) as
-        RV(record); null when there is none.
+        RV(record); null when there is none. Of records created in the same second, the newest is the one with the
+        highest key.
       - V(summary) returns RV(summary) over every record in the range.
     type: str
     choices: [records, latest, summary]
