@@ -48,7 +48,7 @@ def new_module(argument_spec, **kwargs):
 
 
 def _refuse_unbounded_whole_numbers(spec, kwargs):
-    """Fail naming the whole-number options given an infinite number or one with a huge exponent; else return.
+    """Fail naming the whole-number options given an infinite number, one with a huge exponent or a list; else return.
 
     ansible-core's int check (``check_type_int``) reads a value through ``decimal.Decimal``: on 2.21 an infinite one
     (``limit: .inf``, ``limit: "inf"``) ends in an OverflowError ("Module failed: cannot convert Infinity to
@@ -68,7 +68,12 @@ def _refuse_unbounded_whole_numbers(spec, kwargs):
             continue
         for given in [name] + list(option.get('aliases') or []):
             value = params.get(given)
-            if isinstance(value, bool) or not isinstance(value, (float, str)):
+            if value is None or isinstance(value, int):  # bool included: the options that care refuse it themselves
+                continue
+            if not isinstance(value, (float, str)):
+                # Decimal takes a list as its (sign, digits, exponent) form: [0, [1, 2], 0] passed as 12, and
+                # [-10**30, null, 1] ended in "Python int too large to convert to C long"
+                named.append((name, '%s must be a whole number, got a %s' % (given, 'list' if isinstance(value, (list, tuple)) else type(value).__name__)))
                 continue
             try:
                 number = decimal.Decimal(value.strip() if isinstance(value, str) else value)

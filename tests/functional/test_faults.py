@@ -852,12 +852,15 @@ def run_cases(cases, env, tmp_path, tally):  # pylint: disable=redefined-outer-n
 
 def test_an_unbounded_whole_number_fails_naming_its_option(sim, tally, tmp_path):  # pylint: disable=redefined-outer-name
     """ansible-core 2.21's int check raises OverflowError for an infinite number ("Module failed: cannot convert
-    Infinity to integer", no option named; found by the fuzz test below), and builds the integer a text like
-    "1e99999999" stands for (the task hung for minutes): every whole-number option is named, at once."""
+    Infinity to integer", no option named; found by the fuzz test below), builds the integer a text like
+    "1e99999999" stands for (the task hung for minutes), and reads a list as Decimal's (sign, digits, exponent):
+    every whole-number option is named, at once."""
     cases = [('verge_billing_info', dict(FAST, view='records', limit=float('-inf'))),
              ('verge_billing_info', dict(FAST, view='records', limit='1e99999999')),
              ('verge_billing_info', dict(FAST, view='records', limit='Infinity')),
              ('verge_billing_info', dict(FAST, view='records', offset=' NaN ')),
+             ('verge_billing_info', dict(FAST, view='records', limit=[0, [1, 2], 0])),  # Decimal's tuple form: 12
+             ('verge_billing_info', dict(FAST, view='latest', retries=[-10 ** 30, None, 1])),  # "int too large
              ('verge_billing_info', dict(FAST, view='summary', page_size=float('inf'))),
              ('verge_billing_info', dict(FAST, view='records', offset=float('inf'))),
              ('verge_billing_info', dict(FAST, view='records', key=float('-inf'))),
